@@ -1,0 +1,37 @@
+# Lianxin: `make run` tries the bot locally, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv lint bench clean-demo
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: venv
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+	@echo ""
+	@echo "连心已启动：模拟器 http://$(HOST):$(PORT)/simulator （Ctrl-C 退出）"
+	@echo "终端聊天：$(FLASK) chat --as 张小明妈妈"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(FLASK) scheduler & \
+	$(VENV)/bin/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+
+test: venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) bench/classify.py

@@ -1,0 +1,122 @@
+"""The application factory and the operator CLI (``flask --app app ...``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import click
+from flask import Flask, g, jsonify
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from config.logs import setup_logging
+from config.settings import Settings, load_settings
+from models.db import make_engine, make_sessionmaker
+
+EXTENSION = "lianxin"
+
+
+class Lianxin:
+    """Everything the app builds once: settings, engine, sessions, registry."""
+
+    def __init__(self, settings: Settings) -> None:
+        from bot.channels import build_sender
+        from handlers import build_registry
+
+        self.settings = settings
+        self.engine = make_engine(settings.database.url, settings.database.echo)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        self.registry = build_registry()
+        self.sender = build_sender(settings)
+        self.clock = lambda: dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        """Return the current time (tests replace ``clock``)."""
+        return self.clock()
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Args:
+        settings: a ready ``Settings`` object, or a nested dict of overrides
+            applied on top of the layered configuration (tests).
+
+    Returns:
+        The configured application; no database connection is opened yet.
+    """
+    if not isinstance(settings, Settings):
+        settings = load_settings(overrides=settings)
+    setup_logging(settings.app.log_level)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(SECRET_KEY=settings.app.secret_key, MAX_CONTENT_LENGTH=settings.app.max_body_bytes)
+    app.extensions[EXTENSION] = Lianxin(settings)
+    app.teardown_appcontext(_close_session)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def lianxin(app: Flask | None = None) -> Lianxin:
+    """Return the app's Lianxin extension (current app by default)."""
+    from flask import current_app
+
+    return (app or current_app).extensions[EXTENSION]
+
+
+def get_session() -> Session:
+    """Return the request's session, opened lazily and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = lianxin().sessionmaker()
+    return g.db_session
+
+
+def _close_session(exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        if exc is not None:
+            session.rollback()
+        session.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the web routes."""
+    from bot.simulator import bp as simulator_bp
+
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    if lianxin(app).settings.simulator.enabled:
+        app.register_blueprint(simulator_bp)
+
+
+def _healthz():  # noqa: ANN202 - Flask view
+    try:
+        get_session().execute(text("SELECT 1"))
+    except Exception as exc:  # report, don't crash: this is what monitors call
+        return jsonify(status="error", database=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")
+
+
+def register_cli(app: Flask) -> None:
+    """Register the operator commands."""
+    from bot.cli import chat_command
+    from models.cli import init_db_command, roster_group, seed_demo_command
+
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(roster_group)
+    app.cli.add_command(chat_command)
+    app.cli.add_command(show_settings_command)
+
+
+@click.command("settings")
+def show_settings_command() -> None:
+    """Print the effective settings (secrets masked)."""
+    import dataclasses
+
+    settings = lianxin().settings
+    for section in ("app", "database", "binding", "simulator"):
+        for key, value in dataclasses.asdict(getattr(settings, section)).items():
+            shown = "***" if "secret" in key or "password" in key else value
+            click.echo(f"{section}.{key} = {shown}")

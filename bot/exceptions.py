@@ -1,0 +1,27 @@
+"""Errors of the platform layer."""
+
+from __future__ import annotations
+
+
+class SendError(Exception):
+    """Sending failed; ``code`` is the platform's error code when there is one."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientSendError(SendError):
+    """Worth retrying later: network errors, 5xx, rate limits, expired tokens."""
+
+    def __init__(self, message: str, code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    """Retrying will not help (bad recipient, no permission); shown to admins."""
+
+
+class WindowClosedError(SendError):
+    """The channel's reply window is closed for this user (e.g. 45015); use a fallback."""

@@ -1,0 +1,110 @@
+"""Neutral message types: the contract between adapters, handlers and models.
+
+This is the only ``bot`` module that ``handlers`` and ``models`` import.
+Platform ids and reply handles travel in ``context`` mappings whose meaning
+only the owning adapter and sender know.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+GROUP = "group"
+USER = "user"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where an outbound message goes on a platform.
+
+    Attributes:
+        platform: adapter name (``simulator``, ``dingtalk``, ``wecom_kf`` …).
+        kind: ``user`` for a private chat, ``group`` for a conversation.
+        address: the platform's user id or conversation id.
+        school_id: the school whose credentials send it.
+        identity_id: our identity row for a user, when known.
+        context: platform reply handles (e.g. a DingTalk sessionWebhook).
+    """
+
+    platform: str
+    kind: str
+    address: str
+    school_id: int | None = None
+    identity_id: int | None = None
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def is_group(self) -> bool:
+        """Return whether this is a group conversation."""
+        return self.kind == GROUP
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message as every adapter normalises it.
+
+    ``msgtype`` is ``text`` (voice recognition text counts as text), ``image``,
+    ``file``, ``event`` or ``unsupported``. ``text`` has the bot's own
+    @mention stripped by the adapter when it can.
+    """
+
+    platform: str
+    school_id: int
+    msg_id: str
+    conversation_id: str
+    is_group: bool
+    sender_id: str
+    text: str
+    sent_at: dt.datetime
+    sender_name: str | None = None
+    msgtype: str = "text"
+    mentions: tuple[str, ...] = ()
+    mentioned_bot: bool = False
+    raw: Mapping[str, Any] | None = None
+    reply_context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def conversation(self) -> Recipient:
+        """Return where a reply in the same conversation goes."""
+        return Recipient(
+            platform=self.platform,
+            kind=GROUP if self.is_group else USER,
+            address=self.conversation_id if self.is_group else self.sender_id,
+            school_id=self.school_id,
+            context=self.reply_context,
+        )
+
+    @property
+    def sender(self) -> Recipient:
+        """Return the sender's private address."""
+        context = {} if self.is_group else self.reply_context
+        return Recipient(self.platform, USER, self.sender_id, self.school_id, context=context)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reply:
+    """Something the bot wants to say.
+
+    Attributes:
+        text: the message (plain text, or markdown when ``fmt`` is markdown).
+        to: an explicit recipient; None means the conversation the message came from.
+        private: send to the sender privately instead of the conversation.
+        fmt: ``text`` or ``markdown``.
+        urgent: may break quiet hours.
+        mention_sender: @ the sender (group replies).
+        dedupe_key: a key that makes the message go out at most once.
+        ref: what the message is about, e.g. ``ticket:12`` (for audits).
+    """
+
+    text: str
+    to: Recipient | None = None
+    private: bool = False
+    fmt: str = "text"
+    urgent: bool = False
+    mention_sender: bool = False
+    dedupe_key: str | None = None
+    ref: str | None = None
+    title: str | None = None

@@ -1,0 +1,180 @@
+"""The simulator platform: try Lianxin in a browser or terminal, no account needed.
+
+It goes through exactly the same pipeline as the real platforms and behaves
+like them: in a class group only messages that @-mention the bot reach it;
+everything else is ordinary chatter the bot never sees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from sqlalchemy.orm import Session
+
+from bot.message import InboundMessage
+from models import simulator as sim
+from models.outbox import OutboxMessage
+
+PLATFORM = "simulator"
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
+
+
+class SimulatorChannel:
+    """Delivers outbox rows by appending them to the simulated chat."""
+
+    def __init__(self, bot_name: str) -> None:
+        self.bot_name = bot_name
+
+    def send(self, session: Session, row: OutboxMessage, now: dt.datetime) -> str:
+        """Write the message into the recipient's transcript."""
+        chat = f"group:{row.address}" if row.recipient_kind == "group" else f"user:{row.address}"
+        text = f"【{row.title}】\n{row.text}" if row.title else row.text
+        sim.add_line(session, row.school_id or 0, chat, self.bot_name, text, now, from_bot=True)
+        return PLATFORM
+
+
+def external_id(person_key: str) -> str:
+    """Return the simulated platform user id of a person."""
+    return f"sim-{person_key}"
+
+
+def chat_key(person: sim.SimPerson, where: str) -> str:
+    """Return the transcript key of a person's private chat or class group."""
+    if where == "group":
+        if not person.group_id:
+            raise LookupError("no group")
+        return f"group:{person.group_id}"
+    return f"user:{external_id(person.key)}"
+
+
+@dataclasses.dataclass
+class Posted:
+    """What happened to a simulated message."""
+
+    delivered: bool
+    duplicate: bool = False
+    outbox_ids: list[int] = dataclasses.field(default_factory=list)
+
+
+def post(ext: Any, session: Session, person: sim.SimPerson, where: str, text: str,
+         now: dt.datetime | None = None, msg_id: str | None = None) -> Posted:
+    """Post a message as a simulated person, run the bot, deliver its replies.
+
+    Args:
+        ext: the application's Lianxin extension.
+        session: a fresh session; committed here like a webhook route would.
+        person: who speaks.
+        where: ``private`` or ``group``.
+        text: what they type; in a group only ``@<bot name>`` reaches the bot.
+        now: the time (tests pass a fixed clock).
+        msg_id: the platform message id (tests resend one to check dedupe).
+    """
+    from handlers import dispatch
+
+    now = now or ext.now()
+    bot_name = ext.settings.simulator.bot_name
+    chat = chat_key(person, where)
+    sim.add_line(session, person.school_id, chat, person.label.split("（")[0], text, now)
+    is_group = where == "group"
+    mention = re.compile(rf"@\s*{re.escape(bot_name)}\s*")
+    if is_group:
+        if person.group_id:
+            _ensure_group(session, person, now)
+        if not mention.search(text):
+            session.commit()
+            return Posted(delivered=False)
+    msg = InboundMessage(
+        platform=PLATFORM,
+        school_id=person.school_id,
+        msg_id=msg_id or uuid.uuid4().hex,
+        conversation_id=person.group_id if is_group and person.group_id else external_id(person.key),
+        is_group=is_group,
+        sender_id=external_id(person.key),
+        sender_name=person.label.split("（")[0],
+        text=mention.sub(" ", text).strip(),
+        sent_at=now,
+        mentions=(bot_name,) if is_group else (),
+        mentioned_bot=is_group,
+    )
+    result = dispatch(msg, session=session, settings=ext.settings, registry=ext.registry, now=now)
+    session.commit()
+    if result.outbox_ids:
+        ext.sender.send_ids(session, result.outbox_ids, now)
+        session.commit()
+    return Posted(True, result.duplicate, result.outbox_ids)
+
+
+def _ensure_group(session: Session, person: sim.SimPerson, now: dt.datetime) -> None:
+    from models.directory import SchoolClass
+
+    class_id = int(person.group_id.rsplit("-", 1)[1]) if person.group_id else 0
+    school_class = session.get(SchoolClass, class_id)
+    if school_class is not None:
+        sim.ensure_group(session, school_class, now)
+
+
+def _ext() -> Any:
+    from app import lianxin
+
+    return lianxin()
+
+
+@bp.get("")
+def page() -> str:
+    """Serve the simulator page."""
+    return render_template("simulator.html", bot_name=_ext().settings.simulator.bot_name)
+
+
+@bp.get("/api/people")
+def api_people():  # noqa: ANN201 - Flask view
+    """List who can be played."""
+    from app import get_session
+
+    people = sim.people(get_session())
+    return jsonify([dataclasses.asdict(p) for p in people])
+
+
+@bp.post("/api/send")
+def api_send():  # noqa: ANN201 - Flask view
+    """Post a message as someone."""
+    from app import get_session
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not str(data.get("text", "")).strip():
+        abort(400, "需要 person、where、text")
+    session = get_session()
+    person = sim.find_person(session, str(data.get("person", "")))
+    if person is None:
+        abort(404, "没有这个人")
+    where = "group" if data.get("where") == "group" else "private"
+    if where == "group" and not person.group_id:
+        abort(400, "此人没有班级群")
+    posted = post(_ext(), session, person, where, str(data["text"]).strip()[:2000])
+    return jsonify(delivered=posted.delivered, duplicate=posted.duplicate)
+
+
+@bp.get("/api/chat")
+def api_chat():  # noqa: ANN201 - Flask view
+    """Return the lines of a person's private chat or class group."""
+    from app import get_session
+
+    session = get_session()
+    person = sim.find_person(session, request.args.get("person", ""))
+    if person is None:
+        abort(404)
+    try:
+        chat = chat_key(person, request.args.get("where", "private"))
+    except LookupError:
+        return jsonify([])
+    after = request.args.get("after", "0")
+    rows = sim.lines(session, chat, after_id=int(after) if after.isdigit() else 0)
+    return jsonify([
+        {"id": r.id, "author": r.author, "from_bot": r.from_bot, "text": r.text,
+         "time": r.created_at.isoformat()} for r in rows
+    ])

@@ -1,0 +1,261 @@
+"""Settings loaded once, in layers: defaults → instance file → environment → overrides.
+
+Committed defaults live in ``config/settings.yaml``. An uncommitted
+``instance/settings.yaml`` may override them, then every key can be overridden
+by an environment variable ``LIANXIN_<SECTION>_<KEY>`` (``DATABASE_URL`` is also
+accepted for ``database.url``), and finally a test may pass a dict. The result
+is validated into typed, frozen dataclasses; a bad value fails at start-up with
+an error naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import secrets
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.exceptions import SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = ROOT / "config" / "settings.yaml"
+ENV_PREFIX = "LIANXIN_"
+SECRET_KEYS = frozenset({"app.secret_key"})
+
+
+@dataclasses.dataclass(frozen=True)
+class AppSettings:
+    """General application settings."""
+
+    name: str = "连心"
+    secret_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    instance_path: str = "instance"
+    max_body_bytes: int = 1_048_576
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the data lives."""
+
+    url: str = ""
+    echo: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class BindingSettings:
+    """How parents and staff prove who they are."""
+
+    max_failures: int = 5
+    lock_minutes: int = 60
+    code_ttl_hours: int = 72
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulatorSettings:
+    """The local simulator channel."""
+
+    enabled: bool = True
+    bot_name: str = "连心"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """All settings, one typed object."""
+
+    app: AppSettings = dataclasses.field(default_factory=AppSettings)
+    database: DatabaseSettings = dataclasses.field(default_factory=DatabaseSettings)
+    binding: BindingSettings = dataclasses.field(default_factory=BindingSettings)
+    simulator: SimulatorSettings = dataclasses.field(default_factory=SimulatorSettings)
+    # Free-form sections that later features own (routing rules, FAQ, platforms ...).
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def instance_dir(self) -> Path:
+        """Return the absolute instance directory."""
+        path = Path(self.app.instance_path)
+        return path if path.is_absolute() else ROOT / path
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from every layer and validate them.
+
+    Args:
+        overrides: nested dict applied last (tests).
+        environ: environment to read (defaults to ``os.environ``).
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        SettingsError: naming the offending key.
+    """
+    environ = os.environ if environ is None else environ
+    raw = _read_yaml(DEFAULTS_FILE)
+    instance = Path(environ.get("LIANXIN_APP_INSTANCE_PATH") or _get(raw, "app", "instance_path") or "instance")
+    instance = instance if instance.is_absolute() else ROOT / instance
+    _merge(raw, _read_yaml(instance / "settings.yaml"))
+    _merge(raw, _env_layer(raw, environ))
+    if overrides:
+        _merge(raw, _plain(overrides))
+    settings = _build(raw)
+    return _finish(settings, instance)
+
+
+def _finish(settings: Settings, instance: Path) -> Settings:
+    """Fill derived defaults (database file, dev secret key)."""
+    app, database = settings.app, settings.database
+    if not database.url:
+        instance.mkdir(parents=True, exist_ok=True)
+        database = dataclasses.replace(database, url=f"sqlite:///{instance / 'lianxin.sqlite3'}")
+    if not app.secret_key:
+        # A per-machine secret in the uncommitted instance folder: never in the repo.
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        app = dataclasses.replace(app, secret_key=key_file.read_text(encoding="utf-8").strip())
+    if len(app.secret_key) < 16:
+        raise SettingsError("app.secret_key", "must be at least 16 characters")
+    _check_timezone(app.timezone)
+    return dataclasses.replace(settings, app=app, database=database)
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError("app.timezone", f"unknown time zone {name!r}") from exc
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(str(path), f"is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(str(path), "must contain a mapping of sections")
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _merge(base: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = _plain(value)
+
+
+def _get(raw: Mapping[str, Any], section: str, key: str) -> Any:
+    sec = raw.get(section)
+    return sec.get(key) if isinstance(sec, Mapping) else None
+
+
+def _typed_sections() -> dict[str, type]:
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings) if f.name != "extra"}
+
+
+def _env_layer(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect ``LIANXIN_<SECTION>_<KEY>`` variables (plus ``DATABASE_URL``)."""
+    layer: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        layer.setdefault("database", {})["url"] = environ["DATABASE_URL"]
+    sections = set(_typed_sections()) | {k for k, v in raw.items() if isinstance(v, Mapping)}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        for section in sorted(sections, key=len, reverse=True):
+            if rest.startswith(section + "_"):
+                layer.setdefault(section, {})[rest[len(section) + 1 :]] = value
+                break
+    return layer
+
+
+def _build(raw: Mapping[str, Any]) -> Settings:
+    typed = _typed_sections()
+    values: dict[str, Any] = {}
+    for section, cls in typed.items():
+        given = raw.get(section) or {}
+        if not isinstance(given, Mapping):
+            raise SettingsError(section, "must be a mapping")
+        values[section] = _build_section(section, cls, given)
+    extra = {k: v for k, v in raw.items() if k not in typed}
+    return Settings(**values, extra=extra)
+
+
+def _build_section(section: str, cls: type, given: Mapping[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise SettingsError(f"{section}.{unknown[0]}", "is not a known setting")
+    kwargs = {key: _coerce(f"{section}.{key}", hints[key], value) for key, value in given.items()}
+    return cls(**kwargs)
+
+
+def _coerce(key: str, kind: Any, value: Any) -> Any:
+    """Convert ``value`` (maybe a string from the environment) to ``kind``."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _coerce(key, args[0], value)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind is float:
+            return float(value)
+        if kind is str:
+            if isinstance(value, Mapping | list):
+                raise ValueError(value)
+            return str(value)
+        if kind is dt.time:
+            return value if isinstance(value, dt.time) else _parse_time(str(value))
+        if origin is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            inner = typing.get_args(kind)[0]
+            return tuple(_coerce(key, inner, i.strip() if isinstance(i, str) else i) for i in items if i != "")
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(key, f"has an invalid value {value!r} (expected {getattr(kind, '__name__', kind)})") from exc
+    return value
+
+
+def _parse_time(text: str) -> dt.time:
+    hours, minutes = text.split(":")
+    return dt.time(int(hours), int(minutes))

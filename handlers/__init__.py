@@ -1,0 +1,27 @@
+"""What the bot does with a normalised message.
+
+``build_registry()`` assembles the ordered handler groups; ``dispatch()``
+(in ``handlers.pipeline``) runs one message through them.
+"""
+
+from __future__ import annotations
+
+from handlers.registry import CommandHandler, Registry
+from handlers.pipeline import DispatchResult, dispatch
+
+__all__ = ["DispatchResult", "build_registry", "dispatch"]
+
+
+def build_registry() -> Registry:
+    """Return the registry with every feature's handlers, in order.
+
+    Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
+    50 parent messages (classification), 100 strangers.
+    """
+    from handlers import basic
+
+    registry = Registry()
+    for module in (basic,):
+        module.register(registry)
+    registry.add(CommandHandler(registry.commands), group=0)
+    return registry

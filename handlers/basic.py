@@ -1,0 +1,100 @@
+"""Help, binding and the polite answers for everything else."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.message import InboundMessage, Reply
+from handlers.commands import Command
+from handlers.context import EVERYONE, STRANGER, Context
+from handlers.exceptions import UsageError
+from handlers.registry import FuncHandler, Registry
+from models import people
+
+RELATIONS = ("妈妈", "爸爸", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "家长", "监护人", "哥哥", "姐姐")
+
+
+def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """List what this person may do."""
+    registry: Registry = ctx.services["registry"]
+    lines = [f"{ctx.actor.display_name}，您好！我是{ctx.settings.simulator.bot_name}，您可以发送："]
+    for command in registry.commands.allowed(ctx.actor.roles):
+        lines.append(f"· {command.usage}　{command.description}".rstrip())
+    if "parent" in ctx.actor.roles:
+        lines.append("· 直接留言：反映问题、求助、咨询或建议，我会转给负责老师并告知进度")
+    return [Reply("\n".join(lines), private=msg.is_group, mention_sender=False)]
+
+
+def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Bind this identity to a child's guardian or to a staff member."""
+    name, last4 = args[0], args[1]
+    relation = args[2] if len(args) > 2 else None
+    if not (last4.isdigit() and len(last4) == 4):
+        raise UsageError(_BIND, "手机号后四位应为 4 位数字。")
+    if relation is not None and relation not in RELATIONS:
+        raise UsageError(_BIND, f"关系可填：{'、'.join(RELATIONS)}。")
+    cfg = ctx.settings.binding
+    outcome = people.bind(
+        ctx.session, ctx.actor.identity, name, last4, relation=relation, now=ctx.now,
+        max_failures=cfg.max_failures, lock_minutes=cfg.lock_minutes,
+    )
+    private = msg.is_group
+    if outcome.status == "locked":
+        until = outcome.locked_until.astimezone(ZoneInfo(ctx.settings.app.timezone)) if outcome.locked_until else None
+        when = until.strftime("%H:%M") if until else "稍后"
+        text = f"绑定失败次数过多，为保护学生信息，请在 {when} 之后再试，或联系班主任获取帮助。"
+    elif outcome.status == "mismatch":
+        text = f"姓名与手机号后四位不匹配，请核对后重试（还可尝试 {outcome.remaining} 次）。"
+    elif outcome.status == "ambiguous":
+        options = "、".join(outcome.relations) or "妈妈、爸爸"
+        text = f"该手机号登记了多位家长，请注明您的身份，例如「绑定 {name} {last4} {outcome.relations[0] if outcome.relations else '妈妈'}」（可选：{options}）。"
+    elif outcome.status == "staff":
+        staff = outcome.staff
+        assert staff is not None
+        text = f"{staff.name}{staff.role_name}，绑定成功！发送「帮助」查看您可以使用的命令。"
+    else:
+        names = "、".join(f"{gs.student.name}（{gs.student.school_class.name}）" for gs in outcome.guardianships)
+        text = f"绑定成功！您已绑定：{names}。有事可直接留言，发送「帮助」查看更多。"
+    return [Reply(text, private=private)]
+
+
+def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Remove every binding of this identity."""
+    identity = ctx.actor.identity
+    identity.bindings.clear()
+    identity.staff_id = None
+    return [Reply("已解除绑定。如需重新绑定，请发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
+
+
+def _is_not_text(msg: InboundMessage, ctx: Context) -> bool:
+    return msg.msgtype != "text"
+
+
+def _not_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    if msg.msgtype == "event":
+        return []  # joins, follows and the like are logged, not answered
+    return [Reply("抱歉，我暂时只能读懂文字消息。请用文字描述您的问题，或直接联系班主任。", private=msg.is_group)]
+
+
+def _is_stranger(msg: InboundMessage, ctx: Context) -> bool:
+    return STRANGER in ctx.actor.roles
+
+
+def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    text = (
+        "您好！为保护学生信息，请先绑定身份：发送「绑定 学生姓名 家长手机号后四位」，"
+        "例如「绑定 张小明 1234」。教职工请发送「绑定 本人姓名 手机号后四位」。"
+    )
+    return [Reply(text, private=msg.is_group)]
+
+
+_BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=2, max_args=3)
+
+
+def register(registry: Registry) -> None:
+    """Add help, binding and the fallbacks to the registry."""
+    registry.add_command(Command("帮助", help_command, roles=EVERYONE, aliases=("help", "菜单", "?")))
+    registry.add_command(_BIND)
+    registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
+    registry.add(FuncHandler(_is_not_text, _not_text), group=-10)
+    registry.add(FuncHandler(_is_stranger, _stranger), group=100)

@@ -1,0 +1,9 @@
+"""SQLAlchemy models and the services that change them.
+
+Importing this package registers every table on ``Base.metadata``.
+"""
+
+from models import directory, identity, inbound, outbox, simulator  # noqa: F401
+from models.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,112 @@
+"""The persistent outbox: every outbound message is a row first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.message import Recipient
+from models.base import Base, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbound message stands."""
+
+    PENDING = "pending"  # due at next_attempt_at
+    SENDING = "sending"  # claimed by a sender
+    SENT = "sent"
+    FAILED = "failed"  # permanent error, shown to admins
+
+
+class OutboxMessage(Base):
+    """One message to send, with its retry state."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    recipient_kind: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(128))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"), index=True)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    audience: Mapped[str] = mapped_column(String(10), default="parent")  # parent | staff | group
+    fmt: Mapped[str] = mapped_column(String(10), default="text")
+    title: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str | None] = mapped_column(String(30))  # the channel actually used
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+    @property
+    def recipient(self) -> Recipient:
+        """Return the recipient this row addresses."""
+        return Recipient(
+            platform=self.platform,
+            kind=self.recipient_kind,
+            address=self.address,
+            school_id=self.school_id,
+            identity_id=self.identity_id,
+            context=self.context or {},
+        )
+
+
+def enqueue(
+    session: Session,
+    recipient: Recipient,
+    text: str,
+    *,
+    now: dt.datetime,
+    audience: str = "parent",
+    fmt: str = "text",
+    title: str | None = None,
+    urgent: bool = False,
+    ref: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox; return None if ``dedupe_key`` was used before.
+
+    The row is written in the caller's transaction, so a message exists
+    exactly when the change that caused it is committed.
+    """
+    if dedupe_key is not None:
+        existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        if existing is not None:
+            return None
+    row = OutboxMessage(
+        school_id=recipient.school_id,
+        platform=recipient.platform,
+        recipient_kind=recipient.kind,
+        address=recipient.address,
+        identity_id=recipient.identity_id,
+        context=dict(recipient.context) or None,
+        audience="group" if recipient.is_group else audience,
+        fmt=fmt,
+        title=title,
+        text=text,
+        urgent=urgent,
+        ref=ref,
+        dedupe_key=dedupe_key,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row

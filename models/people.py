@@ -1,0 +1,169 @@
+"""Identities, binding (绑定) and how to reach a person."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.message import GROUP, USER, Recipient
+from models.directory import Guardian, Guardianship, SchoolClass, Staff, Student
+from models.identity import ChatGroup, Identity, IdentityBinding
+
+
+def touch_identity(
+    session: Session, platform: str, school_id: int, external_id: str, display_name: str | None, now: dt.datetime
+) -> Identity:
+    """Return the identity for a platform user, creating it on first contact."""
+    identity = session.scalar(
+        select(Identity).where(
+            Identity.platform == platform, Identity.school_id == school_id, Identity.external_id == external_id
+        )
+    )
+    if identity is None:
+        identity = Identity(platform=platform, school_id=school_id, external_id=external_id, created_at=now)
+        session.add(identity)
+    if display_name:
+        identity.display_name = display_name
+    identity.last_inbound_at = now
+    session.flush()
+    return identity
+
+
+def find_group(session: Session, platform: str, conversation_id: str) -> ChatGroup | None:
+    """Return the chat group registered for a conversation."""
+    return session.scalar(
+        select(ChatGroup).where(ChatGroup.platform == platform, ChatGroup.conversation_id == conversation_id)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class BindOutcome:
+    """What a binding attempt achieved.
+
+    ``status`` is one of ``bound``, ``staff``, ``mismatch``, ``locked``,
+    ``ambiguous`` (several guardians share the phone; ask the relation).
+    """
+
+    status: str
+    guardianships: tuple[Guardianship, ...] = ()
+    staff: Staff | None = None
+    remaining: int = 0
+    locked_until: dt.datetime | None = None
+    relations: tuple[str, ...] = ()
+
+
+def bind(
+    session: Session,
+    identity: Identity,
+    name: str,
+    last4: str,
+    *,
+    relation: str | None,
+    now: dt.datetime,
+    max_failures: int,
+    lock_minutes: int,
+) -> BindOutcome:
+    """Bind an identity to a student's guardian or to a staff member.
+
+    ``name`` is the student's name (for parents) or the staff member's own
+    name; ``last4`` the last four digits of the phone on the roster. Only the
+    guardian–student pairs of the guardian who proved the phone are bound, so
+    families sharing a phone number never see each other's children.
+    """
+    if identity.locked_until is not None and identity.locked_until > now:
+        return BindOutcome("locked", locked_until=identity.locked_until)
+    guardians = _guardians_matching(session, identity.school_id, name, last4)
+    if relation:
+        guardians = [g for g in guardians if any(gs.relation == relation for gs in g.guardianships)]
+    staff = _staff_matching(session, identity.school_id, name, last4)
+    if not guardians and staff is None:
+        return _fail(identity, now, max_failures, lock_minutes)
+    identity.failed_attempts = 0
+    identity.locked_until = None
+    if staff is not None and not guardians:
+        identity.staff_id = staff.id
+        return BindOutcome("staff", staff=staff)
+    if len(guardians) > 1:
+        relations = tuple(
+            sorted({gs.relation for g in guardians for gs in g.guardianships if gs.student.name == name})
+        )
+        return BindOutcome("ambiguous", relations=relations)
+    guardian = guardians[0]
+    bound: list[Guardianship] = []
+    have = {b.guardianship_id for b in identity.bindings}
+    for gs in guardian.guardianships:
+        if not gs.student.active:
+            continue
+        if gs.id not in have:
+            identity.bindings.append(IdentityBinding(guardianship=gs, bound_at=now, method="phone"))
+        bound.append(gs)
+    session.flush()
+    return BindOutcome("bound", guardianships=tuple(bound))
+
+
+def _fail(identity: Identity, now: dt.datetime, max_failures: int, lock_minutes: int) -> BindOutcome:
+    identity.failed_attempts += 1
+    remaining = max(max_failures - identity.failed_attempts, 0)
+    if remaining == 0:
+        identity.locked_until = now + dt.timedelta(minutes=lock_minutes)
+        identity.failed_attempts = 0
+        return BindOutcome("locked", locked_until=identity.locked_until)
+    return BindOutcome("mismatch", remaining=remaining)
+
+
+def _last4_equal(phone: str | None, last4: str) -> bool:
+    return bool(phone) and hmac.compare_digest(phone[-4:].encode(), last4.encode())  # type: ignore[index]
+
+
+def _guardians_matching(session: Session, school_id: int, student_name: str, last4: str) -> list[Guardian]:
+    rows = session.scalars(
+        select(Guardianship)
+        .join(Student, Guardianship.student_id == Student.id)
+        .where(Student.school_id == school_id, Student.name == student_name, Student.active.is_(True))
+    ).all()
+    guardians: dict[int, Guardian] = {}
+    for gs in rows:
+        if _last4_equal(gs.guardian.phone, last4):
+            guardians[gs.guardian_id] = gs.guardian
+    return list(guardians.values())
+
+
+def _staff_matching(session: Session, school_id: int, name: str, last4: str) -> Staff | None:
+    staff = session.scalar(
+        select(Staff).where(Staff.school_id == school_id, Staff.name == name, Staff.active.is_(True))
+    )
+    return staff if staff is not None and _last4_equal(staff.phone, last4) else None
+
+
+def staff_recipients(session: Session, staff: Staff) -> list[Recipient]:
+    """Return every private address where a staff member is bound, newest contact first."""
+    identities = session.scalars(
+        select(Identity).where(Identity.staff_id == staff.id).order_by(Identity.last_inbound_at.desc())
+    ).all()
+    return [_user(i) for i in identities]
+
+
+def guardian_recipients(session: Session, student: Student) -> list[tuple[Guardianship, Recipient]]:
+    """Return the private addresses of every identity bound to one of the student's guardians."""
+    rows = session.execute(
+        select(IdentityBinding, Identity)
+        .join(Identity, IdentityBinding.identity_id == Identity.id)
+        .join(Guardianship, IdentityBinding.guardianship_id == Guardianship.id)
+        .where(Guardianship.student_id == student.id)
+        .order_by(Identity.id)
+    ).all()
+    return [(binding.guardianship, _user(identity)) for binding, identity in rows]
+
+
+def class_groups(session: Session, school_class: SchoolClass) -> list[Recipient]:
+    """Return the chat groups registered for a class."""
+    groups = session.scalars(select(ChatGroup).where(ChatGroup.class_id == school_class.id)).all()
+    return [Recipient(g.platform, GROUP, g.conversation_id, g.school_id) for g in groups]
+
+
+def _user(identity: Identity) -> Recipient:
+    return Recipient(identity.platform, USER, identity.external_id, identity.school_id, identity_id=identity.id)

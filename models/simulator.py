@@ -1,0 +1,121 @@
+"""The simulator's transcript: what each simulated person sees in their chats."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+from models.directory import Guardian, Guardianship, SchoolClass, Staff, Student
+from models.identity import ChatGroup
+
+
+class SimulatorLine(Base):
+    """One line in a simulated chat (``user:<id>`` or ``group:<conversation>``)."""
+
+    __tablename__ = "simulator_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    chat: Mapped[str] = mapped_column(String(160), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    from_bot: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def add_line(session: Session, school_id: int, chat: str, author: str, text: str, now: dt.datetime,
+             from_bot: bool = False) -> SimulatorLine:
+    """Append a line to a simulated chat."""
+    line = SimulatorLine(school_id=school_id, chat=chat, author=author, text=text, from_bot=from_bot,
+                         created_at=now)
+    session.add(line)
+    session.flush()
+    return line
+
+
+def lines(session: Session, chat: str, after_id: int = 0, limit: int = 200) -> list[SimulatorLine]:
+    """Return a chat's lines after ``after_id``, oldest first."""
+    rows = session.scalars(
+        select(SimulatorLine).where(SimulatorLine.chat == chat, SimulatorLine.id > after_id)
+        .order_by(SimulatorLine.id.desc()).limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+@dataclasses.dataclass(frozen=True)
+class SimPerson:
+    """Someone the simulator can play, with their private id and class group."""
+
+    key: str
+    label: str
+    role: str
+    school_id: int
+    school_name: str
+    group_id: str | None
+    group_title: str | None
+    hint: str
+
+
+def group_conversation_id(class_id: int) -> str:
+    """Return the simulated class group's conversation id."""
+    return f"sim-class-{class_id}"
+
+
+def ensure_group(session: Session, school_class: SchoolClass, now: dt.datetime) -> ChatGroup:
+    """Register the simulated group of a class (idempotent)."""
+    conv = group_conversation_id(school_class.id)
+    group = session.scalar(select(ChatGroup).where(ChatGroup.platform == "simulator",
+                                                  ChatGroup.conversation_id == conv))
+    if group is None:
+        group = ChatGroup(platform="simulator", school_id=school_class.school_id, conversation_id=conv,
+                          class_id=school_class.id, title=f"{school_class.name}家长群", created_at=now)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def people(session: Session, limit_guardians: int = 400) -> list[SimPerson]:
+    """List the people of every school: leaders, teachers, then guardians."""
+    result: list[SimPerson] = []
+    staff_rows = session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.school_id, Staff.id)).all()
+    head_of = {c.head_teacher_id: c for c in session.scalars(select(SchoolClass)).all() if c.head_teacher_id}
+    order = {"principal": 0, "director": 1, "admin": 2, "head_teacher": 3, "teacher": 4}
+    for staff in sorted(staff_rows, key=lambda s: (s.school_id, order.get(s.role, 9), s.id)):
+        cls = head_of.get(staff.id)
+        label = f"{staff.name}（{staff.role_name}{'·' + cls.name if cls else ''}）"
+        result.append(SimPerson(
+            key=f"staff-{staff.id}", label=label, role=staff.role, school_id=staff.school_id,
+            school_name=staff.school.name, group_id=group_conversation_id(cls.id) if cls else None,
+            group_title=f"{cls.name}家长群" if cls else None,
+            hint=f"绑定 {staff.name} {(staff.phone or '')[-4:]}",
+        ))
+    guardians = session.scalars(
+        select(Guardian).join(Guardianship).join(Student).where(Student.active.is_(True))
+        .order_by(Guardian.school_id, Guardian.id).distinct().limit(limit_guardians)
+    ).all()
+    for guardian in guardians:
+        pairs = [gs for gs in guardian.guardianships if gs.student.active]
+        if not pairs:
+            continue
+        first = pairs[0]
+        cls = first.student.school_class
+        label = "、".join(gs.display_name for gs in pairs)
+        result.append(SimPerson(
+            key=f"guardian-{guardian.id}", label=f"{label}（{cls.name}）", role="parent",
+            school_id=guardian.school_id, school_name=cls.school.name,
+            group_id=group_conversation_id(cls.id), group_title=f"{cls.name}家长群",
+            hint=f"绑定 {first.student.name} {guardian.phone[-4:]}",
+        ))
+    return result
+
+
+def find_person(session: Session, key: str) -> SimPerson | None:
+    """Return a simulated person by key (``staff-3``) or display name (``张小明妈妈``)."""
+    for person in people(session, limit_guardians=100_000):
+        if person.key == key or key in person.label.split("（")[0].split("、") or person.label.startswith(key):
+            return person
+    return None

@@ -1,0 +1,140 @@
+"""Test kit: the app on SQLite and PostgreSQL, savepoint isolation, a fixed clock, no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app, lianxin
+from models.db import make_engine
+from models.migrate import upgrade
+
+PG_URL = os.environ.get("LIANXIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("LIANXIN_REQUIRE_PG") == "1"
+# Monday 2026-11-23 10:00 in Beijing.
+FIXED_NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach a host other than this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address) -> None:  # noqa: ANN001 - socket address
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
+            if not (host.startswith("127.") or host in ("::1", "localhost")):
+                raise RuntimeError(f"test tried to reach {host}: tests stay on 127.0.0.1")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # the reason is shown in the skip message
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+
+
+def _make_db(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    reason = _pg_available()
+    if reason is not None:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required (LIANXIN_REQUIRE_PG=1) but unavailable: {reason}")
+        pytest.skip(f"PostgreSQL not available at {PG_URL}: {reason}")
+    schema = f"lx_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database of each kind, shared by the session."""
+    yield from _make_db(request.param, tmp_path_factory)
+
+
+@pytest.fixture
+def settings_overrides(tmp_path) -> dict:  # noqa: ANN001 - pytest tmp_path
+    """Settings every test app gets; tests may extend the dict."""
+    return {"app": {"secret_key": "test-secret-key-0123456789", "instance_path": str(tmp_path / "instance")}}
+
+
+@pytest.fixture
+def app(db_engine: Engine, settings_overrides: dict) -> Iterator:
+    """The app bound to one outer transaction that is rolled back afterwards."""
+    overrides = {**settings_overrides, "database": {"url": db_engine.url.render_as_string(hide_password=False)}}
+    application = create_app(overrides)
+    ext = lianxin(application)
+    ext.engine.dispose()
+    ext.engine = db_engine
+    ext.clock = lambda: FIXED_NOW
+    connection = db_engine.connect()
+    outer = connection.begin()
+    ext.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield application
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ext(app):  # noqa: ANN001, ANN201 - the Lianxin extension
+    """The app's Lianxin extension (settings, sessionmaker, registry, sender)."""
+    return lianxin(app)
+
+
+@pytest.fixture
+def db_session(ext):  # noqa: ANN001, ANN201
+    """A session inside the test's rolled-back transaction."""
+    session = ext.sessionmaker()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN001, ANN201
+    """A Flask CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """The fixed time of the test clock."""
+    return FIXED_NOW

@@ -1,0 +1,157 @@
+"""Binding, help, the simulator pipeline, dedupe and health: through the simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from models.inbound import InboundRecord
+from models.outbox import OutboxMessage
+from tests.factories import build_school
+from tests.kit import SimBot
+
+
+@pytest.fixture
+def school(db_session, now):  # noqa: ANN001, ANN201
+    ts = build_school(db_session, now)
+    db_session.commit()
+    return ts
+
+
+@pytest.fixture
+def bot(ext, db_session, school):  # noqa: ANN001, ANN201
+    return SimBot(ext, db_session)
+
+
+def test_stranger_is_asked_to_bind(bot):  # noqa: ANN001
+    replies = bot.say("张小明妈妈", "老师好，孩子今天发烧请假")
+    assert any("绑定" in r for r in replies)
+
+
+def test_parent_binds_and_sees_only_own_child(bot):  # noqa: ANN001
+    replies = bot.say("张小明妈妈", "绑定 张小明 1234")
+    assert any("绑定成功" in r and "张小明" in r for r in replies)
+    help_text = "\n".join(bot.say("张小明妈妈", "帮助"))
+    assert "张小明妈妈" in help_text
+    assert "绑定" in help_text
+
+
+def test_full_width_and_extra_spaces_are_forgiven(bot):  # noqa: ANN001
+    replies = bot.say("张小明妈妈", "  绑定　张小明　１２３４ ")
+    assert any("绑定成功" in r for r in replies)
+
+
+def test_guardian_with_two_children_is_bound_to_both(bot):  # noqa: ANN001
+    replies = bot.say("陈大宝妈妈", "绑定 陈大宝 2222")
+    assert any("陈大宝" in r and "陈二宝" in r for r in replies)
+
+
+def test_shared_phone_binds_only_the_named_family(bot, db_session):  # noqa: ANN001
+    bot.say("王小虎奶奶", "绑定 王小虎 1111")
+    identity = _identity(db_session, bot, "王小虎奶奶")
+    students = {gs.student.name for gs in identity.guardianships}
+    assert students == {"王小虎"}, "a shared phone must never bind another family's child"
+
+
+def test_wrong_attempts_lock_binding_for_an_hour(bot, ext, now):  # noqa: ANN001
+    for remaining in (4, 3, 2, 1):
+        replies = bot.say("张小明妈妈", "绑定 张小明 0000", now=now)
+        assert any(f"还可尝试 {remaining} 次" in r for r in replies)
+    assert any("次数过多" in r for r in bot.say("张小明妈妈", "绑定 张小明 0000", now=now))
+    # Even the right digits are refused while locked ...
+    assert any("次数过多" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234", now=now + dt.timedelta(minutes=30)))
+    # ... and accepted after the hour.
+    later = now + dt.timedelta(minutes=61)
+    assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234", now=later))
+
+
+def test_shared_phone_for_both_parents_asks_relation(ext, db_session, now):  # noqa: ANN001
+    ts = build_school(db_session, now)
+    ts.guardians["张爸爸"].phone = "13800001234"  # both parents registered with one phone
+    db_session.commit()
+    bot = SimBot(ext, db_session)
+    replies = bot.say("张小明妈妈", "绑定 张小明 1234")
+    assert any("请注明您的身份" in r for r in replies)
+    assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234 妈妈"))
+
+
+def test_staff_bind_with_own_phone(bot):  # noqa: ANN001
+    replies = bot.say("王芳", "绑定 王芳 0003")
+    assert any("绑定成功" in r and "班主任" in r for r in replies)
+
+
+def test_wrong_arguments_get_usage_hint(bot):  # noqa: ANN001
+    replies = bot.say("张小明妈妈", "绑定 张小明")
+    assert any("用法：绑定" in r for r in replies)
+    replies = bot.say("张小明妈妈", "绑定 张小明 12ab")
+    assert any("4 位数字" in r for r in replies)
+
+
+def test_group_chatter_does_not_reach_bot(bot, db_session):  # noqa: ANN001
+    before = db_session.scalar(select(func.count()).select_from(InboundRecord))
+    assert bot.say("张小明妈妈", "收到", where="group") == []
+    after = db_session.scalar(select(func.count()).select_from(InboundRecord))
+    assert before == after
+
+
+def test_group_mention_reaches_bot_and_binding_moves_private(bot):  # noqa: ANN001
+    group_replies = bot.say("张小明妈妈", "@连心 你好", where="group")
+    private = bot.pop("张小明妈妈")
+    assert group_replies == []
+    assert any("绑定" in r for r in private)
+
+
+def test_duplicate_delivery_is_stored_once(bot, db_session):  # noqa: ANN001
+    bot.say("张小明妈妈", "绑定 张小明 1234", msg_id="dup-1")
+    bot.say("张小明妈妈", "绑定 张小明 1234", msg_id="dup-1")
+    count = db_session.scalar(
+        select(func.count()).select_from(InboundRecord).where(InboundRecord.platform_msg_id == "dup-1")
+    )
+    replies = db_session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert count == 1
+    assert replies == 1
+
+
+def test_message_is_stored_with_sender(bot, db_session):  # noqa: ANN001
+    bot.bind("张小明妈妈")
+    bot.say("张小明妈妈", "孩子明天请假一天")
+    record = db_session.scalars(select(InboundRecord).order_by(InboundRecord.id.desc())).first()
+    assert record.text == "孩子明天请假一天"
+    assert record.identity_id is not None
+    assert record.status == "processed"
+
+
+def test_images_get_a_polite_answer(ext, db_session, school, now):  # noqa: ANN001
+    from bot.message import InboundMessage
+    from handlers import dispatch
+
+    msg = InboundMessage("simulator", school.school.id, "img-1", "u1", False, "u1", "", now, msgtype="image")
+    result = dispatch(msg, session=db_session, settings=ext.settings, registry=ext.registry, now=now)
+    assert "文字" in result.replies[0].text
+
+
+def test_healthz(client):  # noqa: ANN001
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["database"] == "ok"
+
+
+def test_simulator_page_and_api(client, school):  # noqa: ANN001
+    assert "模拟器" in client.get("/simulator").get_data(as_text=True)
+    people = client.get("/simulator/api/people").get_json()
+    keys = {p["label"].split("（")[0] for p in people}
+    assert {"赵校长", "王芳", "张小明妈妈"} <= keys
+    mum = next(p for p in people if p["label"].startswith("张小明妈妈"))
+    assert client.post("/simulator/api/send", json={"person": mum["key"], "text": "帮助"}).status_code == 200
+    lines = client.get(f"/simulator/api/chat?person={mum['key']}&where=private").get_json()
+    assert lines[-1]["from_bot"]
+    assert client.post("/simulator/api/send", data="not json").status_code == 400
+
+
+def _identity(session, bot, who):  # noqa: ANN001, ANN202
+    from bot.simulator import external_id
+    from models.identity import Identity
+
+    return session.scalar(select(Identity).where(Identity.external_id == external_id(bot.person(who).key)))
