@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:18:09.140441
+Create Date: 2026-11-23 14:20:16.471343
 """
 
 from __future__ import annotations
@@ -210,6 +210,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_ref'), ['ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_school_id'), ['school_id'], unique=False)
 
+    op.create_table('pending_questions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('identity_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('asked_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['identity_id'], ['identities.id'], name=op.f('fk_pending_questions_identity_id_identities'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_questions')),
+    sa.UniqueConstraint('identity_id', 'kind', name=op.f('uq_pending_questions_identity_id_kind'))
+    )
+    with op.batch_alter_table('pending_questions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_questions_identity_id'), ['identity_id'], unique=False)
+
     op.create_table('students',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -319,6 +333,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_students_class_id'))
 
     op.drop_table('students')
+    with op.batch_alter_table('pending_questions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_questions_identity_id'))
+
+    op.drop_table('pending_questions')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_school_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_ref'))
