@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from flask import Flask, g, jsonify
+from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -111,6 +112,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("settings")
+@with_appcontext
 def show_settings_command() -> None:
     """Print the effective settings (secrets masked)."""
     import dataclasses

@@ -1,0 +1,68 @@
+"""Import rules from STYLE.md: each folder keeps to its one reason to change."""
+
+from __future__ import annotations
+
+import ast
+import logging
+from pathlib import Path
+
+import pytest
+
+from config.logs import JsonFormatter, scrub
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM_LIBS = ("wechatpy", "requests", "httpx", "urllib3", "dingtalk_stream")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _files("handlers"), ids=lambda p: p.name)
+def test_handlers_use_no_sql_and_no_platform(path: Path) -> None:
+    bad = {n for n in _imports(path) if n.split(".")[0] in ("sqlalchemy", *PLATFORM_LIBS)}
+    bad |= {n for n in _imports(path) if n.startswith("bot.") and n != "bot.message"}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _files("models"), ids=lambda p: p.name)
+def test_models_know_no_platform(path: Path) -> None:
+    bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS}
+    bad |= {n for n in _imports(path) if n.startswith(("bot.", "handlers")) and n != "bot.message"}
+    if path.name.endswith("cli.py") or "_cli" in path.name or path.name == "demo.py":
+        bad = {n for n in bad if not n.startswith(("handlers", "bot."))}  # operator wiring may compose
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _files("scheduler"), ids=lambda p: p.name)
+def test_scheduler_calls_no_platform_client(path: Path) -> None:
+    bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS or n.startswith("bot.clients")}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_only_bot_imports_platform_libraries() -> None:
+    offenders = []
+    for folder in ("handlers", "models", "scheduler", "config"):
+        for path in _files(folder):
+            if {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS}:
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_logs_never_show_phone_numbers_or_secrets() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "bind 13800001234 secret=abc123 token: xyz", (), None)
+    line = JsonFormatter().format(record)
+    assert "13800001234" not in line and "138****1234" in line
+    assert "abc123" not in line and "xyz" not in line
+    assert scrub("订单号 2026011234567") == "订单号 2026011234567"  # not a mobile number
