@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from config.exceptions import SettingsError
+from config.platforms import PlatformCredentials, build_platforms, env_layer, refuse_committed_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = ROOT / "config" / "settings.yaml"
@@ -69,6 +70,80 @@ class SimulatorSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class PlatformApiSettings:
+    """Where the platform APIs live (tests point these at fake servers) and how long to wait."""
+
+    dingtalk_api: str = "https://api.dingtalk.com"
+    dingtalk_oapi: str = "https://oapi.dingtalk.com"
+    wecom_api: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    wechat_api: str = "https://api.weixin.qq.com/cgi-bin/"
+    timeout_seconds: float = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class OutboxSettings:
+    """Retry policy of the persistent outbox."""
+
+    max_attempts: int = 8
+    stuck_minutes: int = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class SchedulerSettings:
+    """The scheduler's clock: job times, reminder leads, quiet hours (local time)."""
+
+    timezone: str = "Asia/Shanghai"
+    sweep_minutes: int = 5
+    drain_seconds: int = 30
+    lease_seconds: int = 300
+    misfire_grace_seconds: int = 3600
+    digest_time: dt.time = dt.time(17, 30)
+    weekly_day: str = "thu"
+    weekly_time: dt.time = dt.time(17, 0)
+    # Parents (and class groups) get nothing in this window except urgent-ticket messages.
+    quiet_start: dt.time = dt.time(21, 30)
+    quiet_end: dt.time = dt.time(7, 30)
+    # Replies to a parent who wrote within this many minutes are not held (they are awake).
+    reply_grace_minutes: int = 10
+    staff_quiet_start: dt.time = dt.time(22, 0)
+    staff_quiet_end: dt.time = dt.time(7, 0)
+    respond_remind_minutes: int = 60
+    resolve_remind_hours: int = 24
+    callback_delay_minutes: int = 60
+    callback_remind_hours: int = 24
+    callback_window_days: int = 3
+    care_visit_days: int = 14
+    visit_reminder_day: str = "mon"
+    visit_reminder_time: dt.time = dt.time(8, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoticesSettings:
+    """Principals' notices (通知): private copies, acknowledgement window, reminders."""
+
+    private_copy: bool = True
+    ack_window_hours: int = 72
+    reminder_after_hours: int = 24
+    link_ttl_days: int = 14
+
+
+@dataclasses.dataclass(frozen=True)
+class SurveysSettings:
+    """满意度测评: anonymity and form links."""
+
+    anonymous: bool = True
+    link_grace_days: int = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportsSettings:
+    """Excel exports: download-link lifetime and where files are written."""
+
+    link_ttl_minutes: int = 30
+    directory: str = "exports"
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """All settings, one typed object."""
 
@@ -76,7 +151,15 @@ class Settings:
     database: DatabaseSettings = dataclasses.field(default_factory=DatabaseSettings)
     binding: BindingSettings = dataclasses.field(default_factory=BindingSettings)
     simulator: SimulatorSettings = dataclasses.field(default_factory=SimulatorSettings)
-    # Free-form sections that later features own (routing rules, FAQ, platforms ...).
+    notices: NoticesSettings = dataclasses.field(default_factory=NoticesSettings)
+    surveys: SurveysSettings = dataclasses.field(default_factory=SurveysSettings)
+    exports: ExportsSettings = dataclasses.field(default_factory=ExportsSettings)
+    scheduler: SchedulerSettings = dataclasses.field(default_factory=SchedulerSettings)
+    platform_api: PlatformApiSettings = dataclasses.field(default_factory=PlatformApiSettings)
+    outbox: OutboxSettings = dataclasses.field(default_factory=OutboxSettings)
+    # Per-school credentials (config/platforms.py): school code → PlatformCredentials.
+    platforms: Mapping[str, PlatformCredentials] = dataclasses.field(default_factory=dict)
+    # Free-form sections that later features own (routing rules, FAQ ...).
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
@@ -108,10 +191,13 @@ def load_settings(
     instance = instance if instance.is_absolute() else ROOT / instance
     _merge(raw, _read_yaml(instance / "settings.yaml"))
     _merge(raw, _env_layer(raw, environ))
+    refuse_committed_secrets(_read_yaml(DEFAULTS_FILE).get("platforms"), str(DEFAULTS_FILE))
+    _merge(raw, {"platforms": env_layer(environ, raw.get("platforms"), (overrides or {}).get("platforms"))})
     if overrides:
         _merge(raw, _plain(overrides))
     settings = _build(raw)
-    return _finish(settings, instance)
+    platforms = build_platforms(raw.get("platforms"), frozenset(_typed_sections()) | {"platforms"})
+    return _finish(dataclasses.replace(settings, platforms=platforms), instance)
 
 
 def _finish(settings: Settings, instance: Path) -> Settings:
@@ -175,7 +261,7 @@ def _get(raw: Mapping[str, Any], section: str, key: str) -> Any:
 
 def _typed_sections() -> dict[str, type]:
     hints = typing.get_type_hints(Settings)
-    return {f.name: hints[f.name] for f in dataclasses.fields(Settings) if f.name != "extra"}
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings) if f.name not in ("extra", "platforms")}
 
 
 def _env_layer(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -203,7 +289,7 @@ def _build(raw: Mapping[str, Any]) -> Settings:
         if not isinstance(given, Mapping):
             raise SettingsError(section, "must be a mapping")
         values[section] = _build_section(section, cls, given)
-    extra = {k: v for k, v in raw.items() if k not in typed}
+    extra = {k: v for k, v in raw.items() if k not in typed and k != "platforms"}
     return Settings(**values, extra=extra)
 
 

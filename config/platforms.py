@@ -1,0 +1,245 @@
+"""Per-school platform credentials: ids from YAML, secrets from the environment.
+
+One deployment serves many schools; each has its own DingTalk app, WeCom corp,
+微信客服 account, WeCom AI bot and Official Account. The non-secret ids live in
+``config/settings.yaml`` or ``instance/settings.yaml``::
+
+    platforms:
+      demo-primary:
+        dingtalk: {app_key: dingxxxx, robot_code: dingxxxx}
+        wecom: {corp_id: wwxxxx, agent_id: "1000002"}
+        wecom_kf: {open_kfids: [wkxxxx]}
+        wecom_aibot: {bot_id: aibxxxx}
+        wechat: {app_id: wxxxxxxx}
+
+and every secret comes from ``LIANXIN_<SCHOOL>_<PLATFORM>_<KEY>`` (school code
+upper-cased, dashes → underscores), e.g. ``LIANXIN_DEMO_PRIMARY_DINGTALK_APP_SECRET``.
+Any key may be given that way; secrets in the committed ``config/settings.yaml``
+are refused. A configured platform with a missing secret fails at start-up,
+naming the environment variable to set. Tests pass whole sections (secrets
+included) as ``create_app`` overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from config.exceptions import SettingsError
+
+ENV_PREFIX = "LIANXIN_"
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def _secret(default: str = "") -> Any:
+    """A field that never shows in repr() (logs, tracebacks)."""
+    return dataclasses.field(default=default, repr=False, metadata={"secret": True})
+
+
+@dataclasses.dataclass(frozen=True)
+class DingTalkCredentials:
+    """An enterprise-internal DingTalk app with a robot (HTTP callback).
+
+    ``robot_code`` is the app key for an internal app's robot unless set.
+    ``agent_id`` is only needed for work notices (工作通知).
+    """
+
+    app_key: str
+    app_secret: str = _secret()
+    robot_code: str = ""
+    agent_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.robot_code:
+            object.__setattr__(self, "robot_code", self.app_key)
+
+
+@dataclasses.dataclass(frozen=True)
+class WeComCredentials:
+    """A WeCom self-built app (staff): callback Token/EncodingAESKey, sending secret."""
+
+    corp_id: str
+    agent_id: str
+    token: str = _secret()
+    aes_key: str = _secret()
+    secret: str = _secret()
+
+
+@dataclasses.dataclass(frozen=True)
+class WeComKfCredentials:
+    """微信客服 (parents on WeChat): the kf secret and its callback keys.
+
+    ``corp_id``, ``token`` and ``aes_key`` default to the school's ``wecom``
+    section (kf events may arrive on the self-built app's callback);
+    ``open_kfids`` lists the accepted kf accounts (empty: accept any).
+    """
+
+    corp_id: str
+    secret: str = _secret()
+    token: str = _secret()
+    aes_key: str = _secret()
+    open_kfids: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class WeComAiBotCredentials:
+    """A WeCom 智能机器人 (group @-mentions and DMs; encrypted JSON, receiveid "")."""
+
+    token: str = _secret()
+    aes_key: str = _secret()
+    bot_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class WeChatCredentials:
+    """A WeChat Official Account; ``aes_key`` is needed only in safe (安全) mode."""
+
+    app_id: str
+    token: str = _secret()
+    secret: str = _secret()
+    aes_key: str = _secret()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformCredentials:
+    """Everything one school has configured; None means the platform is off."""
+
+    school_code: str
+    dingtalk: DingTalkCredentials | None = None
+    wecom: WeComCredentials | None = None
+    wecom_kf: WeComKfCredentials | None = None
+    wecom_aibot: WeComAiBotCredentials | None = None
+    wechat: WeChatCredentials | None = None
+
+
+PLATFORM_CLASSES: dict[str, type] = {
+    "dingtalk": DingTalkCredentials,
+    "wecom": WeComCredentials,
+    "wecom_kf": WeComKfCredentials,
+    "wecom_aibot": WeComAiBotCredentials,
+    "wechat": WeChatCredentials,
+}
+# Secrets that may stay empty (OA plain mode needs no AES key).
+OPTIONAL_SECRETS = frozenset({("wechat", "aes_key")})
+# kf keys taken from the wecom section when not given.
+KF_INHERITS = ("corp_id", "token", "aes_key")
+
+
+def env_name(school_code: str, platform: str, key: str) -> str:
+    """Return the environment variable of one key, e.g. LIANXIN_DEMO_PRIMARY_WECOM_AES_KEY."""
+    return f"{ENV_PREFIX}{school_code.upper().replace('-', '_')}_{platform.upper()}_{key.upper()}"
+
+
+def secret_keys(cls: type) -> list[str]:
+    """Return the names of a credentials class's secret fields."""
+    return [f.name for f in dataclasses.fields(cls) if f.metadata.get("secret")]
+
+
+def env_layer(environ: Mapping[str, str], *raw_layers: Any) -> dict[str, Any]:
+    """Collect the environment values of every school's configured platforms.
+
+    ``raw_layers`` are the ``platforms`` mappings that name schools and
+    platforms (files, test overrides); only those are looked up.
+    """
+    configured: dict[str, set[str]] = {}
+    for raw in raw_layers:
+        for code, platforms in (raw or {}).items() if isinstance(raw, Mapping) else ():
+            if isinstance(platforms, Mapping):
+                configured.setdefault(str(code), set()).update(str(p) for p in platforms)
+    layer: dict[str, Any] = {}
+    for code, platforms in configured.items():
+        for platform, cls in PLATFORM_CLASSES.items():
+            if platform not in platforms:
+                continue
+            for field in dataclasses.fields(cls):
+                value = environ.get(env_name(str(code), platform, field.name))
+                if value is not None:
+                    layer.setdefault(str(code), {}).setdefault(platform, {})[field.name] = value
+    return layer
+
+
+def refuse_committed_secrets(committed: Any, source: str) -> None:
+    """Fail if a secret was written into the committed defaults file."""
+    if not isinstance(committed, Mapping):
+        return
+    for code, platforms in committed.items():
+        for platform, cls in PLATFORM_CLASSES.items():
+            section = platforms.get(platform) if isinstance(platforms, Mapping) else None
+            if isinstance(section, Mapping):
+                for key in secret_keys(cls):
+                    if section.get(key):
+                        raise SettingsError(
+                            f"platforms.{code}.{platform}.{key}",
+                            f"is a secret: set {env_name(str(code), platform, key)} instead of {source}",
+                        )
+
+
+def build_platforms(raw_platforms: Any, reserved_prefixes: frozenset[str] = frozenset()) -> dict[str, PlatformCredentials]:
+    """Validate the merged ``platforms`` mapping into typed credentials.
+
+    Args:
+        raw_platforms: ``{school_code: {platform: {key: value}}}`` from every layer.
+        reserved_prefixes: settings section names a school code must not start with
+            (their environment variables would be taken for that section's).
+
+    Raises:
+        SettingsError: naming the key or the environment variable to set.
+    """
+    if raw_platforms in (None, ""):
+        return {}
+    if not isinstance(raw_platforms, Mapping):
+        raise SettingsError("platforms", "must be a mapping of school codes")
+    result: dict[str, PlatformCredentials] = {}
+    for code, platforms in raw_platforms.items():
+        code = str(code)
+        if not _CODE.match(code):
+            raise SettingsError(f"platforms.{code}", "school code must be lower-case letters, digits, - or _")
+        env_code = code.replace("-", "_")
+        clash = next((p for p in reserved_prefixes if env_code.startswith(p + "_") or env_code == p), None)
+        if clash:
+            raise SettingsError(f"platforms.{code}", f"school code clashes with the settings section {clash!r}")
+        if platforms is None:
+            platforms = {}
+        if not isinstance(platforms, Mapping):
+            raise SettingsError(f"platforms.{code}", "must be a mapping of platforms")
+        unknown = sorted(set(platforms) - set(PLATFORM_CLASSES))
+        if unknown:
+            raise SettingsError(f"platforms.{code}.{unknown[0]}", f"is not a platform ({', '.join(PLATFORM_CLASSES)})")
+        given = {p: dict(v or {}) for p, v in platforms.items()}
+        if "wecom_kf" in given and "wecom" in given:
+            for key in KF_INHERITS:
+                given["wecom_kf"].setdefault(key, given["wecom"].get(key, ""))
+        built = {p: _build_one(code, p, given[p]) for p in given}
+        result[code] = PlatformCredentials(school_code=code, **built)
+    return result
+
+
+def _build_one(code: str, platform: str, given: Mapping[str, Any]) -> Any:
+    cls = PLATFORM_CLASSES[platform]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        raise SettingsError(f"platforms.{code}.{platform}.{unknown[0]}", "is not a known setting")
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = given.get(name)
+        if hints[name] == tuple[str, ...]:
+            items = value.split(",") if isinstance(value, str) else list(value or ())
+            values[name] = tuple(str(i).strip() for i in items if str(i).strip())
+            continue
+        text = "" if value is None else str(value).strip()
+        required = field.default is dataclasses.MISSING or (
+            field.metadata.get("secret") and (platform, name) not in OPTIONAL_SECRETS
+        )
+        if required and not text:
+            where = env_name(code, platform, name) if field.metadata.get("secret") else f"platforms.{code}.{platform}.{name}"
+            raise SettingsError(where, f"is required for {platform} of school {code!r}")
+        values[name] = text
+    for name in ("aes_key",):
+        if values.get(name) and len(values[name]) != 43:
+            raise SettingsError(env_name(code, platform, name), "must be the 43-character EncodingAESKey")
+    return cls(**values)
