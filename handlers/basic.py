@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
 from handlers.commands import Command
-from handlers.context import EVERYONE, STRANGER, Context
+from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import FuncHandler, Registry
-from models import people
+from models import binding_codes, people
 
 RELATIONS = ("妈妈", "爸爸", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "家长", "监护人", "哥哥", "姐姐")
 
@@ -27,6 +27,8 @@ def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
 
 def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Bind this identity to a child's guardian or to a staff member."""
+    if len(args) == 1:
+        return _bind_with_code(args[0], msg, ctx)
     name, last4 = args[0], args[1]
     relation = args[2] if len(args) > 2 else None
     if not (last4.isdigit() and len(last4) == 4):
@@ -38,6 +40,12 @@ def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
         ctx.session, ctx.actor.identity, name, last4, relation=relation, now=ctx.now,
         max_failures=cfg.max_failures, lock_minutes=cfg.lock_minutes,
     )
+    return bind_command_reply(outcome, msg, ctx, name, last4)
+
+
+def bind_command_reply(outcome: people.BindOutcome, msg: InboundMessage, ctx: Context, name: str = "",
+                       last4: str = "") -> list[Reply]:
+    """Turn a binding outcome (by phone or by code) into the reply."""
     private = msg.is_group
     if outcome.status == "locked":
         until = outcome.locked_until.astimezone(ZoneInfo(ctx.settings.app.timezone)) if outcome.locked_until else None
@@ -56,6 +64,57 @@ def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
         names = "、".join(f"{gs.student.name}（{gs.student.school_class.name}）" for gs in outcome.guardianships)
         text = f"绑定成功！您已绑定：{names}。有事可直接留言，发送「帮助」查看更多。"
     return [Reply(text, private=private)]
+
+
+def _bind_with_code(code: str, msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Bind with a one-time code from a teacher (绑定 123456)."""
+    if not (code.isdigit() and len(code) == binding_codes.CODE_DIGITS):
+        raise UsageError(_BIND, "绑定码为老师发给您的 6 位数字；也可发送「绑定 学生姓名 手机号后四位」。")
+    cfg = ctx.settings.binding
+    outcome = binding_codes.redeem_code(
+        ctx.session, ctx.actor.identity, code, now=ctx.now, max_failures=cfg.max_failures,
+        lock_minutes=cfg.lock_minutes,
+    )
+    if outcome.status == "mismatch":
+        text = f"绑定码不正确、已使用或已过期，请核对或请老师重新生成（还可尝试 {outcome.remaining} 次）。"
+        return [Reply(text, private=msg.is_group)]
+    return bind_command_reply(outcome, msg, ctx)
+
+
+def code_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Create a one-time binding code for one guardian of a student (staff, private chat)."""
+    staff = ctx.actor.staff
+    assert staff is not None
+    name, relation, class_name = args[0], None, None
+    for arg in args[1:]:
+        if arg in RELATIONS:
+            relation = arg
+        else:
+            class_name = arg
+    result = binding_codes.issue_code(
+        ctx.session, staff, name, relation=relation, class_name=class_name, now=ctx.now,
+        ttl_hours=ctx.settings.binding.code_ttl_hours,
+    )
+    relations = "、".join(result.relations)
+    texts = {
+        "no_student": f"没有找到在读学生「{name}」{f'（{class_name}）' if class_name else ''}，请核对姓名。",
+        "forbidden": f"您不是「{name}」所在班级的老师，不能为其生成绑定码；请联系班主任。",
+        "ambiguous": f"有多名学生叫「{name}」（{'、'.join(result.classes)}），请注明班级，"
+                     f"例如「生成绑定码 {name} {result.classes[0] if result.classes else ''}」。",
+        "need_relation": f"「{name}」登记了多位家长（{relations}），请注明为哪位生成，"
+                         f"例如「生成绑定码 {name} {result.relations[0] if result.relations else '妈妈'}」。",
+        "no_relation": f"「{name}」的家长中没有「{relation}」，已登记：{relations or '无'}。",
+    }
+    if result.status != "issued":
+        return [Reply(texts[result.status], private=True)]
+    gs, tz = result.guardianship, ZoneInfo(ctx.settings.app.timezone)
+    assert gs is not None and result.expires_at is not None
+    until = result.expires_at.astimezone(tz).strftime("%m月%d日 %H:%M")
+    text = (
+        f"{gs.display_name}（{gs.guardian.name}，{gs.guardian.masked_phone}）的绑定码：{result.code}\n"
+        f"有效期至 {until}，仅可使用一次。请家长私聊我发送「绑定 {result.code}」。"
+    )
+    return [Reply(text, private=True)]
 
 
 def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -88,7 +147,7 @@ def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(text, private=msg.is_group)]
 
 
-_BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=2, max_args=3)
+_BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=1, max_args=3)
 
 
 def register(registry: Registry) -> None:
@@ -96,5 +155,7 @@ def register(registry: Registry) -> None:
     registry.add_command(Command("帮助", help_command, roles=EVERYONE, aliases=("help", "菜单", "?")))
     registry.add_command(_BIND)
     registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
+    registry.add_command(Command("生成绑定码", code_command, roles=STAFF_ROLES, min_args=1, max_args=3,
+                                 private_only=True))
     registry.add(FuncHandler(_is_not_text, _not_text), group=-10)
     registry.add(FuncHandler(_is_stranger, _stranger), group=100)

@@ -105,6 +105,11 @@ def bind(
     return BindOutcome("bound", guardianships=tuple(bound))
 
 
+def record_failure(identity: Identity, now: dt.datetime, max_failures: int, lock_minutes: int) -> BindOutcome:
+    """Count a wrong binding attempt (any method); lock the identity after too many."""
+    return _fail(identity, now, max_failures, lock_minutes)
+
+
 def _fail(identity: Identity, now: dt.datetime, max_failures: int, lock_minutes: int) -> BindOutcome:
     identity.failed_attempts += 1
     remaining = max(max_failures - identity.failed_attempts, 0)
