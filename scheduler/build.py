@@ -1,0 +1,65 @@
+"""Build the one BlockingScheduler with its database job store."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config.settings import SchedulerSettings
+from scheduler import jobs
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSpec:
+    """One job: its stable id, function and trigger."""
+
+    id: str
+    func: Callable[..., Any]
+    trigger: Any
+
+
+def job_specs(cfg: SchedulerSettings) -> list[JobSpec]:
+    """Return every job with its trigger, in the scheduler's time zone."""
+    tz = cfg.timezone
+    every = IntervalTrigger(minutes=cfg.sweep_minutes, timezone=tz)
+
+    def at(time: Any, day: str = "*") -> CronTrigger:
+        return CronTrigger(day_of_week=day, hour=time.hour, minute=time.minute, timezone=tz)
+
+    return [
+        JobSpec("drain_outbox", jobs.drain_outbox, IntervalTrigger(seconds=cfg.drain_seconds, timezone=tz)),
+        JobSpec("sweep_deadlines", jobs.sweep_deadlines, every),
+        JobSpec("sweep_callbacks", jobs.sweep_callbacks, every),
+        JobSpec("send_scheduled_notices", jobs.send_scheduled_notices, IntervalTrigger(minutes=1, timezone=tz)),
+        JobSpec("visit_reminders", jobs.visit_reminders, at(cfg.visit_reminder_time, cfg.visit_reminder_day)),
+        JobSpec("daily_digest", jobs.daily_digest, at(cfg.digest_time)),
+        JobSpec("weekly_report", jobs.weekly_report, at(cfg.weekly_time, cfg.weekly_day)),
+    ]
+
+
+def add_jobs(scheduler: BaseScheduler, cfg: SchedulerSettings) -> None:
+    """Add (or replace) every job by its fixed id, so restarts never duplicate them."""
+    for spec in job_specs(cfg):
+        scheduler.add_job(
+            spec.func, spec.trigger, id=spec.id, name=spec.id, replace_existing=True,
+            coalesce=True, max_instances=1, misfire_grace_time=cfg.misfire_grace_seconds,
+        )
+
+
+def build_scheduler(database_url: str, cfg: SchedulerSettings, cls: type[BaseScheduler] = BlockingScheduler
+                    ) -> BaseScheduler:
+    """Return the scheduler with the job store in the app's database and every job added."""
+    store = SQLAlchemyJobStore(url=database_url, tablename=JOBSTORE_TABLE)
+    scheduler = cls(jobstores={"default": store}, timezone=cfg.timezone,
+                    job_defaults={"coalesce": True, "max_instances": 1})
+    add_jobs(scheduler, cfg)
+    return scheduler

@@ -1,0 +1,104 @@
+"""The scheduler's jobs: module-level functions APScheduler stores by reference.
+
+Every job is a periodic sweep over the database, not one job per ticket or
+student; each calls a core ``sweep_*``/``send_*`` service with an explicit
+``now`` (tests call those directly) through :mod:`scheduler.runner`, which
+makes the run happen exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler import runtime
+from scheduler.runner import RunReport, run_per_school, run_sweep
+
+DRAIN_BATCHES = 20
+
+
+def local_day(now: dt.datetime, tz: str) -> str:
+    """Return the local date of ``now`` as ``YYYY-MM-DD`` (a daily period)."""
+    return now.astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+def local_week(now: dt.datetime, tz: str) -> str:
+    """Return the local ISO week of ``now`` as ``YYYY-Www`` (a weekly period)."""
+    year, week, _ = now.astimezone(ZoneInfo(tz)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _ext_now(ext: Any = None, now: dt.datetime | None = None) -> tuple[Any, dt.datetime]:
+    ext = ext or runtime.current()
+    return ext, now or ext.now()
+
+
+def drain(session: Any, settings: Any, now: dt.datetime, sender: Any) -> int:
+    """Send every due outbox row, batch by batch; return how many were sent."""
+    total = 0
+    for _ in range(DRAIN_BATCHES):
+        ids = sender.due_ids(session, now)
+        if not ids:
+            break
+        total += sender.send_ids(session, ids, now)
+        session.commit()
+    return total
+
+
+def drain_outbox(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Deliver due outbox rows (quiet hours are applied by the sender's hold policy)."""
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "drain_outbox", lambda s, st, n: drain(s, st, n, ext.sender), now)
+
+
+def sweep_deadlines(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Remind assignees before respond-by/resolve-by; escalate overdue tickets."""
+    from models.deadline_sweep import sweep_deadlines as sweep
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "sweep_deadlines", sweep, now)
+
+
+def sweep_callbacks(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Ask, remind and expire 回访 callbacks of resolved tickets."""
+    from models.callback_sweep import sweep_callbacks as sweep
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "sweep_callbacks", sweep, now)
+
+
+def send_scheduled_notices(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Send the notices queued for a time that has come."""
+    from models.notices import send_due_notices
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "send_scheduled_notices", send_due_notices, now)
+
+
+def visit_reminders(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Weekly: each teacher gets the families still due a contact this month."""
+    from models.visit_reminders import remind_visits
+
+    ext, now = _ext_now(ext, now)
+    period = local_week(now, ext.settings.scheduler.timezone)
+    return run_per_school(ext, "visit_reminders", period,
+                          lambda s, st, school, p, n: remind_visits(s, st, school.id, p, n), now)
+
+
+def daily_digest(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Send each school's directors and principals today's digest."""
+    from models.digest_send import send_digest
+
+    ext, now = _ext_now(ext, now)
+    period = local_day(now, ext.settings.scheduler.timezone)
+    return run_per_school(ext, "daily_digest", period, send_digest, now)
+
+
+def weekly_report(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Write each school's 周调度 workbook and tell its directors where it is."""
+    from models.weekly import send_weekly_report
+
+    ext, now = _ext_now(ext, now)
+    period = local_week(now, ext.settings.scheduler.timezone)
+    return run_per_school(ext, "weekly_report", period, send_weekly_report, now)
