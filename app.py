@@ -109,6 +109,11 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roster_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(show_settings_command)
+    from scheduler.cli import digest_command, run_job_command, scheduler_command
+
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(run_job_command)
+    app.cli.add_command(digest_command)
 
 
 @click.command("settings")
@@ -118,7 +123,7 @@ def show_settings_command() -> None:
     import dataclasses
 
     settings = lianxin().settings
-    for section in ("app", "database", "binding", "simulator"):
+    for section in ("app", "database", "binding", "simulator", "scheduler"):
         for key, value in dataclasses.asdict(getattr(settings, section)).items():
             shown = "***" if "secret" in key or "password" in key else value
             click.echo(f"{section}.{key} = {shown}")

@@ -16,4 +16,6 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 
 def build_sender(settings: Settings) -> Sender:
     """Return the sender with every channel."""
-    return Sender(build_channels(settings))
+    from models.quiet_hours import quiet_hold
+
+    return Sender(build_channels(settings), hold=quiet_hold(settings))

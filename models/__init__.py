@@ -5,6 +5,7 @@ Importing this package registers every table on ``Base.metadata``.
 
 from models import conversation, directory, identity, inbound, outbox, simulator  # noqa: F401
 from models import faq, praise, tickets  # noqa: F401
+from models import jobs, visits  # noqa: F401
 from models.base import Base
 
 __all__ = ["Base"]
