@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
-from bot.sender import Channel, Sender
+import datetime as dt
+
+from bot.channel_dingtalk import DingTalkChannel
+from bot.channel_wechat import WeChatChannel
+from bot.channel_wecom import (
+    WeComAiBotChannel,
+    WeComAppChannel,
+    WeComKfChannel,
+    WeComSchoolChannel,
+    WeComWebhookChannel,
+)
+from bot.sender import Channel, Hold, Sender
 from bot.simulator import PLATFORM as SIMULATOR
 from bot.simulator import SimulatorChannel
 from config.settings import Settings
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
-    """Return the channel for every platform this deployment speaks."""
+    """Return the channel for every platform this deployment speaks (names as the adapters use them)."""
     channels: dict[str, Channel] = {SIMULATOR: SimulatorChannel(settings.simulator.bot_name)}
+    channels.update({
+        "dingtalk": DingTalkChannel(settings),
+        "wecom_app": WeComAppChannel(settings),
+        "wecom_aibot": WeComAiBotChannel(settings),
+        "wecom_kf": WeComKfChannel(settings),
+        "wecom_school": WeComSchoolChannel(settings),
+        "wecom_webhook": WeComWebhookChannel(settings),
+        "wechat": WeChatChannel(settings),
+    })
     return channels
 
 
-def build_sender(settings: Settings) -> Sender:
-    """Return the sender with every channel."""
-    from models.quiet_hours import quiet_hold
+def build_sender(settings: Settings, hold: Hold | None = None) -> Sender:
+    """Return the sender with every channel.
 
-    return Sender(build_channels(settings), hold=quiet_hold(settings))
+    Args:
+        settings: the application settings.
+        hold: the quiet-hours hook, ``hold(row, now) -> datetime | None``.
+    """
+    return Sender(build_channels(settings), hold=hold, max_attempts=settings.outbox.max_attempts,
+                  stuck_after=dt.timedelta(minutes=settings.outbox.stuck_minutes))

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -47,6 +47,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     channel: Mapped[str | None] = mapped_column(String(30))  # the channel actually used
+    claimed_at: Mapped[dt.datetime | None]  # when a sender took it (status sending)
+    sent_chars: Mapped[int] = mapped_column(default=0)  # how much of a split text is already delivered
     last_error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -110,3 +112,56 @@ def enqueue(
     except IntegrityError:
         return None
     return row
+
+
+def sweep_stuck(session: Session, now: dt.datetime, older_than: dt.timedelta) -> int:
+    """Return rows stuck in ``sending`` (their sender crashed) to ``pending``; return how many.
+
+    This makes delivery at-least-once: a sender that died after the platform
+    accepted a message but before recording it will cause one resend.
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - older_than)
+        .values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_at=None)
+    )
+    return result.rowcount or 0
+
+
+def list_messages(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[OutboxMessage]:
+    """Return the newest outbox rows (only permanent failures with ``failed_only``)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if failed_only:
+        query = query.where(OutboxMessage.status == OutboxStatus.FAILED)
+    return list(session.scalars(query))
+
+
+def retry(session: Session, row_id: int, now: dt.datetime) -> OutboxMessage | None:
+    """Put a failed row back in the queue (an admin fixed the cause); None if no such failed row."""
+    row = session.get(OutboxMessage, row_id)
+    if row is None or row.status != OutboxStatus.FAILED:
+        return None
+    row.status, row.next_attempt_at, row.attempts, row.claimed_at = OutboxStatus.PENDING, now, 0, None
+    row.last_error = row.error_code = None
+    session.flush()
+    return row
+
+
+def linked_address(session: Session, identity_id: int | None, platform: str) -> str | None:
+    """Return the same family's id on another platform (e.g. the 家校通讯录 parent_userid).
+
+    A kf or Official Account identity and a ``wecom_school`` identity are the
+    same family when both are bound to a common guardian–student pair.
+    """
+    from models.identity import Identity, IdentityBinding
+
+    if identity_id is None:
+        return None
+    mine = select(IdentityBinding.guardianship_id).where(IdentityBinding.identity_id == identity_id)
+    return session.scalar(
+        select(Identity.external_id)
+        .join(IdentityBinding, IdentityBinding.identity_id == Identity.id)
+        .where(Identity.platform == platform, IdentityBinding.guardianship_id.in_(mine))
+        .order_by(Identity.id)
+        .limit(1)
+    )

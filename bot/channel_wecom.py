@@ -1,0 +1,156 @@
+"""WeCom delivery: app messages to staff, 微信客服 to parents (fallback 学校通知), AI bot, group robots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import limits
+from bot.channel_base import PlatformChannel, SchoolDelivery
+from bot.clients.wecom import WeComClient
+from bot.exceptions import PermanentSendError
+from bot.sender import Route
+from models import ratelimit
+from models.outbox import OutboxMessage, linked_address
+
+# A response_url is good for about an hour; stop using it a little before.
+RESPONSE_URL_TTL = dt.timedelta(minutes=55)
+
+
+def app_message(fmt: str, title: str | None, text: str, url: str) -> tuple[str, dict[str, Any]]:
+    """Return (msgtype, body) for ``message/send``."""
+    if fmt == "markdown":
+        return "markdown", {"content": text}
+    if fmt == "textcard":
+        return "textcard", {"title": title or "通知", "description": text, "url": url, "btntxt": "详情"}
+    return "text", {"content": f"【{title}】\n{text}" if title else text}
+
+
+def plain(title: str | None, text: str) -> str:
+    """Return a text with its title on top."""
+    return f"【{title}】\n{text}" if title else text
+
+
+class _WeCom(PlatformChannel):
+    def app_client(self, session: Session, delivery: SchoolDelivery, now: dt.datetime) -> WeComClient:
+        creds = delivery.creds.wecom
+        if creds is None:
+            raise PermanentSendError("学校没有配置企业微信自建应用", "no_credentials")
+        return self.wecom(session, creds.corp_id, creds.secret, now)
+
+    def app_route(self, session: Session, row: OutboxMessage, delivery: SchoolDelivery, userid: str,
+                  now: dt.datetime) -> Route:
+        client = self.app_client(session, delivery, now)
+        agent_id = int(delivery.creds.wecom.agent_id)  # type: ignore[union-attr] - checked above
+        return Route(limits.WECOM_APP, key=userid, deliver=lambda chunk: client.send_app(
+            agent_id, userid, *app_message(row.fmt, row.title, chunk, self.base_url)))
+
+    def school_route(self, session: Session, row: OutboxMessage, delivery: SchoolDelivery, parent_userid: str,
+                     now: dt.datetime) -> Route:
+        client = self.app_client(session, delivery, now)
+        agent_id = int(delivery.creds.wecom.agent_id)  # type: ignore[union-attr]
+        return Route(limits.WECOM_SCHOOL, key=parent_userid, deliver=lambda chunk: client.send_school_notice(
+            agent_id, [parent_userid], plain(row.title, chunk)))
+
+    def webhook_route(self, session: Session, row: OutboxMessage, delivery: SchoolDelivery,
+                      now: dt.datetime) -> Route | None:
+        key = delivery.wecom_webhook_key
+        if not key:
+            return None
+        client = self.wecom(session, "", "", now)
+        markdown = row.fmt == "markdown"
+
+        def deliver(chunk: str) -> Any:
+            body = {"msgtype": "markdown", "markdown": {"content": chunk}} if markdown else {
+                "msgtype": "text", "text": {"content": plain(row.title, chunk)}}
+            return client.send_webhook(key, body)
+
+        return Route(limits.WECOM_WEBHOOK, key=f"robot:{delivery.creds.school_code}", deliver=deliver)
+
+
+class WeComAppChannel(_WeCom):
+    """``wecom_app``: the self-built app's ``message/send`` to a staff member."""
+
+    def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
+        """One route: message/send to the member."""
+        return [self.app_route(session, row, self.school(session, row), row.address, now)]
+
+
+class WeComSchoolChannel(_WeCom):
+    """``wecom_school``: 学校通知 to a parent of the 家校通讯录 (one-way)."""
+
+    def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
+        """One route: externalcontact/message/send."""
+        return [self.school_route(session, row, self.school(session, row), row.address, now)]
+
+
+class WeComWebhookChannel(_WeCom):
+    """``wecom_webhook``: the school's group robot (20 messages a minute)."""
+
+    def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
+        """One route: webhook/send."""
+        route = self.webhook_route(session, row, self.school(session, row), now)
+        if route is None:
+            raise PermanentSendError("学校没有配置企业微信群机器人", "no_credentials")
+        return [route]
+
+
+class WeComKfChannel(_WeCom):
+    """``wecom_kf``: 微信客服 replies (5 within 48 h), else 学校通知 to the same parent."""
+
+    def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
+        """kf/send_msg inside the window; 学校通知 when it is closed and configured."""
+        delivery = self.school(session, row)
+        kf = delivery.creds.wecom_kf
+        routes: list[Route] = []
+        open_kfid = (row.context or {}).get("open_kfid") or (kf.open_kfids[0] if kf and kf.open_kfids else "")
+        if kf is not None and open_kfid:
+            client = self.wecom(session, kf.corp_id, kf.secret, now)
+            opened = ratelimit.last_inbound(session, row.identity_id, row.platform, row.school_id, row.address)
+            routes.append(Route(limits.WECOM_KF, key=row.address, opened_at=opened, deliver=lambda chunk: client.send_kf(
+                open_kfid, row.address, "text", {"content": plain(row.title, chunk)})))
+        parent = (row.context or {}).get("parent_userid") or linked_address(session, row.identity_id, "wecom_school")
+        if delivery.school_notice and parent and delivery.creds.wecom is not None:
+            routes.append(self.school_route(session, row, delivery, parent, now))
+        if not routes:
+            raise PermanentSendError("学校没有配置微信客服", "no_credentials")
+        return routes
+
+
+class WeComAiBotChannel(_WeCom):
+    """``wecom_aibot``: answer once on the response_url; then the group robot or the app."""
+
+    def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
+        """response_url while fresh and unused, then fallbacks."""
+        ctx = row.context or {}
+        routes: list[Route] = []
+        url = ctx.get("response_url")
+        if url and now - row.created_at < RESPONSE_URL_TTL:
+            client = self.wecom(session, "", "", now)
+            key = "resp:" + hashlib.sha1(url.encode()).hexdigest()
+            routes.append(Route(limits.WECOM_AIBOT, key=key, opened_at=row.created_at,
+                                deliver=lambda chunk: client.post_url(url, _aibot_body(row, chunk))))
+        try:
+            delivery = self.school(session, row)
+        except PermanentSendError:
+            if routes:
+                return routes
+            raise
+        if row.recipient_kind == "group":
+            route = self.webhook_route(session, row, delivery, now)
+        elif delivery.creds.wecom is not None:  # AI-bot users are corp members: the app reaches them
+            route = self.app_route(session, row, delivery, row.address, now)
+        else:
+            route = None
+        if route is not None:
+            routes.append(route)
+        if not routes:
+            raise PermanentSendError("智能机器人的回复地址已过期，且没有配置群机器人或自建应用", "no_route")
+        return routes
+
+
+def _aibot_body(row: OutboxMessage, chunk: str) -> dict[str, Any]:
+    return {"msgtype": "markdown", "markdown": {"content": plain(row.title, chunk)}}

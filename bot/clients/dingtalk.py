@@ -1,0 +1,115 @@
+"""DingTalk (钉钉) robot API client: 1:1 batchSend, group send, sessionWebhook."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from bot.clients.errors import from_http
+from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
+
+TOKEN_PATH = "/v1.0/oauth2/accessToken"
+# sessionWebhook errcodes worth retrying (sending too fast, system busy).
+WEBHOOK_BUSY = frozenset({-1, 130101})
+TOKEN_ERROR_CODES = frozenset({"InvalidAuthentication", "invalidAuthentication"})
+MAX_BATCH = 20
+
+
+class DingTalkClient:
+    """A small ``requests`` client for the robot APIs of one DingTalk app.
+
+    Args:
+        app_key: the app's AppKey (clientId).
+        app_secret: the AppSecret.
+        robot_code: the robot code (usually the AppKey).
+        storage: token storage with ``get``/``set`` (the database cache).
+        base_url: ``https://api.dingtalk.com`` (a fake server in tests).
+        timeout: seconds per request.
+    """
+
+    def __init__(self, app_key: str, app_secret: str, robot_code: str, *, storage: Any, base_url: str,
+                 timeout: float, http: requests.Session | None = None) -> None:
+        self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
+        self.storage, self.base_url, self.timeout = storage, base_url.rstrip("/"), timeout
+        self.http = http or requests.Session()
+
+    @property
+    def token_key(self) -> str:
+        return f"dingtalk:{self.app_key}"
+
+    def access_token(self, refresh: bool = False) -> str:
+        """Return the cached token, fetching a new one when missing, expired or rejected."""
+        token = None if refresh else self.storage.get(self.token_key)
+        if token:
+            return token
+        result = self._request("POST", TOKEN_PATH, {"appKey": self.app_key, "appSecret": self.app_secret}, None)
+        self.storage.set(self.token_key, result["accessToken"], int(result.get("expireIn", 7200)))
+        return result["accessToken"]
+
+    def batch_send(self, user_ids: list[str], msg_key: str, msg_param: dict[str, Any]) -> dict[str, Any]:
+        """Send one robot message to up to 20 users (``oToMessages/batchSend``)."""
+        if not 0 < len(user_ids) <= MAX_BATCH:
+            raise ValueError("batchSend takes 1 to 20 userIds")
+        body = {"robotCode": self.robot_code, "userIds": user_ids, "msgKey": msg_key,
+                "msgParam": json.dumps(msg_param, ensure_ascii=False)}
+        return self._authed("/v1.0/robot/oToMessages/batchSend", body)
+
+    def group_send(self, open_conversation_id: str, msg_key: str, msg_param: dict[str, Any]) -> dict[str, Any]:
+        """Send a robot message to a group the robot is in (``groupMessages/send``)."""
+        body = {"robotCode": self.robot_code, "openConversationId": open_conversation_id, "msgKey": msg_key,
+                "msgParam": json.dumps(msg_param, ensure_ascii=False)}
+        return self._authed("/v1.0/robot/groupMessages/send", body)
+
+    def session_webhook(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Reply through a conversation's sessionWebhook (no token; lives 90 minutes).
+
+        Raises:
+            WindowClosedError: the webhook refused the message (expired, invalid): use the API.
+        """
+        result = self._send("POST", url, body, None)
+        code = int(result.get("errcode") or 0)
+        if code in WEBHOOK_BUSY:
+            raise TransientSendError(f"sessionWebhook errcode {code}", str(code), retry_after=60)
+        if code:
+            raise WindowClosedError(f"sessionWebhook errcode {code}: {result.get('errmsg')}", str(code))
+        return result
+
+    def _authed(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._request("POST", path, body, self.access_token())
+        except PermanentSendError as exc:
+            if exc.code not in TOKEN_ERROR_CODES and exc.code != "http_401":
+                raise
+        return self._request("POST", path, body, self.access_token(refresh=True))  # retried once
+
+    def _request(self, method: str, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return self._send(method, self.base_url + path, body, token)
+
+    def _send(self, method: str, url: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        headers = {"x-acs-dingtalk-access-token": token} if token else {}
+        try:
+            res = self.http.request(method, url, json=body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}"[:500], "network") from exc
+        try:
+            result = res.json()
+        except ValueError:
+            result = {}
+        if res.status_code >= 400:
+            raise _http_error(res, result)
+        return result if isinstance(result, dict) else {}
+
+
+def _http_error(res: requests.Response, result: dict[str, Any]) -> SendError:
+    """Map a DingTalk HTTP error: 429/5xx transient, other 4xx permanent with the body's code."""
+    code = str(result.get("code") or "") or None
+    message = str(result.get("message") or res.text[:200])
+    if res.status_code == 429 or res.status_code >= 500:
+        retry_after = res.headers.get("Retry-After")
+        return TransientSendError(f"HTTP {res.status_code}: {message}", code or f"http_{res.status_code}",
+                                  retry_after=float(retry_after) if retry_after and retry_after.isdigit() else 60)
+    if code:
+        return PermanentSendError(f"HTTP {res.status_code} {code}: {message}", code)
+    return from_http(res.status_code, message)

@@ -1,0 +1,66 @@
+"""What the WeCom and Official Account clients share: base URL, token fetch, bounded retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from wechatpy.exceptions import WeChatClientException
+
+from bot.clients.errors import TOKEN_ERRORS, translate
+
+
+class ConfigurableClientMixin:
+    """Mix into a wechatpy client: the token URL follows ``API_BASE_URL``; token errors retry once.
+
+    wechatpy hard-codes the token URL, fetches it without a timeout, and on
+    40001/40014/42001 refreshes and retries without bound; we fix all three.
+    """
+
+    TOKEN_PATH = ""
+    API_BASE_URL: str
+    _token_retried = False
+
+    def _token_params(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        """Fetch a token from ``API_BASE_URL`` + ``TOKEN_PATH`` and store it (with the request timeout)."""
+        res = self._http.get(self.API_BASE_URL + self.TOKEN_PATH, params=self._token_params(), timeout=self.timeout)
+        try:
+            res.raise_for_status()
+        except requests.RequestException as exc:
+            raise WeChatClientException(None, None, client=self, request=exc.request, response=exc.response) from exc
+        result = res.json()
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self, response=res)
+        self.session.set(self.access_token_key, result["access_token"], int(result.get("expires_in", 7200)))
+        self.expires_at = None  # the storage decides freshness, by the caller's clock
+        return result
+
+    def _handle_result(self, res: Any, method: Any = None, url: Any = None, result_processor: Any = None,
+                       **kwargs: Any) -> Any:
+        result = self._decode_result(res) if not isinstance(res, dict) else res
+        if isinstance(result, dict) and _errcode(result) in TOKEN_ERRORS:
+            # The first token error refreshes and retries; a second one is an error.
+            self.auto_retry = not self._token_retried
+            self._token_retried = True
+        return super()._handle_result(res, method, url, result_processor, **kwargs)
+
+    def call(self, endpoint: str, data: dict[str, Any], **params: Any) -> dict[str, Any]:
+        """POST ``data`` to an endpoint; raise a ``SendError`` subclass on any failure."""
+        self._token_retried, self.auto_retry = False, True
+        try:
+            kwargs: dict[str, Any] = {"data": data}
+            if params:
+                kwargs["params"] = dict(params)
+            return self.post(endpoint, **kwargs)
+        except Exception as exc:  # every failure becomes a typed send error
+            raise translate(exc) from exc
+
+
+def _errcode(result: dict[str, Any]) -> int:
+    try:
+        return int(result.get("errcode") or 0)
+    except (TypeError, ValueError):
+        return 0
