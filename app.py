@@ -85,8 +85,10 @@ def _close_session(exc: BaseException | None) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the web routes."""
     from bot.simulator import bp as simulator_bp
+    from bot.web_pages import bp as pages_bp
 
     app.add_url_rule("/healthz", "healthz", _healthz)
+    app.register_blueprint(pages_bp)
     if lianxin(app).settings.simulator.enabled:
         app.register_blueprint(simulator_bp)
 

@@ -19,9 +19,10 @@ def build_registry() -> Registry:
     50 parent messages (classification), 100 strangers.
     """
     from handlers import basic
+    from handlers import notice_acks, notices
 
     registry = Registry()
-    for module in (basic,):
+    for module in (basic, notices, notice_acks):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

@@ -1,0 +1,70 @@
+"""Small mobile pages behind signed links: notice confirm, survey form, export download.
+
+There is no login: the signed, expiring token in the URL is the credential
+(see ``models.links``). Routes only verify the token, call a service and
+render; a bad or expired token shows a page in Chinese, never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+
+from models import links
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+def _ext() -> Any:
+    from app import lianxin
+
+    return lianxin()
+
+
+def _session() -> Any:
+    from app import get_session
+
+    return get_session()
+
+
+def _payload(purpose: str, token: str) -> dict[str, Any]:
+    ext = _ext()
+    return links.read_token(ext.settings.app.secret_key, purpose, token, ext.now())
+
+
+def _message(heading: str, message: str, status: int = 200, css: str = "") -> tuple[str, int]:
+    return render_template("page_message.html", bot_name=_ext().settings.app.name, heading=heading,
+                           message=message, css=css), status
+
+
+@bp.errorhandler(links.LinkError)
+def _bad_link(exc: links.LinkError) -> tuple[str, int]:
+    if exc.expired:
+        return _message("链接已过期", "此链接已过期。如需查看，请在聊天中联系老师或重新获取链接。", 410, "warn")
+    return _message("链接无效", "此链接无效，请检查是否完整复制。", 403, "warn")
+
+
+def _local(when: Any) -> str:
+    return when.astimezone(ZoneInfo(_ext().settings.app.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.route("/n/<token>", methods=["GET", "POST"])
+def notice_page(token: str) -> Any:
+    """Show a notice to one family; POST records 「我已阅读」."""
+    from models import notice_acks
+
+    data, session = _payload("notice", token), _session()
+    view = notice_acks.notice_view(session, int(data["n"]), int(data["s"]))
+    if view is None:
+        return _message("通知不存在", "这条通知已撤回或不再适用。", 404)
+    if request.method == "POST" and not view.acked:
+        notice_acks.record_ack(session, view.notice, view.student.id, "link", _ext().now())
+        session.commit()
+        view = notice_acks.notice_view(session, view.notice.id, view.student.id)
+    author = view.notice.author
+    return render_template(
+        "notice.html", bot_name=_ext().settings.app.name, notice=view.notice, acked=view.acked,
+        title="重要通知" if view.notice.important else "学校通知", school=view.notice.author.school.name,
+        family=f"{view.student.name}家长", sent=_local(view.notice.sent_at), author=f"{author.name}{author.role_name}")

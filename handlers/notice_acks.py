@@ -1,0 +1,86 @@
+"""A parent's 收到 / 已阅 / 👍 acknowledges their family's open notice.
+
+Privately, or in the class group with an @-mention of the bot. The handler
+takes a message only when it is a bare acknowledgement (the classifier says
+``none`` and nothing but acknowledgement words and emoji remain) *and* the
+family has a notice inside its window; anything else falls through to the
+ticket handler, so real questions are never swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.message import InboundMessage, Reply
+from handlers.context import PARENT, Context
+from handlers.registry import FuncHandler, Registry
+from models import notice_acks
+
+log = logging.getLogger(__name__)
+
+ACK_WORDS = frozenset({
+    "收到", "收到了", "已收到", "已阅", "已读", "阅", "已知悉", "知悉", "知道了", "好的", "好", "好的收到",
+    "收到谢谢", "收到谢谢老师", "好的谢谢老师", "收到老师", "好的老师", "明白", "明白了", "ok", "嗯", "嗯嗯",
+})
+ACK_EMOJI = ("👍", "👌", "🙏", "✅", "🤝", "💪")
+# WeChat / DingTalk emoticon codes such as [抱拳] [OK] [强].
+_EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")
+_NOISE = re.compile(r"[\s,.!?;:~，。！？；：、～…\-—\"'“”‘’]+")
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Return whether a message says nothing but "received" (收到, 已阅, 👍, 收到[抱拳] …)."""
+    had_symbol = bool(_EMOTICON.search(text)) or any(e in text for e in ACK_EMOJI)
+    rest = _EMOTICON.sub("", text)
+    for emoji in ACK_EMOJI:
+        rest = rest.replace(emoji, "")
+    rest = _NOISE.sub("", rest).lower()
+    rest = re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]", "", rest)
+    if not rest:
+        return had_symbol
+    return rest in ACK_WORDS and _classifier_agrees(text)
+
+
+def _classifier_agrees(text: str) -> bool:
+    """Double-check with the classifier that nothing actionable hides in the message."""
+    try:
+        from handlers.classifier import classify
+
+        return classify(text).kind == "none"
+    except Exception:  # a broken classifier must not stop 收到 being counted: the word list decides
+        log.exception("classifier failed on an acknowledgement candidate")
+        return True
+
+
+def _students(msg: InboundMessage, ctx: Context) -> list:
+    students = [gs.student for gs in ctx.actor.guardianships]
+    if msg.is_group:
+        class_id = ctx.group.class_id if ctx.group is not None else None
+        students = [s for s in students if s.class_id == class_id]
+    return list({s.id: s for s in students}.values())
+
+
+def _check(msg: InboundMessage, ctx: Context) -> bool:
+    if msg.msgtype != "text" or PARENT not in ctx.actor.roles or not is_acknowledgement(msg.text):
+        return False
+    return any(notice_acks.open_notice_for(ctx.session, s, ctx.settings, ctx.now)[0] is not None
+               for s in _students(msg, ctx))
+
+
+def _handle(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    via = "group" if msg.is_group else "private"
+    new, old = notice_acks.ack_from_chat(ctx.session, _students(msg, ctx), via, ctx.settings, ctx.now,
+                                         ctx.actor.identity.id)
+    if new:
+        ids = "、".join(str(n.id) for n in dict.fromkeys(new))
+        text = f"已记录您已阅读通知（编号 {ids}），谢谢！"
+    else:
+        text = "您已确认过这条通知，谢谢！"
+    # In the group a short private note avoids filling the class group with bot replies.
+    return [Reply(text, private=msg.is_group)]
+
+
+def register(registry: Registry) -> None:
+    """Add the acknowledgement handler (after the pending-question answers)."""
+    registry.add(FuncHandler(_check, _handle, "notice_ack"), group=10)

@@ -1,0 +1,176 @@
+"""Notices in chat: 通知 / 重要通知 / 定时通知 with a preview, 确认发送 / 取消, 通知统计."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from bot.message import InboundMessage, Reply
+from handlers.commands import Command, normalize_command_text
+from handlers.context import HEAD_TEACHER, LEADER, Context
+from handlers.exceptions import Forbidden, HandlerError, UsageError
+from handlers.registry import FuncHandler, Registry
+from models import conversation, notice_acks, notices, scope
+
+SENDERS = frozenset({HEAD_TEACHER, LEADER})
+PREVIEW_KIND = "notice_preview"
+PREVIEW_TTL = dt.timedelta(minutes=30)
+CONFIRM_WORDS = frozenset({"确认发送", "确认", "发送"})
+CANCEL_WORDS = frozenset({"取消", "取消发送", "不发了"})
+_WHEN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def _scope_for(ctx: Context, text: str) -> scope.Scope:
+    """Parse the scope and refuse classes the sender may not address."""
+    staff = ctx.actor.staff
+    assert staff is not None
+    try:
+        parsed = scope.resolve_scope(ctx.session, staff.school_id, text)
+    except scope.ScopeError as exc:
+        raise HandlerError(str(exc)) from exc
+    if LEADER not in ctx.actor.roles:
+        own = scope.headed_class_ids(ctx.session, staff.id)
+        if scope.restrict_to(parsed, own) is None:
+            raise Forbidden("班主任只能给本班发送通知；全校或年级通知请联系主任或校长。")
+    return parsed
+
+
+def _preview(ctx: Context, notice: notices.Notice) -> list[Reply]:
+    reach = notices.reach(ctx.session, notice.class_ids)
+    lines = [f"{'重要' if notice.important else ''}通知预览（{notice.scope_label}，{reach.classes} 个班级）：",
+             notice.text, "",
+             f"将发送到 {reach.groups} 个班级群"]
+    if ctx.settings.notices.private_copy:
+        lines[-1] += f"，并私信 {reach.bound_families}/{reach.families} 户已绑定的家庭（各附本户确认链接）"
+    lines[-1] += "。"
+    if notice.scheduled_for is not None:
+        lines.append(f"定时发送：{_local(ctx, notice.scheduled_for)}")
+    lines.append("回复「确认发送」发送，回复「取消」放弃。")
+    conversation.ask(ctx.session, ctx.actor.identity.id, PREVIEW_KIND, {"notice_id": notice.id},
+                     now=ctx.now, ttl=PREVIEW_TTL)
+    return [Reply("\n".join(lines))]
+
+
+def _draft(ctx: Context, scope_text: str, text: str, important: bool,
+           when: dt.datetime | None = None) -> list[Reply]:
+    staff = ctx.actor.staff
+    assert staff is not None
+    parsed = _scope_for(ctx, scope_text)
+    notice = notices.draft_notice(ctx.session, school_id=staff.school_id, author=staff, scope=parsed,
+                                  text=text.strip(), important=important, scheduled_for=when, now=ctx.now)
+    return _preview(ctx, notice)
+
+
+def notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Draft a notice and show its preview."""
+    return _draft(ctx, args[0], args[1], important=False)
+
+
+def important_notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Draft an important notice (head teachers are reminded of families who have not acknowledged)."""
+    return _draft(ctx, args[0], args[1], important=True)
+
+
+def scheduled_notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Draft a notice to be sent at a given local time."""
+    date, clock, scope_text, text = args
+    when = parse_local_time(date, clock, ctx.settings.app.timezone)
+    if when is None:
+        raise UsageError(_SCHEDULED, "时间格式应为 2026-12-01 08:00。")
+    if when <= ctx.now:
+        raise UsageError(_SCHEDULED, "定时时间已过，请填写将来的时间。")
+    return _draft(ctx, scope_text, text, important=False, when=when)
+
+
+def parse_local_time(date: str, clock: str, timezone: str) -> dt.datetime | None:
+    """Parse ``2026-12-01`` and ``08:00`` as local time; return UTC, or None if malformed."""
+    match = _WHEN.match(date)
+    parts = clock.replace("：", ":").split(":")
+    if match is None or len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    try:
+        local = dt.datetime(*(int(g) for g in match.groups()), int(parts[0]), int(parts[1]),
+                            tzinfo=ZoneInfo(timezone))
+    except ValueError:
+        return None
+    return local.astimezone(dt.UTC)
+
+
+def _local(ctx: Context, when: dt.datetime) -> str:
+    return when.astimezone(ZoneInfo(ctx.settings.app.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _is_preview_answer(msg: InboundMessage, ctx: Context) -> bool:
+    if msg.msgtype != "text" or not ctx.actor.is_staff:
+        return False
+    word = normalize_command_text(msg.text)
+    if word not in CONFIRM_WORDS | CANCEL_WORDS:
+        return False
+    return conversation.pending(ctx.session, ctx.actor.identity.id, PREVIEW_KIND, ctx.now) is not None
+
+
+def _preview_answer(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    question = conversation.pending(ctx.session, ctx.actor.identity.id, PREVIEW_KIND, ctx.now)
+    assert question is not None
+    conversation.answered(ctx.session, ctx.actor.identity.id, PREVIEW_KIND)
+    notice = notices.get_notice(ctx.session, int(question.payload.get("notice_id", 0)))
+    if notice is None or notice.status != notices.NoticeStatus.DRAFT:
+        return [Reply("这条通知已处理过。")]
+    if normalize_command_text(msg.text) in CANCEL_WORDS:
+        notices.cancel_notice(ctx.session, notice)
+        return [Reply("已取消，通知未发送。")]
+    copies = notices.confirm_notice(ctx.session, notice, ctx.settings, ctx.now)
+    if notice.status == notices.NoticeStatus.SCHEDULED:
+        assert notice.scheduled_for is not None
+        return [Reply(f"已定时（编号 {notice.id}），将于 {_local(ctx, notice.scheduled_for)} 发送。")]
+    return [Reply(f"已发送（编号 {notice.id}），共 {copies} 条。发送「通知统计 {notice.id}」查看送达与确认情况。")]
+
+
+def stats_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Show delivered / acknowledged / not yet per class."""
+    staff = ctx.actor.staff
+    assert staff is not None
+    if not args[0].isdigit():
+        raise UsageError(_STATS, "请写通知编号，例如「通知统计 3」。")
+    notice = notices.get_notice(ctx.session, int(args[0]), staff.school_id)
+    if notice is None or notice.status in (notices.NoticeStatus.DRAFT, notices.NoticeStatus.CANCELLED):
+        raise HandlerError(f"没有找到已发送的通知 {args[0]}。")
+    stats = notice_acks.notice_stats(ctx.session, notice)
+    if LEADER not in ctx.actor.roles and notice.author_id != staff.id:
+        own = set(scope.headed_class_ids(ctx.session, staff.id))
+        stats = [s for s in stats if s.class_id in own]
+        if not stats:
+            raise Forbidden("这条通知不涉及您的班级。")
+    lines = [f"通知 {notice.id}（{notice.scope_label}）：{_excerpt(notice.text)}"]
+    if notice.status == notices.NoticeStatus.SCHEDULED and notice.scheduled_for is not None:
+        lines.append(f"尚未发送，定时 {_local(ctx, notice.scheduled_for)}。")
+        return [Reply("\n".join(lines), private=msg.is_group)]
+    for s in stats:
+        line = f"{s.class_name}：送达 {s.delivered}/{s.families} 户，已确认 {s.acked}，未确认 {s.not_yet}"
+        if s.pending and len(s.pending) <= 10:
+            line += f"（{'、'.join(s.pending)}）"
+        lines.append(line)
+    if len(stats) > 1:
+        total = [sum(getattr(s, f) for s in stats) for f in ("delivered", "families", "acked", "not_yet")]
+        lines.append(f"合计：送达 {total[0]}/{total[1]} 户，已确认 {total[2]}，未确认 {total[3]}")
+    return [Reply("\n".join(lines), private=msg.is_group)]
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
+_NOTICE = Command("通知", notice_command, roles=SENDERS, min_args=2, max_args=2, rest=True, private_only=True)
+_IMPORTANT = Command("重要通知", important_notice_command, roles=SENDERS, min_args=2, max_args=2, rest=True,
+                     private_only=True)
+_SCHEDULED = Command("定时通知", scheduled_notice_command, roles=SENDERS, min_args=4, max_args=4, rest=True,
+                     private_only=True)
+_STATS = Command("通知统计", stats_command, roles=SENDERS, min_args=1, max_args=1)
+
+
+def register(registry: Registry) -> None:
+    """Add the notice commands and the preview answers."""
+    for command in (_NOTICE, _IMPORTANT, _SCHEDULED, _STATS):
+        registry.add_command(command)
+    registry.add(FuncHandler(_is_preview_answer, _preview_answer, "notice_preview"), group=10)
