@@ -1,0 +1,219 @@
+"""The scoring engine: tokens and patterns → weighted evidence → kind, category, urgency."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jieba
+
+from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot
+
+__all__ = ["Decision", "Engine"]
+
+KIND_SLOTS = (
+    ("complaint", Slot.COMPLAINT), ("help", Slot.HELP), ("suggestion", Slot.SUGGESTION),
+    ("inquiry", Slot.INQUIRY), ("praise", Slot.PRAISE),
+)
+_CAT_END = Slot.CAT0 + len(CATEGORY_CODES)
+# A numbered roll-call line ("3. 王浩然 已打卡") or a #接龙 list.
+_ROLL_CALL = re.compile(r"^(?:#?接龙|\d{1,3}\s*[.、)]\s*\S{1,12}(?:\s|$))")
+_ROLL_CALL_TAIL = re.compile(
+    r"(已交|已读|已阅|已打卡|已完成|已签字?|已提交|已报名|已缴|收到|\d+\s*(?:人|元|块|件|套|码|cm)?)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The raw outcome of scoring one message."""
+
+    kind: str
+    category: str | None
+    urgent: bool
+    kind_confidence: float
+    category_confidence: float
+    signals: tuple[str, ...]
+
+
+def _margin(top: float, second: float) -> float:
+    """Map the lead of the best score over the runner-up to a 0.5..1 confidence."""
+    if top <= 0:
+        return 0.5
+    return round(min(0.99, 0.5 + 0.5 * (top - second) / (top + second + 1.0)), 3)
+
+
+class Engine:
+    """Score messages against one compiled lexicon with one private tokenizer."""
+
+    def __init__(self, lexicon: Lexicon, tokenizer: jieba.Tokenizer) -> None:
+        self.lexicon = lexicon
+        self.tokenizer = tokenizer
+        p = lexicon.params
+        self.urgent_threshold = p.get("urgent_threshold", 2.0)
+        self.min_evidence = p.get("min_evidence", 1.0)
+        self.request_clause_boost = p.get("request_clause_boost", 1.5)
+        self.min_category = p.get("min_category", 0.8)
+        self.implicit_topic = p.get("implicit_topic", 0.3)
+        self.implicit_urgent = p.get("implicit_urgent", 0.6)
+        self.money_share = p.get("money_share", 0.6)
+
+    def _match(self, text: str) -> tuple[list[float], list[str], list[tuple[int, int, int, tuple]]]:
+        """Find lexicon terms over token n-grams, honouring negation within a clause."""
+        lex = self.lexicon
+        terms, negators, breaks = lex.terms, lex.negators, lex.clause_breaks
+        tokens = self.tokenizer.lcut(text, HMM=False)
+        n = len(tokens)
+        hits: list[tuple[int, int, int, tuple]] = []  # (token index, clause, negated, effects)
+        found: list[str] = []
+        clause = 0
+        last_break = -1
+        i = 0
+        while i < n:
+            tok = tokens[i]
+            if tok in breaks:
+                clause += 1
+                last_break = i
+                i += 1
+                continue
+            size, effects = 1, terms.get(tok)
+            if i + 1 < n:
+                two = tok + tokens[i + 1]
+                if i + 2 < n and (three := terms.get(two + tokens[i + 2])) is not None:
+                    size, effects = 3, three
+                elif (pair := terms.get(two)) is not None:
+                    size, effects = 2, pair
+            if effects is not None:
+                negated = (i - 1 > last_break and tokens[i - 1] in negators) or (
+                    i - 2 > last_break and tokens[i - 2] in negators and tokens[i - 1] in _FILLERS
+                )
+                hits.append((i, clause, negated, effects))
+                found.append("!" + "".join(tokens[i : i + size]) if negated else "".join(tokens[i : i + size]))
+            i += size
+        return tokens, found, hits
+
+    def decide(self, text: str, emoji_signals: frozenset[str]) -> Decision:
+        """Classify a normalised, lower-cased message."""
+        if not text or not any(ch.isalnum() for ch in text):
+            return Decision("none", None, False, 0.95, 0.0, tuple(sorted(emoji_signals)))
+        if "\n" in text or _ROLL_CALL.match(text):
+            lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+            if lines and all(_ROLL_CALL.match(ln) or _ROLL_CALL_TAIL.search(ln) for ln in lines):
+                return Decision("none", None, False, 0.95, 0.0, ("roll-call",))
+        _tokens, found, hits = self._match(text)
+        s = [0.0] * Slot.SIZE
+        request_clauses = {c for _, c, _, eff in hits if any(sl == Slot.HELP for sl, _, _ in eff)}
+        boost = self.request_clause_boost if len(request_clauses) and _ncl(hits) > 1 else 1.0
+        teacher_at: list[int] = []
+        peer_at: list[int] = []
+        violence_at: list[tuple[int, float]] = []
+        seen: set[int] = set()
+        for idx, clause, negated, effects in hits:
+            if id(effects) in seen:
+                continue  # a repeated word is one piece of evidence
+            seen.add(id(effects))
+            for slot, weight, negatable in effects:
+                if negated and negatable:
+                    if slot == Slot.PRAISE:
+                        s[Slot.COMPLAINT] += weight * 0.8
+                    continue
+                if Slot.CAT0 <= slot < _CAT_END and clause in request_clauses:
+                    weight *= boost
+                s[slot] += weight
+                if slot == Slot.TEACHER:
+                    teacher_at.append(idx)
+                elif slot == Slot.PEER:
+                    peer_at.append(idx)
+                elif slot == Slot.VIOLENCE:
+                    violence_at.append((idx, weight))
+        for pattern, effects in self.lexicon.patterns:
+            if pattern.search(text):
+                found.append("/" + pattern.pattern + "/")
+                for slot, weight, _neg in effects:
+                    s[slot] += weight
+        for tag in emoji_signals:
+            for slot, weight, _neg in self.lexicon.signals.get(tag, ()):
+                s[slot] += weight
+            found.append(f"<{tag}>")
+        if violence_at:
+            self._attribute_violence(s, violence_at, teacher_at, peer_at)
+        return self._conclude(s, tuple(found))
+
+    @staticmethod
+    def _attribute_violence(
+        s: list[float], violence_at: list[tuple[int, float]], teacher_at: list[int], peer_at: list[int]
+    ) -> None:
+        """Credit physical harm to a teacher (teacher_conduct) or to peers/accidents (safety)."""
+        teacher_slot = Slot.CAT0 + CATEGORY_CODES.index("teacher_conduct")
+        safety_slot = Slot.CAT0 + CATEGORY_CODES.index("safety")
+        teachers = [t for t in teacher_at if t > 1] or teacher_at
+        for idx, weight in violence_at:
+            last_teacher = max((t for t in teachers if t < idx), default=-1)
+            last_peer = max((p for p in peer_at if p < idx), default=-1)
+            if last_teacher < 0 and last_peer < 0:
+                by_teacher = bool(teachers) and not peer_at
+            else:
+                by_teacher = last_teacher > last_peer
+            s[teacher_slot if by_teacher else safety_slot] += weight * 1.5
+            s[Slot.URGENT] += weight
+            s[Slot.COMPLAINT] += 0.5 if by_teacher else 0.0
+
+    def _conclude(self, s: list[float], found: tuple[str, ...]) -> Decision:
+        """Turn accumulated evidence into labels and confidences."""
+        cats = s[Slot.CAT0 : _CAT_END]
+        topic = max(cats)
+        urgency = s[Slot.URGENT] - s[Slot.BACKGROUND]
+        none_score = s[Slot.ACK] + s[Slot.STATUS] + s[Slot.CHAT] + 0.8 * s[Slot.THANKS]
+        if s[Slot.HEDGE] >= 1.5:
+            s[Slot.COMPLAINT] *= 0.5
+            s[Slot.INQUIRY] += s[Slot.HEDGE]
+        if none_score < 1.0:
+            # A parent describing a school matter or a danger, with no "done/thanks" marker,
+            # is reporting a problem even without complaint words.
+            s[Slot.COMPLAINT] += self.implicit_topic * min(topic, 4.0) + self.implicit_urgent * max(urgency, 0.0)
+        praise = s[Slot.PRAISE]
+        if praise > 0 or topic > 0:
+            praise += 0.6 * s[Slot.THANKS]
+        if s[Slot.TARGET] <= 0 and s[Slot.TEACHER] <= 0:
+            praise *= 0.4  # praise needs a school target; "孩子们唱得真棒" is chatter
+        scores = [(s[slot], name) for name, slot in KIND_SLOTS]
+        scores[4] = (praise, "praise")
+        scores.sort(reverse=True)
+        (best, kind), (second, _) = scores[0], scores[1]
+        if kind == "inquiry" and s[Slot.CHAT] > 0:
+            best -= s[Slot.CHAT]
+        if best < self.min_evidence or none_score >= best + 0.5:
+            conf = _margin(max(none_score, 1.0), max(best, 0.0))
+            return Decision("none", None, False, conf, 0.0, found)
+        if urgency > 0:
+            urgency += s[Slot.IMMEDIATE] + s[Slot.GROUP]
+        urgent = urgency >= self.urgent_threshold and kind in ("complaint", "help", "inquiry")
+        if urgent and kind == "inquiry":
+            kind = "help"  # asking about a child in danger now is a call for help
+        ranked = sorted(range(len(cats)), key=lambda k: (cats[k], _TIE_BREAK[k]), reverse=True)
+        fees = cats[_FEES]
+        if ranked[0] in _FEES_OVER and fees >= 2.5 and fees >= self.money_share * cats[ranked[0]]:
+            ranked.remove(_FEES)  # money charged is fees, even for meals, buses or 托管
+            ranked.insert(0, _FEES)
+        c1, c2 = cats[ranked[0]], cats[ranked[1]]
+        if c1 < self.min_category:
+            code, cat_conf = "other", round(0.3 + 0.2 * max(c1, 0.0), 3)
+        else:
+            code, cat_conf = CATEGORY_CODES[ranked[0]], _margin(c1, c2)
+        return Decision(kind, code, urgent, _margin(best, max(second, none_score)), cat_conf, found)
+
+
+def _ncl(hits: list[tuple[int, int, int, tuple]]) -> int:
+    return len({c for _, c, _, _ in hits})
+
+
+_FILLERS = frozenset(["是", "太", "会", "再", "很", "都", "也", "还", "算", "被", "怎么", "那么", "这么", "大", "够", "用", "能"])
+_FEES = CATEGORY_CODES.index("fees")
+_FEES_OVER = frozenset(
+    CATEGORY_CODES.index(c)
+    for c in ("food", "transport", "after_school", "schedule", "facilities", "other", "enrollment", "homework")
+)
+# Ties go to the earlier code in this priority list (safety-relevant first).
+_PRIORITY = ("teacher_conduct", "safety", "transport", "food", "fees", "aid", "wellbeing")
+_TIE_BREAK = tuple(
+    -(_PRIORITY.index(code) if code in _PRIORITY else len(_PRIORITY) + i) for i, code in enumerate(CATEGORY_CODES)
+)

@@ -1,0 +1,112 @@
+"""The parent-message classifier: kind, category and urgency per docs/taxonomy.
+
+Pure and thread-safe: no database, no network. The lexicons in
+``config/lexicons/`` and the jieba dictionary are loaded once per process by
+:func:`get_classifier`; :meth:`Classifier.classify` only reads them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from handlers._lexicon import CATEGORY_CODES, DEFAULT_LEXICON_DIR, build_tokenizer, load_lexicon
+from handlers._normalize import normalize, prepare
+from handlers._scoring import Engine
+
+__all__ = [
+    "ACTIONABLE_KINDS", "CATEGORIES", "CATEGORY_NAMES", "KINDS", "KIND_NAMES", "URGENCIES", "URGENCY_NAMES",
+    "Classification", "Classifier", "classify", "get_classifier", "normalize", "parse_category",
+]
+
+KINDS = ("complaint", "help", "suggestion", "inquiry", "praise", "none")
+ACTIONABLE_KINDS = frozenset({"complaint", "help", "suggestion", "inquiry"})
+CATEGORIES = CATEGORY_CODES
+URGENCIES = ("urgent", "normal", "low")
+
+
+def _load_labels(directory: Path = DEFAULT_LEXICON_DIR) -> dict[str, Any]:
+    with (directory / "labels.yaml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+_LABELS = _load_labels()
+KIND_NAMES: dict[str, str] = {code: str(_LABELS["kinds"][code]) for code in KINDS}
+CATEGORY_NAMES: dict[str, str] = {code: str(_LABELS["categories"][code]["name"]) for code in CATEGORIES}
+URGENCY_NAMES: dict[str, str] = {code: str(_LABELS["urgencies"][code]) for code in URGENCIES}
+_CATEGORY_LOOKUP: dict[str, str] = {}
+for _code in CATEGORIES:
+    _entry = _LABELS["categories"][_code]
+    for _alias in (_code, _entry["name"], *(_entry.get("aliases") or ())):
+        _CATEGORY_LOOKUP[normalize(str(_alias)).lower().replace(" ", "")] = _code
+
+
+def parse_category(text: str) -> str | None:
+    """Map a category code, display name or alias ("食堂餐饮", "食堂", "food") to its code."""
+    key = normalize(text or "").lower().replace(" ", "").strip("。.!?")
+    return _CATEGORY_LOOKUP.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The labels of one message, with confidences and the cues that produced them."""
+
+    kind: str
+    category: str | None
+    urgency: str | None
+    confidence: float
+    kind_confidence: float
+    category_confidence: float
+    signals: tuple[str, ...] = ()
+
+    @property
+    def actionable(self) -> bool:
+        """Return whether the message should become a ticket."""
+        return self.kind in ACTIONABLE_KINDS
+
+    def as_contract(self, id: Any) -> dict[str, Any]:
+        """Return the classify-contract record ``{"id", "kind", "category", "urgency"}``."""
+        return {"id": id, "kind": self.kind, "category": self.category, "urgency": self.urgency}
+
+
+class Classifier:
+    """Classify parent messages with the lexicons of one directory."""
+
+    def __init__(self, lexicon_dir: Path | None = None) -> None:
+        self.lexicon = load_lexicon(lexicon_dir)
+        self._engine = Engine(self.lexicon, build_tokenizer(self.lexicon))
+
+    def classify(self, text: str) -> Classification:
+        """Return the kind, category and urgency of one message."""
+        clean, emoji = prepare(text, self.lexicon.emoticons)
+        d = self._engine.decide(clean.lower(), emoji)
+        if d.kind == "none":
+            return Classification("none", None, None, d.kind_confidence, d.kind_confidence, 0.0, d.signals)
+        urgency = "low" if d.kind in ("suggestion", "praise") else ("urgent" if d.urgent else "normal")
+        confidence = round(d.kind_confidence * d.category_confidence, 3)
+        return Classification(
+            d.kind, d.category, urgency, confidence, d.kind_confidence, d.category_confidence, d.signals
+        )
+
+
+_lock = threading.Lock()
+_default: Classifier | None = None
+
+
+def get_classifier() -> Classifier:
+    """Return the process-wide classifier, building it on first use."""
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = Classifier()
+    return _default
+
+
+def classify(text: str) -> Classification:
+    """Classify one message with the default classifier."""
+    return get_classifier().classify(text)
