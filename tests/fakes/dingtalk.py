@@ -1,0 +1,55 @@
+"""Fake DingTalk server: api.dingtalk.com robot APIs and per-conversation sessionWebhooks."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from tests.fakes.server import Call, FakeServer
+
+_keys = itertools.count(1)
+
+
+class FakeDingTalk(FakeServer):
+    """accessToken, oToMessages/batchSend (≤20 users), groupMessages/send (≤15,000 B), /session/<id>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes.update({
+            "/v1.0/oauth2/accessToken": self.access_token,
+            "/v1.0/robot/oToMessages/batchSend": self.authed(self.batch_send),
+            "/v1.0/robot/groupMessages/send": self.authed(self.group_send),
+        })
+
+    def webhook_url(self, conversation: str) -> str:
+        """Return a sessionWebhook URL served by this fake."""
+        path = f"/session/{conversation}"
+        self.routes[path] = lambda call: self.reply({"errcode": 0, "errmsg": "ok"})
+        return self.url + path
+
+    def access_token(self, call: Call) -> Response:
+        if not call.json.get("appKey") or not call.json.get("appSecret"):
+            return self.reply({"code": "MissingAppKey", "message": "appKey is required"}, 400)
+        return self.reply({"accessToken": self.issue_token(), "expireIn": 7200})
+
+    def authed(self, handler: Any) -> Any:
+        def check(call: Call) -> Response:
+            if call.headers.get("X-Acs-Dingtalk-Access-Token") != self.token:
+                return self.reply({"code": "InvalidAuthentication", "message": "不合法的access_token"}, 401)
+            return handler(call)
+
+        return check
+
+    def batch_send(self, call: Call) -> Response:
+        users = call.json.get("userIds") or []
+        if not 0 < len(users) <= 20:
+            return self.reply({"code": "invalidParameter.userIds.invalid", "message": "userIds 1-20"}, 400)
+        return self.reply({"processQueryKey": f"q{next(_keys)}", "invalidStaffIdList": [],
+                           "flowControlledStaffIdList": []})
+
+    def group_send(self, call: Call) -> Response:
+        if len(str(call.json.get("msgParam", "")).encode("utf-8")) > 15_000:
+            return self.reply({"code": "invalidParameter.msgParam.length", "message": "too long"}, 400)
+        return self.reply({"processQueryKey": f"q{next(_keys)}"})

@@ -1,0 +1,73 @@
+"""Pytest fixtures serving the fakes; import them into a test module to use them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.dingtalk import FakeDingTalk
+from tests.fakes.server import serving
+from tests.fakes.wechat import FakeOfficialAccount, FakeWeCom
+
+SCHOOL = "fake-school"
+
+
+@pytest.fixture
+def fake_wecom() -> Iterator[FakeWeCom]:
+    """A fake qyapi.weixin.qq.com on 127.0.0.1."""
+    with serving(FakeWeCom()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_oa() -> Iterator[FakeOfficialAccount]:
+    """A fake api.weixin.qq.com on 127.0.0.1."""
+    with serving(FakeOfficialAccount()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_dingtalk() -> Iterator[FakeDingTalk]:
+    """A fake api.dingtalk.com on 127.0.0.1."""
+    with serving(FakeDingTalk()) as fake:
+        yield fake
+
+
+def platform_settings(wecom: str, oa: str, dingtalk: str, **delivery: object) -> dict:
+    """Return settings overrides pointing every platform at the fakes, with test credentials."""
+    return {
+        "platform_api": {"wecom_api": f"{wecom}/cgi-bin/", "wechat_api": f"{oa}/cgi-bin/",
+                         "dingtalk_api": dingtalk, "timeout_seconds": 0.5},
+        "platforms": {SCHOOL: {
+            "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret"},
+            "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
+                      "aes_key": "a" * 43},
+            "wecom_kf": {"secret": "kfsecret", "open_kfids": ["wkKF1"]},
+            "wechat": {"app_id": "wxapp", "secret": "oasecret", "token": "t"},
+        }},
+        "delivery": {SCHOOL: {"wecom_webhook_key": "robotkey", "wechat_template_id": "TPL1", **delivery}},
+    }
+
+
+def make_school(session, code: str = SCHOOL):  # noqa: ANN001, ANN201 - test helper
+    """Return the test school whose code keys the fake credentials."""
+    from models.directory import School
+
+    school = School(code=code, name=f"{code} 学校")
+    session.add(school)
+    session.flush()
+    return school
+
+
+def queue(session, now, platform: str, address: str, text: str = "您好", *, kind: str = "user",  # noqa: ANN001
+          school_id: int | None = None, context: dict | None = None, **kwargs: object) -> int:
+    """Add an outbox row and commit it, as a webhook route would; return its id."""
+    from bot.message import Recipient
+    from models.outbox import enqueue
+
+    row = enqueue(session, Recipient(platform, kind, address, school_id, context=context or {}), text, now=now,
+                  **kwargs)
+    assert row is not None
+    session.commit()
+    return row.id

@@ -1,0 +1,88 @@
+"""DingTalk delivery against a fake api.dingtalk.com: sessionWebhook, group send, batchSend, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from models.outbox import OutboxMessage
+from tests.fakes.fixtures import (  # noqa: F401 - fixtures
+    fake_dingtalk,
+    fake_oa,
+    fake_wecom,
+    make_school,
+    platform_settings,
+    queue,
+)
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk):  # noqa: ANN001, ANN201, F811
+    return {**settings_overrides, **platform_settings(fake_wecom.url, fake_oa.url, fake_dingtalk.url)}
+
+
+@pytest.fixture
+def school(db_session):  # noqa: ANN001, ANN201
+    return make_school(db_session)
+
+
+def ms(when: dt.datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def send(ext, session, row_id, now):  # noqa: ANN001, ANN201
+    ext.sender.send_ids(session, [row_id], now)
+    return session.get(OutboxMessage, row_id, populate_existing=True)
+
+
+def test_group_reply_uses_live_session_webhook_then_group_send(ext, db_session, school, fake_dingtalk, now):  # noqa: ANN001, F811
+    ctx = {"session_webhook": fake_dingtalk.webhook_url("cid1"), "conversation_type": "2",
+           "session_webhook_expires_at": ms(now + dt.timedelta(minutes=90))}
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "cid1", "已收到", kind="group",
+                                      school_id=school.id, context=ctx), now)
+    assert row.channel == "dingtalk_webhook"
+    assert fake_dingtalk.sent("/session/cid1")[0].json == {"msgtype": "text", "text": {"content": "已收到"}}
+    assert not fake_dingtalk.sent("accessToken")  # no token needed for the webhook
+    later = now + dt.timedelta(hours=2)  # the webhook has expired
+    row = send(ext, db_session, queue(db_session, later, "dingtalk", "cid1", "稍后回复", kind="group",
+                                      school_id=school.id, context=ctx), later)
+    assert row.channel == "dingtalk_group"
+    call = fake_dingtalk.sent("groupMessages/send")[0]
+    assert call.json["openConversationId"] == "cid1" and call.json["robotCode"] == "dingkey"
+    assert json.loads(call.json["msgParam"]) == {"content": "稍后回复"} and call.json["msgKey"] == "sampleText"
+    assert call.headers["X-Acs-Dingtalk-Access-Token"] == fake_dingtalk.token
+
+
+def test_private_message_goes_by_batch_send_and_refreshes_a_rejected_token(ext, db_session, school, fake_dingtalk,  # noqa: ANN001, F811
+                                                                          now):
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "staff01", "**请查收**", school_id=school.id,
+                                      fmt="markdown", title="通知"), now)
+    call = fake_dingtalk.sent("batchSend")[0].json
+    assert row.channel == "dingtalk_user" and call["userIds"] == ["staff01"] and call["msgKey"] == "sampleMarkdown"
+    assert json.loads(call["msgParam"]) == {"title": "通知", "text": "**请查收**"}
+    fake_dingtalk.expire_token()
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "staff01", "二", school_id=school.id), now)
+    assert row.status == "sent" and fake_dingtalk.tokens_issued == 2
+
+
+def test_rate_limited_and_server_errors_retry_but_bad_requests_fail(ext, db_session, school, fake_dingtalk, now):  # noqa: ANN001, F811
+    fake_dingtalk.fail_next(status=429, body={"code": "Throttling", "message": "请求太频繁"}, path="batchSend")
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "u1", "x", school_id=school.id), now)
+    assert (row.status, row.error_code) == ("pending", "Throttling") and row.next_attempt_at >= now + dt.timedelta(
+        seconds=60)
+    fake_dingtalk.fail_next(status=503, path="batchSend")
+    assert ext.sender.drain(db_session, row.next_attempt_at) == 0
+    assert ext.sender.drain(db_session, now + dt.timedelta(hours=1)) == 1
+    fake_dingtalk.fail_next(status=400, body={"code": "invalidParameter.robotCode", "message": "robot 不存在"})
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "u2", "y", school_id=school.id), now)
+    assert (row.status, row.error_code) == ("failed", "invalidParameter.robotCode")
+
+
+def test_group_message_over_15000_bytes_is_split(ext, db_session, school, fake_dingtalk, now):  # noqa: ANN001, F811
+    text = "家长您好，" * 2000  # 30,000 bytes
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "cid9", text, kind="group", school_id=school.id),
+               now)
+    parts = [json.loads(c.json["msgParam"])["content"] for c in fake_dingtalk.sent("groupMessages/send")]
+    assert row.status == "sent" and len(parts) == 3 and "".join(parts) == text

@@ -1,0 +1,150 @@
+"""WeCom delivery against a fake qyapi server: app messages, tokens, retries, kf windows, robots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.channels import build_sender
+from models.identity import Identity
+from models.outbox import OutboxMessage
+from models.tokens import AccessToken
+from tests.fakes.fixtures import (  # noqa: F401 - fixtures
+    fake_dingtalk,
+    fake_oa,
+    fake_wecom,
+    make_school,
+    platform_settings,
+    queue,
+)
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk):  # noqa: ANN001, ANN201, F811
+    return {**settings_overrides, **platform_settings(fake_wecom.url, fake_oa.url, fake_dingtalk.url,
+                                                      school_notice=True)}
+
+
+@pytest.fixture
+def school(db_session):  # noqa: ANN001, ANN201
+    return make_school(db_session)
+
+
+def send(ext, session, row_id, now):  # noqa: ANN001, ANN201
+    ext.sender.send_ids(session, [row_id], now)
+    return session.get(OutboxMessage, row_id, populate_existing=True)
+
+
+def test_app_message_is_sent_with_cached_token_shared_by_processes(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "zhanglaoshi", "明天家长会", school_id=school.id,
+                                      title="通知"), now)
+    assert row.status == "sent" and row.channel == "wecom_app"
+    call = fake_wecom.sent("message/send")[0]
+    assert call.json["touser"] == "zhanglaoshi" and call.json["agentid"] == 1000002
+    assert call.json["text"]["content"] == "【通知】\n明天家长会"
+    assert call.json["enable_duplicate_check"] == 1
+    assert db_session.query(AccessToken).one().value == fake_wecom.token
+    # A second process (another sender) reuses the token from the database.
+    other = build_sender(ext.settings)
+    other.send_ids(db_session, [queue(db_session, now, "wecom_app", "lilaoshi", "收到", school_id=school.id)], now)
+    assert fake_wecom.tokens_issued == 1
+    assert fake_wecom.sent("message/send")[1].args["access_token"] == fake_wecom.token
+
+
+def test_expired_token_is_refreshed_and_the_call_retried_once(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+    send(ext, db_session, queue(db_session, now, "wecom_app", "a", "一", school_id=school.id), now)
+    fake_wecom.expire_token()
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", "二", school_id=school.id), now)
+    assert row.status == "sent" and fake_wecom.tokens_issued == 2
+    codes = [c.args.get("access_token") for c in fake_wecom.sent("message/send")]
+    assert codes[-2].startswith("tok-1") and codes[-1] == "tok-2"
+    # A token refused twice in a row is not retried forever: the row waits for a later try.
+    fake_wecom.fail_next(2, errcode=42001, path="message/send")
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", "三", school_id=school.id), now)
+    assert row.status == "pending" and row.error_code == "42001"
+
+
+@pytest.mark.parametrize("failure, code", [
+    ({"status": 502}, "http_502"),
+    ({"delay": 1.0}, "network"),  # slower than the 0.5 s client timeout
+    ({"errcode": 45009}, "45009"),
+    ({"errcode": -1}, "-1"),
+])
+def test_transient_failures_are_retried_later(ext, db_session, school, fake_wecom, now, failure, code):  # noqa: ANN001, F811
+    fake_wecom.issue_token()
+    row_id = queue(db_session, now, "wecom_app", "a", "稍后重试", school_id=school.id)
+    fake_wecom.fail_next(**failure, path="message/send")
+    row = send(ext, db_session, row_id, now)
+    assert (row.status, row.attempts, row.error_code) == ("pending", 1, code)
+    assert row.next_attempt_at > now
+    assert ext.sender.drain(db_session, now) == 0  # not due yet
+    assert ext.sender.drain(db_session, row.next_attempt_at) == 1
+    assert db_session.get(OutboxMessage, row_id, populate_existing=True).status == "sent"
+
+
+def test_permanent_error_is_recorded_with_the_platform_code(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+    fake_wecom.fail_next(errcode=60020, path="message/send")
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", "x", school_id=school.id), now)
+    assert (row.status, row.error_code) == ("failed", "60020")
+    assert ext.sender.drain(db_session, now + dt.timedelta(days=1)) == 0
+
+
+def test_long_text_is_split_on_utf8_boundaries_in_order(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+    text = "".join(f"第{i}条：请家长于周五前交回回执。\n" for i in range(200))
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", text, school_id=school.id), now)
+    parts = [c.json["text"]["content"] for c in fake_wecom.sent("message/send")]
+    assert row.status == "sent" and len(parts) > 1
+    assert all(len(p.encode()) <= 2048 for p in parts) and "".join(parts) == text
+
+
+def test_kf_reply_inside_window_then_school_notice_fallback(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+    ident = Identity(platform="wecom_kf", school_id=school.id, external_id="wmParent",
+                     last_inbound_at=now - dt.timedelta(hours=1))
+    db_session.add(ident)
+    db_session.commit()
+    ctx = {"open_kfid": "wkKF1", "parent_userid": "parent-7"}
+    ids = [queue(db_session, now, "wecom_kf", "wmParent", f"回复{i}", school_id=school.id, context=ctx)
+           for i in range(6)]
+    ext.sender.send_ids(db_session, ids, now)
+    rows = [db_session.get(OutboxMessage, i) for i in ids]
+    assert [r.channel for r in rows] == ["wecom_kf"] * 5 + ["wecom_school"]  # 5 within 48 h
+    kf = fake_wecom.sent("kf/send_msg")[0].json
+    assert kf["open_kfid"] == "wkKF1" and kf["touser"] == "wmParent" and kf["text"]["content"] == "回复0"
+    notice = fake_wecom.sent("externalcontact/message/send")[0].json
+    assert notice["to_parent_userid"] == ["parent-7"] and notice["text"]["content"] == "回复5"
+    # The platform's own 45015 also moves the message to the fallback.
+    ident.last_inbound_at = now
+    db_session.commit()
+    fake_wecom.fail_next(errcode=45015, path="kf/send_msg")
+    row = send(ext, db_session, queue(db_session, now, "wecom_kf", "wmParent", "窗口", school_id=school.id,
+                                      context=ctx), now + dt.timedelta(minutes=1))
+    assert (row.status, row.channel) == ("sent", "wecom_school")
+
+
+def test_kf_window_closed_without_fallback_fails_with_a_clear_reason(ext, db_session, school, now):  # noqa: ANN001
+    row = send(ext, db_session, queue(db_session, now, "wecom_kf", "wmStranger", "hi", school_id=school.id,
+                                      context={"open_kfid": "wkKF1"}), now)
+    assert row.status == "failed" and "48小时" in row.last_error
+
+
+def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+    ids = [queue(db_session, now, "wecom_webhook", "班级群", f"通知{i}", kind="group", school_id=school.id)
+           for i in range(25)]
+    assert ext.sender.send_ids(db_session, ids, now) == 20
+    waiting = [db_session.get(OutboxMessage, i) for i in ids[20:]]
+    assert all(r.status == "pending" and r.attempts == 0 and r.next_attempt_at > now for r in waiting)
+    assert ext.sender.drain(db_session, now + dt.timedelta(seconds=61)) == 5
+    sent = [c.json["text"]["content"] for c in fake_wecom.sent("webhook/send")]
+    assert sent == [f"通知{i}" for i in range(25)] and fake_wecom.sent("webhook/send")[0].args["key"] == "robotkey"
+
+
+def test_aibot_answers_once_on_response_url_then_through_the_group_robot(ext, db_session, school, fake_wecom,  # noqa: ANN001, F811
+                                                                         now):
+    ctx = {"response_url": fake_wecom.url + "/aibot/response", "chatid": "chat1"}
+    first = queue(db_session, now, "wecom_aibot", "chat1", "第一条", kind="group", school_id=school.id, context=ctx)
+    second = queue(db_session, now, "wecom_aibot", "chat1", "第二条", kind="group", school_id=school.id, context=ctx)
+    ext.sender.send_ids(db_session, [first, second], now)
+    assert db_session.get(OutboxMessage, first).channel == "wecom_aibot"
+    assert db_session.get(OutboxMessage, second).channel == "wecom_webhook"
+    assert fake_wecom.sent("/aibot/response")[0].json["markdown"]["content"] == "第一条"
