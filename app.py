@@ -88,6 +88,9 @@ def register_blueprints(app: Flask) -> None:
     from bot.web_pages import bp as pages_bp
 
     app.add_url_rule("/healthz", "healthz", _healthz)
+    from bot.webhook import register as register_webhooks
+
+    register_webhooks(app)
     app.register_blueprint(pages_bp)
     if lianxin(app).settings.simulator.enabled:
         app.register_blueprint(simulator_bp)
@@ -111,6 +114,12 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roster_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(show_settings_command)
+    from bot.cli_outbox import outbox_group
+
+    app.cli.add_command(outbox_group)
+    from models.groups_cli import groups_group
+
+    app.cli.add_command(groups_group)
     from scheduler.cli import digest_command, run_job_command, scheduler_command
 
     app.cli.add_command(scheduler_command)
@@ -125,7 +134,7 @@ def show_settings_command() -> None:
     import dataclasses
 
     settings = lianxin().settings
-    for section in ("app", "database", "binding", "simulator", "scheduler"):
+    for section in ("app", "database", "binding", "simulator", "scheduler", "platform_api", "outbox"):
         for key, value in dataclasses.asdict(getattr(settings, section)).items():
             shown = "***" if "secret" in key or "password" in key else value
             click.echo(f"{section}.{key} = {shown}")

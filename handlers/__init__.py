@@ -18,11 +18,12 @@ def build_registry() -> Registry:
     Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
     50 parent messages (classification), 100 strangers.
     """
-    from handlers import basic
-    from handlers import notice_acks, notices
+    from handlers import basic, groups
+    from handlers import notice_acks, notices, surveys
+    from handlers import leader_commands, ticket_commands, tickets
 
     registry = Registry()
-    for module in (basic, notices, notice_acks):
+    for module in (basic, groups, notices, notice_acks, surveys, tickets, ticket_commands, leader_commands):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

@@ -1,0 +1,173 @@
+"""What every platform webhook shares: school lookup, rejections, persist-then-ack, send after the response.
+
+A route reads the body (Flask answers 413 above ``app.max_body_bytes``),
+verifies and decodes it in its adapter, then calls ``deliver``: every message
+goes through ``handlers.dispatch`` (stored, deduplicated, handled, replies
+queued in the outbox) and is committed *before* the platform gets its answer.
+Platform API calls (sending the replies, pulling 微信客服 messages) run only
+after the response has been written (``call_on_close``); they are best-effort,
+because the outbox is persistent and the scheduler drains whatever is left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, request
+
+from bot.message import InboundMessage
+
+log = logging.getLogger(__name__)
+
+# WeChat/WeCom timestamps (seconds) further than this from our clock are refused.
+# Retries arrive within seconds; 10 minutes tolerates a server without NTP, and
+# the msgid / event-key dedupe makes a replay inside the window harmless.
+WECHAT_MAX_SKEW = dt.timedelta(minutes=10)
+# DingTalk's own rule for the robot callback sign: one hour.
+DINGTALK_MAX_SKEW = dt.timedelta(hours=1)
+
+
+class Reject(Exception):
+    """Refuse a delivery with an HTTP status (403 signature, 400 malformed …)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def install_errors(bp: Blueprint) -> None:
+    """Answer ``Reject`` with its status and a short plain-text body, and log it."""
+
+    @bp.errorhandler(Reject)
+    def _rejected(exc: Reject) -> tuple[str, int]:
+        log.warning("%s %s rejected %s: %s", request.method, request.path, exc.status, exc.reason)
+        return exc.reason, exc.status
+
+
+def ext() -> Any:
+    """Return the application's Lianxin extension."""
+    from app import lianxin
+
+    return lianxin()
+
+
+def session() -> Any:
+    """Return the request's database session."""
+    from app import get_session
+
+    return get_session()
+
+
+def school(code: str, platform: str) -> tuple[int, Any]:
+    """Return (school id, that platform's credentials) or answer 404.
+
+    Unknown codes, schools without this platform and codes missing from the
+    database all look the same from outside.
+    """
+    from models.platform_state import school_id_for_code
+
+    creds = ext().settings.platforms.get(code)
+    section = getattr(creds, platform, None) if creds is not None else None
+    school_id = school_id_for_code(session(), code) if section is not None else None
+    if school_id is None:
+        log.info("webhook for unknown school or platform: %s/%s", code[:40], platform)
+        abort(404)
+    return school_id, section
+
+
+def body() -> bytes:
+    """Return the raw body; Flask raises 413 past MAX_CONTENT_LENGTH."""
+    return request.get_data(cache=True)
+
+
+def same(expected: str, given: str) -> bool:
+    """Compare signatures in constant time."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+def check_fresh(timestamp: str, now: dt.datetime, window: dt.timedelta, unit_ms: bool = False) -> None:
+    """Refuse a missing, non-numeric or stale timestamp (403)."""
+    try:
+        value = int(timestamp)
+    except (TypeError, ValueError):
+        raise Reject(403, "bad timestamp") from None
+    sent = dt.datetime.fromtimestamp(value / (1000 if unit_ms else 1), dt.UTC) if abs(value) < 10**14 else None
+    if sent is None or abs(now - sent) > window:
+        raise Reject(403, "stale timestamp")
+
+
+def parse_json(data: bytes) -> dict[str, Any]:
+    """Decode a JSON object body (400 otherwise)."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Reject(400, "malformed JSON") from None
+    if not isinstance(value, dict):
+        raise Reject(400, "JSON object expected")
+    return value
+
+
+def from_epoch(value: Any, now: dt.datetime, unit_ms: bool = False) -> dt.datetime:
+    """Return a platform's send time, or now when absent or absurd."""
+    try:
+        stamp = int(value) / (1000 if unit_ms else 1)
+        return dt.datetime.fromtimestamp(stamp, dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return now
+
+
+def deliver(messages: Iterable[InboundMessage], answer: Response | str = "") -> Response:
+    """Store and handle the messages, commit, and send the replies after the response.
+
+    Returns:
+        The platform's acknowledgement; a redelivery gets the same one.
+    """
+    from handlers import dispatch
+
+    app_ext, db = ext(), session()
+    now = app_ext.now()
+    ids: list[int] = []
+    for msg in messages:
+        result = dispatch(msg, session=db, settings=app_ext.settings, registry=app_ext.registry, now=now)
+        ids.extend(result.outbox_ids)
+    db.commit()
+    response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")
+    if ids:
+        after_response(response, lambda: send_ids(app_ext, ids))
+    return response
+
+
+def after_response(response: Response, work: Callable[[], Any]) -> None:
+    """Run ``work`` once the response is written; log, never raise."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # best effort: the outbox and the scheduler retry
+            log.exception("work after the webhook response failed")
+
+    response.call_on_close(run)
+
+
+def send_ids(app_ext: Any, ids: list[int]) -> int:
+    """Send the given outbox rows in a fresh session (the request's one is closed)."""
+    db = app_ext.sessionmaker()
+    try:
+        sent = app_ext.sender.send_ids(db, ids, app_ext.now())
+        db.commit()
+        return sent
+    finally:
+        db.close()
+
+
+def register(app: Flask) -> None:
+    """Mount every platform's webhook blueprint."""
+    from bot import dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf
+
+    for module in (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat):
+        app.register_blueprint(module.bp)

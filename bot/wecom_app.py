@@ -1,0 +1,92 @@
+"""WeCom self-built app callback (staff write to the app; apps get no group messages).
+
+GET is the URL check (echo the decrypted echostr exactly); POST carries
+``<xml><ToUserName/><AgentID/><Encrypt/></xml>`` whose plaintext is the
+message. WeCom retries when it gets no answer in 5 s (3 tries), so we store,
+commit and answer an empty 200 at once and send replies afterwards.
+A 微信客服 ``kf_msg_or_event`` may arrive here when the app manages kf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from wechatpy.enterprise import parse_message
+
+from bot import webhook, wecom_kf, wxcrypto
+from bot.message import InboundMessage
+
+PLATFORM = "wecom_app"
+
+bp = Blueprint("wecom_app", __name__)
+webhook.install_errors(bp)
+
+
+@bp.get("/wecom/<school_code>/app")
+def verify_url(school_code: str) -> str:
+    """Answer the URL check with the plaintext echostr."""
+    _, creds = webhook.school(school_code, "wecom")
+    return wxcrypto.echo(creds.token, creds.aes_key, creds.corp_id, request.args, webhook.ext().now())
+
+
+@bp.post("/wecom/<school_code>/app")
+def callback(school_code: str):
+    """Receive one message or event."""
+    school_id, creds = webhook.school(school_code, "wecom")
+    plain, data = wxcrypto.decrypt_xml(creds.token, creds.aes_key, creds.corp_id, webhook.body(), request.args,
+                                       webhook.ext().now())
+    if wecom_kf.is_kf_event(data):
+        return wecom_kf.notified(school_code, school_id, data)
+    return webhook.deliver([to_message(plain, data, school_id)], "")
+
+
+def to_message(plain: str, data: dict[str, Any], school_id: int) -> InboundMessage:
+    """Normalise a decrypted app message or event (wechatpy's typed message plus the raw fields)."""
+    with wxcrypto.crypto_errors():
+        parsed = parse_message(plain)
+    sender = str(getattr(parsed, "source", "") or "")
+    if not sender:
+        raise webhook.Reject(400, "no FromUserName")
+    msgtype, text = classify(data)
+    now = webhook.ext().now()
+    return InboundMessage(
+        platform=PLATFORM,
+        school_id=school_id,
+        msg_id=message_key(data),
+        conversation_id=sender,
+        is_group=False,
+        sender_id=sender,
+        text=text,
+        sent_at=webhook.from_epoch(data.get("CreateTime"), now),
+        msgtype=msgtype,
+        raw={k: v for k, v in data.items() if isinstance(v, str | int | None)},
+        reply_context={"agent_id": str(data.get("AgentID") or "")},
+    )
+
+
+def classify(data: dict[str, Any]) -> tuple[str, str]:
+    """Return (msgtype, text) for the WeChat-family XML fields (WeCom app and OA).
+
+    Voice with speech recognition (``Recognition``) counts as text.
+    """
+    kind = str(data.get("MsgType") or "").lower()
+    if kind == "text":
+        return "text", str(data.get("Content") or "").strip()
+    if kind == "voice":
+        recognition = str(data.get("Recognition") or "").strip()
+        return ("text", recognition) if recognition else ("unsupported", "")
+    if kind == "image":
+        return "image", ""
+    if kind in ("file", "video", "shortvideo"):
+        return "file", ""
+    if kind == "event":
+        return "event", str(data.get("Event") or "").lower()
+    return "unsupported", ""
+
+
+def message_key(data: dict[str, Any]) -> str:
+    """Return the dedupe key: MsgId, or FromUserName+CreateTime(+Event) for events."""
+    if str(data.get("MsgType") or "").lower() != "event" and data.get("MsgId"):
+        return str(data["MsgId"])
+    return f"event:{data.get('FromUserName')}:{data.get('CreateTime')}:{str(data.get('Event') or '').lower()}"

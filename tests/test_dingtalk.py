@@ -1,0 +1,162 @@
+"""DingTalk robot HTTP callback: signatures, freshness, parsing, dedupe, replies after the ack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from models.inbound import InboundRecord
+from models.outbox import OutboxMessage
+from tests import payloads as p
+from tests.factories import build_school
+from tests.fakes.fixtures import fake_dingtalk  # noqa: F401 - fixture
+
+URL = f"/dingtalk/{p.SCHOOL}/callback"
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides, fake_dingtalk):  # noqa: F811
+    return {**settings_overrides, "platforms": p.CREDENTIALS,
+            "platform_api": {"dingtalk_api": fake_dingtalk.url, "dingtalk_oapi": fake_dingtalk.url,
+                             "timeout_seconds": 0.5}}
+
+
+@pytest.fixture
+def school(db_session, now):
+    ts = build_school(db_session, now)
+    db_session.commit()
+    return ts
+
+
+def stored(session, platform: str = "dingtalk") -> list[InboundRecord]:
+    return list(session.scalars(select(InboundRecord).where(InboundRecord.platform == platform).order_by(InboundRecord.id)))
+
+
+def outbox(session) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def post(client, body, when, **kw):
+    return client.post(URL, **p.dingtalk_request(body, when, **kw))
+
+
+def test_signed_private_message_is_stored_and_answered_with_reply_handles(client, school, db_session, now):
+    body = p.dingtalk_body(now, " 老师好")
+    resp = post(client, body, now)
+    assert resp.status_code == 200
+    [record] = stored(db_session)
+    assert record.text == "老师好" and not record.is_group and record.sender_external_id == "staff-001"
+    [row] = outbox(db_session)
+    assert "绑定" in row.text  # a stranger is asked to bind
+    assert (row.platform, row.recipient_kind, row.address) == ("dingtalk", "user", "staff-001")
+    assert row.context["session_webhook"] == body["sessionWebhook"]
+    assert row.context["session_webhook_expires_at"] == body["sessionWebhookExpiredTime"]
+    assert row.context["robot_code"] == p.ROBOT_CODE and row.context["sender_staff_id"] == "staff-001"
+    assert row.status == "pending", "no platform call may happen before the platform's ack"
+
+
+@pytest.mark.parametrize("sign", ["", "bm90LXRoZS1zaWdu", None])
+def test_bad_empty_or_missing_sign_is_403_and_stores_nothing(client, school, db_session, now, sign):
+    kw = p.dingtalk_request(p.dingtalk_body(now), now, sign=sign or "")
+    if sign is None:
+        del kw["headers"]["sign"]
+    elif sign:
+        kw["headers"]["sign"] = sign
+    assert client.post(URL, **kw).status_code == 403
+    assert stored(db_session) == []
+
+
+def test_sign_made_with_another_secret_is_403(client, school, db_session, now):
+    assert post(client, p.dingtalk_body(now), now, secret="not-the-secret").status_code == 403
+    assert stored(db_session) == []
+
+
+@pytest.mark.parametrize(("minutes", "status"), [(-61, 403), (61, 403), (-59, 200), (59, 200)])
+def test_timestamp_must_be_within_an_hour(client, school, db_session, now, minutes, status):
+    when = now + dt.timedelta(minutes=minutes)
+    assert post(client, p.dingtalk_body(now), when).status_code == status
+    assert len(stored(db_session)) == (1 if status == 200 else 0)
+
+
+def test_missing_or_garbage_timestamp_is_403(client, school, now):
+    kw = p.dingtalk_request(p.dingtalk_body(now), now)
+    kw["headers"]["timestamp"] = "yesterday"
+    assert client.post(URL, **kw).status_code == 403
+    del kw["headers"]["timestamp"]
+    assert client.post(URL, **kw).status_code == 403
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
+def test_malformed_json_is_400(client, school, db_session, now, raw):
+    assert post(client, raw, now).status_code == 400
+    assert stored(db_session) == []
+
+
+def test_body_over_one_megabyte_is_413(client, school, db_session, now):
+    body = p.dingtalk_body(now, "长" * 400_000)
+    assert post(client, body, now).status_code == 413
+    assert stored(db_session) == []
+
+
+def test_unknown_school_is_404(client, school, now):
+    kw = p.dingtalk_request(p.dingtalk_body(now), now)
+    assert client.post("/dingtalk/nowhere/callback", **kw).status_code == 404
+    assert client.post("/dingtalk/ghost/callback", **kw).status_code == 404  # no dingtalk there
+
+
+def test_redelivery_stores_once_and_gets_the_same_answer(client, school, db_session, now):
+    body = p.dingtalk_body(now, " 孩子发烧请假", msg_id="msgDUP1")
+    first = post(client, body, now)
+    second = post(client, body, now + dt.timedelta(seconds=60))
+    assert (first.status_code, first.data) == (second.status_code, second.data) == (200, b"{}\n")
+    assert len(stored(db_session)) == 1
+    assert len(outbox(db_session)) == 1
+
+
+def test_group_message_has_leading_space_stripped_and_mentions_the_bot(client, school, db_session, now):
+    body = p.dingtalk_body(now, " 帮助", group=True)
+    assert post(client, body, now).status_code == 200
+    [record] = stored(db_session)
+    assert record.is_group and record.conversation_id == "cidGROUP001==" and record.text == "帮助"
+    assert record.raw is not None and "sessionWebhook" not in record.raw  # the bearer URL is not logged
+
+
+def test_empty_sender_staff_id_falls_back_to_sender_id(client, school, db_session, now):
+    assert post(client, p.dingtalk_body(now, staff_id=""), now).status_code == 200
+    [row] = outbox(db_session)
+    assert row.address == "$:LWCP_v1:$abc" and row.context["sender_staff_id"] == ""
+
+
+def test_voice_recognition_is_text_and_a_picture_gets_a_polite_answer(client, school, db_session, now):
+    audio = p.dingtalk_body(now, msgtype="audio", content={"recognition": "绑定 张小明 1234", "duration": 3})
+    picture = p.dingtalk_body(now, msgtype="picture", content={"downloadCode": "x"})
+    assert post(client, audio, now).status_code == 200
+    assert post(client, picture, now).status_code == 200
+    texts = [r.text for r in outbox(db_session)]
+    assert "绑定成功" in texts[0] and "文字" in texts[1]
+
+
+def test_parent_binds_and_their_message_is_replied_to_in_the_same_chat(client, school, db_session, now):
+    """End to end: a DingTalk parent binds, writes, and the reply waits in the outbox for the channel."""
+    post(client, p.dingtalk_body(now, " 绑定 张小明 1234", staff_id="mom-01", nick="李娟"), now)
+    post(client, p.dingtalk_body(now, " 帮助", staff_id="mom-01", nick="李娟"), now)
+    rows = outbox(db_session)
+    assert "绑定成功" in rows[0].text and "张小明" in rows[0].text
+    assert "张小明妈妈" in rows[1].text
+    assert all((r.platform, r.address) == ("dingtalk", "mom-01") and r.context["session_webhook"] for r in rows)
+    assert [r.text for r in stored(db_session)] == ["绑定 张小明 1234", "帮助"]
+
+
+def test_reply_is_sent_through_the_session_webhook_after_the_response(client, school, db_session, now,
+                                                                       fake_dingtalk):  # noqa: F811
+    body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-staff-001"))
+    resp = post(client, body, now)
+    assert fake_dingtalk.sent("/session/cidDM-staff-001") == [], "nothing is sent before the ack"
+    resp.close()  # the server finished writing the answer
+    [call] = fake_dingtalk.sent("/session/cidDM-staff-001")
+    assert "绑定" in json.dumps(call.json, ensure_ascii=False)
+    db_session.expire_all()
+    assert outbox(db_session)[0].status == "sent"
