@@ -144,6 +144,15 @@ class ExportsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class TicketsSettings:
+    """Turning parent messages into tickets (deadlines: config/tickets.yaml; 回访 timing: scheduler)."""
+
+    low_confidence: float = 0.35  # below this the ticket goes to the head teacher as `other` for triage
+    duplicate_hours: int = 24  # the same parent repeating the same issue within this is appended
+    question_ttl_hours: int = 24  # how long "which child?" and 「没解决」 stay answerable
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """All settings, one typed object."""
 
@@ -157,6 +166,7 @@ class Settings:
     scheduler: SchedulerSettings = dataclasses.field(default_factory=SchedulerSettings)
     platform_api: PlatformApiSettings = dataclasses.field(default_factory=PlatformApiSettings)
     outbox: OutboxSettings = dataclasses.field(default_factory=OutboxSettings)
+    tickets: TicketsSettings = dataclasses.field(default_factory=TicketsSettings)
     # Per-school credentials (config/platforms.py): school code → PlatformCredentials.
     platforms: Mapping[str, PlatformCredentials] = dataclasses.field(default_factory=dict)
     # Free-form sections that later features own (routing rules, FAQ ...).

@@ -166,3 +166,14 @@ def named_staff(session: Session, school_id: int, text: str, school_class: Schoo
 def role_rank(staff: Staff) -> int:
     """Return a sort key: leaders first."""
     return _ROLE_ORDER.index(staff.role) if staff.role in _ROLE_ORDER else len(_ROLE_ORDER)
+
+
+def staff_by_name(session: Session, school_id: int, name: str) -> Staff | None:
+    """Return the active staff member of a school with this name (``王芳`` or ``王芳老师``)."""
+    name = name.strip()
+    for candidate in (name, name.removesuffix("老师"), name.removesuffix("主任"), name.removesuffix("校长")):
+        staff = session.scalar(select(Staff).where(Staff.school_id == school_id, Staff.name == candidate,
+                                                   Staff.active.is_(True)))
+        if staff is not None:
+            return staff
+    return None
