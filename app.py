@@ -125,6 +125,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(run_job_command)
     app.cli.add_command(digest_command)
+    from models.ticket_cli import tickets_group
+
+    app.cli.add_command(tickets_group)
 
 
 @click.command("settings")
@@ -134,7 +137,7 @@ def show_settings_command() -> None:
     import dataclasses
 
     settings = lianxin().settings
-    for section in ("app", "database", "binding", "simulator", "scheduler", "platform_api", "outbox"):
+    for section in ("app", "database", "binding", "simulator", "scheduler", "platform_api", "outbox", "tickets"):
         for key, value in dataclasses.asdict(getattr(settings, section)).items():
             shown = "***" if "secret" in key or "password" in key else value
             click.echo(f"{section}.{key} = {shown}")
