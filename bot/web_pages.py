@@ -68,3 +68,31 @@ def notice_page(token: str) -> Any:
         "notice.html", bot_name=_ext().settings.app.name, notice=view.notice, acked=view.acked,
         title="重要通知" if view.notice.important else "学校通知", school=view.notice.author.school.name,
         family=f"{view.student.name}家长", sent=_local(view.notice.sent_at), author=f"{author.name}{author.role_name}")
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def survey_page(token: str) -> Any:
+    """Show a family's survey form prefilled with its answers; POST saves (until the deadline)."""
+    from handlers.surveys import file_comment
+    from models import surveys
+
+    data, session, now = _payload("survey", token), _session(), _ext().now()
+    found = surveys.family_form(session, int(data["v"]), int(data["s"]))
+    if found is None:
+        return _message("测评不存在", "这次测评已撤回或不再适用。", 404)
+    survey, student, response = found
+    saved, missing, answers = False, [], dict(response.answers) if response else {}
+    comment = response.comment if response else None
+    if request.method == "POST" and survey.is_open(now):
+        answers, missing = surveys.read_form(request.form)
+        comment = request.form.get("comment", "")[:500]
+        if not missing:
+            response = surveys.save_answers(session, survey, student, answers, comment=comment, via="web", now=now)
+            file_comment(session, _ext().settings, response, student, now, None)
+            session.commit()
+            saved = True
+    return render_template(
+        "survey.html", bot_name=_ext().settings.app.name, school=student.school.name, family=f"{student.name}家长",
+        deadline=_local(survey.deadline), indicators=surveys.INDICATORS, options=sorted(surveys.OPTIONS.items()),
+        answers=answers, comment=comment, saved=saved, missing=missing, closed=not survey.is_open(now),
+        anonymous=_ext().settings.surveys.anonymous), 200 if not missing else 400

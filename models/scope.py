@@ -125,3 +125,11 @@ def restrict_to(scope: Scope, allowed: Iterable[int]) -> Scope | None:
 def headed_class_ids(session: Session, staff_id: int) -> list[int]:
     """Return the ids of the classes a staff member is head teacher of."""
     return list(session.scalars(select(SchoolClass.id).where(SchoolClass.head_teacher_id == staff_id)))
+
+
+def teaching_class_ids(session: Session, staff_id: int) -> list[int]:
+    """Return the classes a staff member heads or teaches."""
+    from models.directory import ClassTeacher
+
+    taught = session.scalars(select(ClassTeacher.class_id).where(ClassTeacher.staff_id == staff_id))
+    return sorted(set(headed_class_ids(session, staff_id)) | set(taught))
