@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 
-def _ext():  # noqa: ANN202 - the Lianxin extension
+def _ext():
     from app import lianxin
 
     return lianxin()
