@@ -41,5 +41,9 @@ def build_sender(settings: Settings, hold: Hold | None = None) -> Sender:
         settings: the application settings.
         hold: the quiet-hours hook, ``hold(row, now) -> datetime | None``.
     """
+    if hold is None:  # the scheduler's quiet-hours policy (models/quiet_hours.py)
+        from models.quiet_hours import quiet_hold
+
+        hold = quiet_hold(settings)
     return Sender(build_channels(settings), hold=hold, max_attempts=settings.outbox.max_attempts,
                   stuck_after=dt.timedelta(minutes=settings.outbox.stuck_minutes))
