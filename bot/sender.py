@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
@@ -116,7 +116,15 @@ class Sender:
             row = self._claim(session, row_id, now)
             if row is None:
                 continue
-            sent += self._send_one(session, row, now)
+            try:
+                sent += self._send_one(session, row, now)
+            except Exception as exc:  # a bug or a database error must not stop the queue
+                log.exception("outbox %s: unexpected error", row_id)
+                session.rollback()
+                row = session.get(OutboxMessage, row_id, populate_existing=True)
+                if row is not None:
+                    row.attempts += 1
+                    self._retry(row, now, SendError(f"{type(exc).__name__}: {exc}"[:500], "internal"))
             session.commit()
         return sent
 
@@ -134,12 +142,23 @@ class Sender:
             .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.SENDING, claimed_at=now)
         ).rowcount
+        row = session.get(OutboxMessage, row_id, populate_existing=True) if claimed else None
         session.commit()
-        if not claimed:
-            return None
-        return session.get(OutboxMessage, row_id, populate_existing=True)
+        return row
+
+    @staticmethod
+    def _lock(session: Session) -> None:
+        """On SQLite, start the transaction with a write so it holds the lock before it reads.
+
+        A WAL reader that writes after another process committed fails at once
+        with "database is locked" (its snapshot is stale); a transaction that
+        begins with a write waits for the lock instead. PostgreSQL needs nothing.
+        """
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(update(OutboxMessage).where(false()).values(id=OutboxMessage.id))
 
     def _send_one(self, session: Session, row: OutboxMessage, now: dt.datetime) -> int:
+        self._lock(session)
         held = self.hold(row, now) if self.hold is not None else None
         if held is not None and held > now:
             row.status, row.next_attempt_at, row.claimed_at = OutboxStatus.PENDING, held, None
@@ -173,9 +192,14 @@ class Sender:
             spec = route.spec
             try:
                 while row.sent_chars < len(row.text) or not row.text:
+                    self._lock(session)
                     chunk = split_utf8(row.text[row.sent_chars:], spec.limit(row.fmt))[0]
                     self._check_limits(session, route, now)
-                    route.deliver(chunk)
+                    session.commit()  # no transaction stays open during the network call
+                    try:
+                        route.deliver(chunk)
+                    finally:
+                        self._lock(session)
                     row.sent_chars += len(chunk)
                     row.channel = spec.name
                     ratelimit.record_send(session, spec.name, row.school_id, route.key, row.id, now)

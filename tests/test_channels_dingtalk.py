@@ -19,12 +19,12 @@ from tests.fakes.fixtures import (  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk):  # noqa: ANN001, ANN201, F811
+def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk):  # noqa: F811
     return {**settings_overrides, **platform_settings(fake_wecom.url, fake_oa.url, fake_dingtalk.url)}
 
 
 @pytest.fixture
-def school(db_session):  # noqa: ANN001, ANN201
+def school(db_session):
     return make_school(db_session)
 
 
@@ -32,12 +32,12 @@ def ms(when: dt.datetime) -> int:
     return int(when.timestamp() * 1000)
 
 
-def send(ext, session, row_id, now):  # noqa: ANN001, ANN201
+def send(ext, session, row_id, now):
     ext.sender.send_ids(session, [row_id], now)
     return session.get(OutboxMessage, row_id, populate_existing=True)
 
 
-def test_group_reply_uses_live_session_webhook_then_group_send(ext, db_session, school, fake_dingtalk, now):  # noqa: ANN001, F811
+def test_group_reply_uses_live_session_webhook_then_group_send(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
     ctx = {"session_webhook": fake_dingtalk.webhook_url("cid1"), "conversation_type": "2",
            "session_webhook_expires_at": ms(now + dt.timedelta(minutes=90))}
     row = send(ext, db_session, queue(db_session, now, "dingtalk", "cid1", "已收到", kind="group",
@@ -55,7 +55,7 @@ def test_group_reply_uses_live_session_webhook_then_group_send(ext, db_session, 
     assert call.headers["X-Acs-Dingtalk-Access-Token"] == fake_dingtalk.token
 
 
-def test_private_message_goes_by_batch_send_and_refreshes_a_rejected_token(ext, db_session, school, fake_dingtalk,  # noqa: ANN001, F811
+def test_private_message_goes_by_batch_send_and_refreshes_a_rejected_token(ext, db_session, school, fake_dingtalk,  # noqa: F811
                                                                           now):
     row = send(ext, db_session, queue(db_session, now, "dingtalk", "staff01", "**请查收**", school_id=school.id,
                                       fmt="markdown", title="通知"), now)
@@ -67,7 +67,7 @@ def test_private_message_goes_by_batch_send_and_refreshes_a_rejected_token(ext, 
     assert row.status == "sent" and fake_dingtalk.tokens_issued == 2
 
 
-def test_rate_limited_and_server_errors_retry_but_bad_requests_fail(ext, db_session, school, fake_dingtalk, now):  # noqa: ANN001, F811
+def test_rate_limited_and_server_errors_retry_but_bad_requests_fail(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
     fake_dingtalk.fail_next(status=429, body={"code": "Throttling", "message": "请求太频繁"}, path="batchSend")
     row = send(ext, db_session, queue(db_session, now, "dingtalk", "u1", "x", school_id=school.id), now)
     assert (row.status, row.error_code) == ("pending", "Throttling") and row.next_attempt_at >= now + dt.timedelta(
@@ -80,7 +80,7 @@ def test_rate_limited_and_server_errors_retry_but_bad_requests_fail(ext, db_sess
     assert (row.status, row.error_code) == ("failed", "invalidParameter.robotCode")
 
 
-def test_group_message_over_15000_bytes_is_split(ext, db_session, school, fake_dingtalk, now):  # noqa: ANN001, F811
+def test_group_message_over_15000_bytes_is_split(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
     text = "家长您好，" * 2000  # 30,000 bytes
     row = send(ext, db_session, queue(db_session, now, "dingtalk", "cid9", text, kind="group", school_id=school.id),
                now)

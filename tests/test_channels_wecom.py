@@ -21,22 +21,22 @@ from tests.fakes.fixtures import (  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk):  # noqa: ANN001, ANN201, F811
+def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk):  # noqa: F811
     return {**settings_overrides, **platform_settings(fake_wecom.url, fake_oa.url, fake_dingtalk.url,
                                                       school_notice=True)}
 
 
 @pytest.fixture
-def school(db_session):  # noqa: ANN001, ANN201
+def school(db_session):
     return make_school(db_session)
 
 
-def send(ext, session, row_id, now):  # noqa: ANN001, ANN201
+def send(ext, session, row_id, now):
     ext.sender.send_ids(session, [row_id], now)
     return session.get(OutboxMessage, row_id, populate_existing=True)
 
 
-def test_app_message_is_sent_with_cached_token_shared_by_processes(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+def test_app_message_is_sent_with_cached_token_shared_by_processes(ext, db_session, school, fake_wecom, now):  # noqa: F811
     row = send(ext, db_session, queue(db_session, now, "wecom_app", "zhanglaoshi", "明天家长会", school_id=school.id,
                                       title="通知"), now)
     assert row.status == "sent" and row.channel == "wecom_app"
@@ -52,7 +52,7 @@ def test_app_message_is_sent_with_cached_token_shared_by_processes(ext, db_sessi
     assert fake_wecom.sent("message/send")[1].args["access_token"] == fake_wecom.token
 
 
-def test_expired_token_is_refreshed_and_the_call_retried_once(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+def test_expired_token_is_refreshed_and_the_call_retried_once(ext, db_session, school, fake_wecom, now):  # noqa: F811
     send(ext, db_session, queue(db_session, now, "wecom_app", "a", "一", school_id=school.id), now)
     fake_wecom.expire_token()
     row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", "二", school_id=school.id), now)
@@ -71,7 +71,7 @@ def test_expired_token_is_refreshed_and_the_call_retried_once(ext, db_session, s
     ({"errcode": 45009}, "45009"),
     ({"errcode": -1}, "-1"),
 ])
-def test_transient_failures_are_retried_later(ext, db_session, school, fake_wecom, now, failure, code):  # noqa: ANN001, F811
+def test_transient_failures_are_retried_later(ext, db_session, school, fake_wecom, now, failure, code):  # noqa: F811
     fake_wecom.issue_token()
     row_id = queue(db_session, now, "wecom_app", "a", "稍后重试", school_id=school.id)
     fake_wecom.fail_next(**failure, path="message/send")
@@ -83,14 +83,14 @@ def test_transient_failures_are_retried_later(ext, db_session, school, fake_weco
     assert db_session.get(OutboxMessage, row_id, populate_existing=True).status == "sent"
 
 
-def test_permanent_error_is_recorded_with_the_platform_code(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+def test_permanent_error_is_recorded_with_the_platform_code(ext, db_session, school, fake_wecom, now):  # noqa: F811
     fake_wecom.fail_next(errcode=60020, path="message/send")
     row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", "x", school_id=school.id), now)
     assert (row.status, row.error_code) == ("failed", "60020")
     assert ext.sender.drain(db_session, now + dt.timedelta(days=1)) == 0
 
 
-def test_long_text_is_split_on_utf8_boundaries_in_order(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+def test_long_text_is_split_on_utf8_boundaries_in_order(ext, db_session, school, fake_wecom, now):  # noqa: F811
     text = "".join(f"第{i}条：请家长于周五前交回回执。\n" for i in range(200))
     row = send(ext, db_session, queue(db_session, now, "wecom_app", "a", text, school_id=school.id), now)
     parts = [c.json["text"]["content"] for c in fake_wecom.sent("message/send")]
@@ -98,7 +98,7 @@ def test_long_text_is_split_on_utf8_boundaries_in_order(ext, db_session, school,
     assert all(len(p.encode()) <= 2048 for p in parts) and "".join(parts) == text
 
 
-def test_kf_reply_inside_window_then_school_notice_fallback(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+def test_kf_reply_inside_window_then_school_notice_fallback(ext, db_session, school, fake_wecom, now):  # noqa: F811
     ident = Identity(platform="wecom_kf", school_id=school.id, external_id="wmParent",
                      last_inbound_at=now - dt.timedelta(hours=1))
     db_session.add(ident)
@@ -122,13 +122,13 @@ def test_kf_reply_inside_window_then_school_notice_fallback(ext, db_session, sch
     assert (row.status, row.channel) == ("sent", "wecom_school")
 
 
-def test_kf_window_closed_without_fallback_fails_with_a_clear_reason(ext, db_session, school, now):  # noqa: ANN001
+def test_kf_window_closed_without_fallback_fails_with_a_clear_reason(ext, db_session, school, now):
     row = send(ext, db_session, queue(db_session, now, "wecom_kf", "wmStranger", "hi", school_id=school.id,
                                       context={"open_kfid": "wkKF1"}), now)
     assert row.status == "failed" and "48小时" in row.last_error
 
 
-def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, school, fake_wecom, now):  # noqa: ANN001, F811
+def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, school, fake_wecom, now):  # noqa: F811
     ids = [queue(db_session, now, "wecom_webhook", "班级群", f"通知{i}", kind="group", school_id=school.id)
            for i in range(25)]
     assert ext.sender.send_ids(db_session, ids, now) == 20
@@ -139,7 +139,7 @@ def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, scho
     assert sent == [f"通知{i}" for i in range(25)] and fake_wecom.sent("webhook/send")[0].args["key"] == "robotkey"
 
 
-def test_aibot_answers_once_on_response_url_then_through_the_group_robot(ext, db_session, school, fake_wecom,  # noqa: ANN001, F811
+def test_aibot_answers_once_on_response_url_then_through_the_group_robot(ext, db_session, school, fake_wecom,  # noqa: F811
                                                                          now):
     ctx = {"response_url": fake_wecom.url + "/aibot/response", "chatid": "chat1"}
     first = queue(db_session, now, "wecom_aibot", "chat1", "第一条", kind="group", school_id=school.id, context=ctx)

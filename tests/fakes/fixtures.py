@@ -50,7 +50,7 @@ def platform_settings(wecom: str, oa: str, dingtalk: str, **delivery: object) ->
     }
 
 
-def make_school(session, code: str = SCHOOL):  # noqa: ANN001, ANN201 - test helper
+def make_school(session, code: str = SCHOOL):
     """Return the test school whose code keys the fake credentials."""
     from models.directory import School
 
@@ -60,7 +60,7 @@ def make_school(session, code: str = SCHOOL):  # noqa: ANN001, ANN201 - test hel
     return school
 
 
-def queue(session, now, platform: str, address: str, text: str = "您好", *, kind: str = "user",  # noqa: ANN001
+def queue(session, now, platform: str, address: str, text: str = "您好", *, kind: str = "user",
           school_id: int | None = None, context: dict | None = None, **kwargs: object) -> int:
     """Add an outbox row and commit it, as a webhook route would; return its id."""
     from bot.message import Recipient
