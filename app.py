@@ -114,6 +114,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roster_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(show_settings_command)
+    from models.export_cli import export_command
+
+    app.cli.add_command(export_command)
     from bot.cli_outbox import outbox_group
 
     app.cli.add_command(outbox_group)

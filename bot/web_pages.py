@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request, send_file
 
 from models import links
 
@@ -96,3 +96,19 @@ def survey_page(token: str) -> Any:
         deadline=_local(survey.deadline), indicators=surveys.INDICATORS, options=sorted(surveys.OPTIONS.items()),
         answers=answers, comment=comment, saved=saved, missing=missing, closed=not survey.is_open(now),
         anonymous=_ext().settings.surveys.anonymous), 200 if not missing else 400
+
+
+@bp.get("/x/<token>")
+def export_download(token: str) -> Any:
+    """Send an export to the staff member the link was made for, until it expires."""
+    from models import exports
+
+    data, session, ext = _payload("export", token), _session(), _ext()
+    found = exports.open_download(session, ext.settings, int(data["e"]), int(data["st"]), ext.now())
+    if found is None:
+        return _message("无法下载", "此下载链接已失效或不属于您，请在聊天中重新发送导出命令。", 403, "warn")
+    session.commit()
+    path, name = found
+    response: Response = send_file(path, as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from handlers.registry import CommandHandler, Registry
 from handlers.pipeline import DispatchResult, dispatch
+from handlers.registry import CommandHandler, Registry
 
 __all__ = ["DispatchResult", "build_registry", "dispatch"]
 
@@ -18,12 +18,20 @@ def build_registry() -> Registry:
     Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
     50 parent messages (classification), 100 strangers.
     """
-    from handlers import basic, groups
-    from handlers import notice_acks, notices, surveys
-    from handlers import leader_commands, ticket_commands, tickets
+    from handlers import (
+        basic,
+        exports,
+        groups,
+        leader_commands,
+        notice_acks,
+        notices,
+        surveys,
+        ticket_commands,
+        tickets,
+    )
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, tickets, ticket_commands, leader_commands):
+    for module in (basic, groups, notices, notice_acks, surveys, exports, tickets, ticket_commands, leader_commands):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

@@ -1,0 +1,125 @@
+"""Excel exports (台账) to a file, and expiring download links for directors.
+
+``write_export`` builds one workbook (``ledger``, ``visits``, ``care``,
+``survey``) for the operator CLI and for chat. ``create_download`` writes the
+file under the instance folder and records who asked; its link is signed for
+that staff member and that file only and expires after
+``exports.link_ttl_minutes`` (see docs/exports.md for the threat model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from config.settings import Settings
+from models import export_sheets, links
+from models.base import Base, utcnow
+from models.directory import School, Staff
+from models.surveys import Survey
+
+KINDS = {"ledger": "问题整改台账", "visits": "入户访问登记表", "care": "特殊关爱清单", "survey": "满意度测评结果"}
+
+
+class ExportError(ValueError):
+    """An export that cannot be made (no survey yet …); message in Chinese."""
+
+
+class ExportFile(Base):
+    """A workbook written for one staff member, downloadable until it expires."""
+
+    __tablename__ = "export_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    downloads: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def download_name(self) -> str:
+        """Return the Chinese file name the browser saves."""
+        return f"{KINDS.get(self.kind, self.kind)}-{self.created_at:%Y%m%d}.xlsx"
+
+
+def find_school(session: Session, key: str) -> School | None:
+    """Return a school by code or name."""
+    return session.scalar(select(School).where((School.code == key) | (School.name == key)))
+
+
+def latest_survey(session: Session, school_id: int) -> Survey | None:
+    """Return the school's newest survey."""
+    return session.scalar(select(Survey).where(Survey.school_id == school_id).order_by(Survey.id.desc()).limit(1))
+
+
+def write_export(session: Session, kind: str, school: School, path: Path, *, tz: str,
+                 start: dt.datetime | None = None, end: dt.datetime | None = None,
+                 survey_id: int | None = None) -> int:
+    """Write one ledger as an .xlsx file; return the number of data rows.
+
+    Raises:
+        ExportError: for an unknown kind or a survey export without any survey.
+    """
+    if kind not in KINDS:
+        raise ExportError(f"未知的导出类型：{kind}（可选：{'、'.join(KINDS)}）")
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = KINDS[kind]
+    if kind == "ledger":
+        count = export_sheets.ledger_sheet(ws, session, school, start, end, tz)
+    elif kind == "visits":
+        count = export_sheets.visits_sheet(ws, session, school, start, end, tz)
+    elif kind == "care":
+        count = export_sheets.care_sheet(ws, session, school)
+    else:
+        survey = session.get(Survey, survey_id) if survey_id else latest_survey(session, school.id)
+        if survey is None or survey.school_id != school.id:
+            raise ExportError("还没有满意度测评可导出。")
+        count = export_sheets.survey_sheets(ws, session, survey, tz)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return count
+
+
+def export_dir(settings: Settings) -> Path:
+    """Return the folder where chat exports are written."""
+    path = Path(settings.exports.directory)
+    return path if path.is_absolute() else settings.instance_dir / path
+
+
+def create_download(session: Session, staff: Staff, kind: str, settings: Settings, now: dt.datetime, *,
+                    start: dt.datetime | None = None, end: dt.datetime | None = None,
+                    survey_id: int | None = None) -> tuple[ExportFile, str]:
+    """Write an export for a staff member; return its record and the expiring link."""
+    filename = f"{kind}-{uuid.uuid4().hex}.xlsx"
+    write_export(session, kind, staff.school, export_dir(settings) / filename, tz=settings.app.timezone,
+                 start=start, end=end, survey_id=survey_id)
+    expires = now + dt.timedelta(minutes=settings.exports.link_ttl_minutes)
+    record = ExportFile(school_id=staff.school_id, staff_id=staff.id, kind=kind, filename=filename,
+                        created_at=now, expires_at=expires)
+    session.add(record)
+    session.flush()
+    token = links.make_token(settings.app.secret_key, "export", {"e": record.id, "st": staff.id}, expires)
+    return record, links.absolute_url(settings.app.base_url, "x", token)
+
+
+def open_download(session: Session, settings: Settings, export_id: int, staff_id: int,
+                  now: dt.datetime) -> tuple[Path, str] | None:
+    """Return the file and its download name if the link's staff member owns an unexpired export."""
+    record = session.get(ExportFile, export_id)
+    if record is None or record.staff_id != staff_id or record.expires_at < now:
+        return None
+    staff = session.get(Staff, staff_id)
+    path = export_dir(settings) / record.filename
+    if staff is None or not staff.active or not path.is_file():
+        return None
+    record.downloads += 1
+    return path, record.download_name
