@@ -91,8 +91,8 @@ def _target(session: Session, school_id: int, target: dict[str, Any] | str, scho
         if head is not None and head.active and head.id not in exclude:
             return head
         return None
-    if target.get("duties"):
-        found = [s for s in staff_with_duties(session, school_id, target["duties"]) if s.id not in exclude]
+    for duty in target.get("duties") or ():  # in order: the first duty anybody holds wins
+        found = [s for s in staff_with_duties(session, school_id, [duty]) if s.id not in exclude]
         if found:
             return least_loaded(session, found)
     if target.get("roles"):
