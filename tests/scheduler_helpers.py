@@ -38,7 +38,7 @@ def identity_of(session, bot: SimBot, who: str) -> Identity:
 
 
 def open_ticket(session, ts: TestSchool, bot: SimBot, now: dt.datetime, *, text: str = "食堂饭菜是凉的",
-                category: str = "canteen", urgency: str = "normal", kind: str = "complaint",
+                category: str = "food", urgency: str = "normal", kind: str = "complaint",
                 parent: str = "张小明妈妈", student: str = "张小明", assignee: str = "王芳",
                 about: str | None = None) -> Ticket:
     """Open a ticket as the classifier pipeline would, owned by ``assignee``."""

@@ -1,0 +1,81 @@
+"""The digest as a phone reads it: plain text, or markdown for platforms that render it."""
+
+from __future__ import annotations
+
+from models.digest import Digest, Rates, TicketLine
+
+URGENCY = {"urgent": "紧急", "normal": "一般", "low": "较低"}
+MAX_LINES = 8
+
+
+def pct(value: float | None) -> str:
+    """Return a rate as ``93%`` (``—`` when nothing was due)."""
+    return "—" if value is None else f"{value:.0%}"
+
+
+def rates_line(r: Rates) -> str:
+    """Return the three hotline rates on one line."""
+    return f"响应率 {pct(r.response_rate)}｜按期办结率 {pct(r.on_time_rate)}｜满意率 {pct(r.satisfaction_rate)}"
+
+
+def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
+    """Return the digest as (heading, lines) pairs; complaints about staff only for the principal."""
+    def visible(items: list[TicketLine]) -> list[TicketLine]:
+        return items if principal else [x for x in items if not x.about_staff]
+
+    def ticket(x: TicketLine, extra: str = "") -> str:
+        flag = "【急】" if x.urgency == "urgent" else ""
+        text = x.text if len(x.text) <= 24 else x.text[:23] + "…"
+        return f"{flag}{x.number} {x.category}｜{x.assignee}{extra}｜{text}"
+
+    def capped(lines: list[str]) -> list[str]:
+        return lines[:MAX_LINES] + ([f"……另有 {len(lines) - MAX_LINES} 件"] if len(lines) > MAX_LINES else [])
+
+    urg = "，".join(f"{URGENCY.get(k, k)} {v}" for k, v in sorted(d.new_by_urgency.items(), key=lambda kv: kv[0] != "urgent"))
+    new = [f"共 {d.new_total} 件" + (f"（{urg}）" if urg else "")]
+    new += [f"· {name} {n}" for name, n in d.new_by_category]
+    t = d.today
+    out: list[tuple[str, list[str]]] = [
+        ("需要您处理", [f"· {a}" for a in d.actions] or ["· 暂无"]),
+        ("今日新增", new),
+        ("未办结紧急工单", capped([ticket(x) for x in visible(d.open_urgent)]) or ["无"]),
+        ("逾期工单", capped([ticket(x, f" 时限{x.deadline:%m-%d}" if x.deadline else "")
+                         for x in visible(d.overdue)]) or ["无"]),
+        ("今日办结与回访", [f"办结 {d.resolved_today} 件；回访 满意 {t.satisfied}、基本满意 {t.basic}、"
+                         f"不满意 {t.unsatisfied}、未回访 {t.not_reached}",
+                         f"今日满意率 {pct(t.satisfaction_rate)}"]),
+        ("本月累计", [rates_line(d.month), f"未回访（不计入满意率）{d.month.not_reached} 件"]),
+        ("按承办人（低者在前）", capped([f"· {name}：{rates_line(r)}" for name, r in d.by_assignee]) or ["无"]),
+    ]
+    if d.lowest:
+        out.append(("评价较低的办结", capped([ticket(x, f"｜{x.answer}") for x in visible(d.lowest)]) or ["无"]))
+    if principal:
+        out.append(("涉及教职工的投诉（仅校长可见）", capped([ticket(x) for x in d.staff_complaints]) or ["无"]))
+    if d.praise:
+        out.append(("收到表扬", capped([f"· {name}：{text[:30]}" for name, text in d.praise])))
+    out.append(("本月家访覆盖（按班级）", capped([f"· {c.class_name} {c.contacted}/{c.students}（{c.rate:.0%}）"
+                                          for c in d.coverage]) or ["暂无学生"]))
+    return out
+
+
+def title(d: Digest) -> str:
+    """Return the digest's title."""
+    return f"{d.school} 每日简报 {d.date:%m月%d日}"
+
+
+def render_text(d: Digest, principal: bool = True) -> str:
+    """Return the digest as plain text for a phone screen."""
+    parts = [f"【{title(d)}】"]
+    for heading, lines in sections(d, principal):
+        parts.append(f"\n■ {heading}")
+        parts.extend(lines)
+    return "\n".join(parts)
+
+
+def render_markdown(d: Digest, principal: bool = True) -> str:
+    """Return the digest as markdown (DingTalk / WeCom render it)."""
+    parts = [f"### {title(d)}"]
+    for heading, lines in sections(d, principal):
+        parts.append(f"\n**{heading}**\n")
+        parts.extend(line if line.startswith("·") else f"- {line}" for line in lines)
+    return "\n".join(parts).replace("\n·", "\n-")
