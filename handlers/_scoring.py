@@ -56,8 +56,9 @@ class Engine:
         self.implicit_topic = p.get("implicit_topic", 0.3)
         self.implicit_urgent = p.get("implicit_urgent", 0.6)
         self.money_share = p.get("money_share", 0.6)
+        self.explicit_floor = p.get("explicit_floor", 0.5)
 
-    def _match(self, text: str) -> tuple[list[float], list[str], list[tuple[int, int, int, tuple]]]:
+    def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple]]]:
         """Find lexicon terms over token n-grams, honouring negation within a clause."""
         lex = self.lexicon
         terms, negators, breaks = lex.terms, lex.negators, lex.clause_breaks
@@ -82,6 +83,11 @@ class Engine:
                     size, effects = 3, three
                 elif (pair := terms.get(two)) is not None:
                     size, effects = 2, pair
+                elif effects is None and len(tok) > 2:
+                    # Boundary repair: jieba may glue a cue's first character to the previous
+                    # word ("石头砸|到" hides "砸到"); try the token's tail with the next token.
+                    effects = terms.get(tok[-1] + tokens[i + 1]) or terms.get(tok[-2:] + tokens[i + 1])
+                    size = 2 if effects is not None else 1
             if effects is not None:
                 negated = (i - 1 > last_break and tokens[i - 1] in negators) or (
                     i - 2 > last_break and tokens[i - 2] in negators and tokens[i - 1] in _FILLERS
@@ -100,6 +106,7 @@ class Engine:
             if lines and all(_ROLL_CALL.match(ln) or _ROLL_CALL_TAIL.search(ln) for ln in lines):
                 return Decision("none", None, False, 0.95, 0.0, ("roll-call",))
         _tokens, found, hits = self._match(text)
+        n_tokens = len(_tokens)
         s = [0.0] * Slot.SIZE
         request_clauses = {c for _, c, _, eff in hits if any(sl == Slot.HELP for sl, _, _ in eff)}
         boost = self.request_clause_boost if len(request_clauses) and _ncl(hits) > 1 else 1.0
@@ -118,6 +125,8 @@ class Engine:
                     continue
                 if Slot.CAT0 <= slot < _CAT_END and clause in request_clauses:
                     weight *= boost
+                elif slot == Slot.ACK and 1 < idx < n_tokens - 3:
+                    weight *= 0.3  # "好的", "收到" acknowledge at the edges of a message, not mid-sentence
                 s[slot] += weight
                 if slot == Slot.TEACHER:
                     teacher_at.append(idx)
@@ -135,27 +144,36 @@ class Engine:
                 s[slot] += weight
             found.append(f"<{tag}>")
         if violence_at:
-            self._attribute_violence(s, violence_at, teacher_at, peer_at)
+            self._attribute_violence(s, _tokens, violence_at, teacher_at, peer_at)
         return self._conclude(s, tuple(found))
 
     @staticmethod
     def _attribute_violence(
-        s: list[float], violence_at: list[tuple[int, float]], teacher_at: list[int], peer_at: list[int]
+        s: list[float], tokens: list[str], violence_at: list[tuple[int, float]], teacher_at: list[int],
+        peer_at: list[int],
     ) -> None:
         """Credit physical harm to a teacher (teacher_conduct) or to peers/accidents (safety)."""
         teacher_slot = Slot.CAT0 + CATEGORY_CODES.index("teacher_conduct")
         safety_slot = Slot.CAT0 + CATEGORY_CODES.index("safety")
         teachers = [t for t in teacher_at if t > 1] or teacher_at
+        hit_at = {idx for idx, _ in violence_at}
+        agents = []
+        for p in peer_at:
+            if p - 1 in hit_at or p - 2 in hit_at:
+                continue  # "打男生": the classmate is the victim
+            before = max((t for t in teachers if t < p), default=-1)
+            if before >= 0 and _CAUSATIVE.intersection(tokens[before + 1 : p]):
+                continue  # "老师让…同学蹲马步": the classmate is the object
+            agents.append(p)
         for idx, weight in violence_at:
             last_teacher = max((t for t in teachers if t < idx), default=-1)
-            last_peer = max((p for p in peer_at if p < idx), default=-1)
+            last_peer = max((p for p in agents if p < idx), default=-1)
             if last_teacher < 0 and last_peer < 0:
-                by_teacher = bool(teachers) and not peer_at
+                by_teacher = bool(teachers) and not agents
             else:
                 by_teacher = last_teacher > last_peer
             s[teacher_slot if by_teacher else safety_slot] += weight * 1.5
             s[Slot.URGENT] += weight
-            s[Slot.COMPLAINT] += 0.5 if by_teacher else 0.0
 
     def _conclude(self, s: list[float], found: tuple[str, ...]) -> Decision:
         """Turn accumulated evidence into labels and confidences."""
@@ -166,23 +184,26 @@ class Engine:
         if s[Slot.HEDGE] >= 1.5:
             s[Slot.COMPLAINT] *= 0.5
             s[Slot.INQUIRY] += s[Slot.HEDGE]
-        if none_score < 1.0:
-            # A parent describing a school matter or a danger, with no "done/thanks" marker,
-            # is reporting a problem even without complaint words.
-            s[Slot.COMPLAINT] += self.implicit_topic * min(topic, 4.0) + self.implicit_urgent * max(urgency, 0.0)
+        # A parent describing a school matter or a danger, without a "done/thanks" marker, is
+        # reporting a problem even with no complaint words: implicit evidence makes the message
+        # actionable, explicit cues choose the kind, and complaint is the default kind.
+        implicit = self.implicit_topic * min(topic, 4.0) * max(0.0, 1.0 - none_score / 3.0)
+        implicit += self.implicit_urgent * max(urgency, 0.0)
         praise = s[Slot.PRAISE]
         if praise > 0 or topic > 0:
             praise += 0.6 * s[Slot.THANKS]
         if s[Slot.TARGET] <= 0 and s[Slot.TEACHER] <= 0:
             praise *= 0.4  # praise needs a school target; "孩子们唱得真棒" is chatter
-        scores = [(s[slot], name) for name, slot in KIND_SLOTS]
-        scores[4] = (praise, "praise")
+        inquiry = s[Slot.INQUIRY] - s[Slot.CHAT]  # parents asking each other
+        scores = [(s[Slot.COMPLAINT], "complaint"), (s[Slot.HELP], "help"), (s[Slot.SUGGESTION], "suggestion"),
+                  (inquiry, "inquiry"), (praise, "praise")]
         scores.sort(reverse=True)
         (best, kind), (second, _) = scores[0], scores[1]
-        if kind == "inquiry" and s[Slot.CHAT] > 0:
-            best -= s[Slot.CHAT]
-        if best < self.min_evidence or none_score >= best + 0.5:
-            conf = _margin(max(none_score, 1.0), max(best, 0.0))
+        if best < self.explicit_floor:
+            kind, second = "complaint", best
+        strength = best + implicit
+        if strength < self.min_evidence or none_score >= strength + 0.5:
+            conf = _margin(max(none_score, 1.0), max(strength, 0.0))
             return Decision("none", None, False, conf, 0.0, found)
         if urgency > 0:
             urgency += s[Slot.IMMEDIATE] + s[Slot.GROUP]
@@ -199,7 +220,7 @@ class Engine:
             code, cat_conf = "other", round(0.3 + 0.2 * max(c1, 0.0), 3)
         else:
             code, cat_conf = CATEGORY_CODES[ranked[0]], _margin(c1, c2)
-        return Decision(kind, code, urgent, _margin(best, max(second, none_score)), cat_conf, found)
+        return Decision(kind, code, urgent, _margin(strength, max(second, none_score)), cat_conf, found)
 
 
 def _ncl(hits: list[tuple[int, int, int, tuple]]) -> int:
@@ -207,6 +228,7 @@ def _ncl(hits: list[tuple[int, int, int, tuple]]) -> int:
 
 
 _FILLERS = frozenset(["是", "太", "会", "再", "很", "都", "也", "还", "算", "被", "怎么", "那么", "这么", "大", "够", "用", "能"])
+_CAUSATIVE = frozenset("让 叫 罚 要求 逼 逼着 命令 安排".split())
 _FEES = CATEGORY_CODES.index("fees")
 _FEES_OVER = frozenset(
     CATEGORY_CODES.index(c)
