@@ -114,6 +114,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roster_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(show_settings_command)
+    from handlers.classify_cli import classify_command, classify_eval_command
+
+    app.cli.add_command(classify_command)
+    app.cli.add_command(classify_eval_command)
     from models.export_cli import export_command
 
     app.cli.add_command(export_command)
