@@ -161,3 +161,11 @@ def test_events_are_append_only_history(bot, db_session):
     events = db_session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)).all()
     assert [e.action for e in events] == ["created", "assigned"]
     assert events[0].actor_identity_id == ticket.identity_id
+
+
+def test_complaint_about_the_principal_goes_to_the_director(bot, db_session):  # noqa: ANN001
+    bot.say("张小明妈妈", "赵校长收了家长的红包，请教育局查一查")
+    ticket = _ticket(db_session)
+    assert ticket.about_staff.name == "赵校长" and ticket.assignee.name == "钱主任"
+    assert any("无权查看" in r for r in bot.say("赵校长", f"查看 {ticket.number}"))
+    assert not any(ticket.number in r for r in bot.say("赵校长", "全部工单"))
