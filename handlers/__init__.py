@@ -28,10 +28,12 @@ def build_registry() -> Registry:
         surveys,
         ticket_commands,
         tickets,
+        visits,
     )
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, tickets, ticket_commands, leader_commands):
+    for module in (basic, groups, notices, notice_acks, surveys, exports, tickets, ticket_commands, leader_commands,
+                   visits):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

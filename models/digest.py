@@ -151,12 +151,13 @@ def _new_and_rates(d: Digest, month: list, start: dt.datetime, end: dt.datetime)
             categories[category_name(t.category)] += 1
             d.new_by_urgency[t.urgency] = d.new_by_urgency.get(t.urgency, 0) + 1
         for rates in (d.month, people[name or "未分派"]):
-            _count(rates, t, end)
+            count_ticket(rates, t, end)
     d.new_by_category = categories.most_common()
     d.by_assignee = sorted(people.items(), key=lambda kv: (_sort_rate(kv[1]), kv[0]))
 
 
-def _count(r: Rates, t: Ticket, end: dt.datetime) -> None:
+def count_ticket(r: Rates, t: Ticket, end: dt.datetime) -> None:
+    """Add one ticket to the response and on-time counts as of ``end``."""
     if t.respond_by is not None and (t.respond_by < end or t.responded_at is not None):
         r.respond_due += 1
         r.responded_in_time += t.responded_at is not None and t.responded_at <= t.respond_by

@@ -61,5 +61,5 @@ def reminder_text(staff: Staff, items: list[DueStudent], tz: ZoneInfo, care_days
     lines = [head, *(due_line(d, tz) for d in items[:LIST_LIMIT])]
     if len(items) > LIST_LIMIT:
         lines.append(f"……另有 {len(items) - LIST_LIMIT} 名，发送「家访名单」查看全部")
-    lines.append("联系后请登记，例如：家访 张小明 电话 孩子作息规律")
+    lines.append(f"联系后请登记，例如：家访 {items[0].name} 电话 孩子作息规律")
     return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""周调度: the weekly report of a school, this week against last, as an Excel workbook."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from config.settings import Settings
+from models import outbox, people
+from models.digest import ANSWERS, Rates, count_ticket
+from models.digest_render import pct
+from models.directory import School, Staff
+from models.routing import staff_with_roles
+from models.ticket_notify import category_name
+from models.tickets import OPEN_STATES, SATISFACTION_NAMES, STATE_NAMES, Ticket, TicketEvent
+from models.visits import VISIT_KIND_NAMES, visits_between
+
+
+@dataclasses.dataclass
+class WeekFigures:
+    """One week's numbers."""
+
+    new: int = 0
+    urgent: int = 0
+    resolved: int = 0
+    open_overdue: int = 0
+    visits: int = 0
+    rates: Rates = dataclasses.field(default_factory=Rates)
+
+
+def week_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """Return Monday 00:00 local of the week containing ``now``, in UTC."""
+    local = now.astimezone(tz).date()
+    monday = local - dt.timedelta(days=local.weekday())
+    return dt.datetime.combine(monday, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+
+
+def figures(session: Session, school_id: int, start: dt.datetime, end: dt.datetime) -> WeekFigures:
+    """Return a school's figures for tickets created and events between ``start`` and ``end``."""
+    f = WeekFigures()
+    for t in session.scalars(select(Ticket).where(
+            Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)):
+        f.new += 1
+        f.urgent += t.urgency == "urgent"
+        count_ticket(f.rates, t, end)
+    events = session.execute(select(TicketEvent.action, TicketEvent.text, func.count()).join(Ticket).where(
+        Ticket.school_id == school_id, TicketEvent.at >= start, TicketEvent.at < end,
+        TicketEvent.action.in_(("resolved", "callback_answered")),
+    ).group_by(TicketEvent.action, TicketEvent.text)).all()
+    for action, text, n in events:
+        if action == "resolved":
+            f.resolved += n
+        elif text in ANSWERS:
+            setattr(f.rates, ANSWERS[text], getattr(f.rates, ANSWERS[text]) + n)
+    f.rates.not_reached = session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.school_id == school_id, Ticket.close_reason == "not_reached",
+        Ticket.closed_at >= start, Ticket.closed_at < end)) or 0
+    f.open_overdue = session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.school_id == school_id, Ticket.state.in_(OPEN_STATES), Ticket.resolve_by < end)) or 0
+    f.visits = len(visits_between(session, school_id, start, end))
+    return f
+
+
+def write_workbook(session: Session, school: School, path: Path, this: WeekFigures, last: WeekFigures,
+                   start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> Path:
+    """Write the 周调度 workbook (summary, the week's tickets, the visit log) with Chinese headers."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "周调度"
+    ws.append(["指标", "本周", "上周", "变化"])
+    rows = [("新增诉求", this.new, last.new), ("其中紧急", this.urgent, last.urgent),
+            ("办结", this.resolved, last.resolved), ("逾期未办结（截至周末）", this.open_overdue, last.open_overdue),
+            ("满意", this.rates.satisfied, last.rates.satisfied), ("基本满意", this.rates.basic, last.rates.basic),
+            ("不满意", this.rates.unsatisfied, last.rates.unsatisfied),
+            ("未回访", this.rates.not_reached, last.rates.not_reached), ("家访次数", this.visits, last.visits)]
+    for name, a, b in rows:
+        ws.append([name, a, b, a - b])
+    for name, attr in (("响应率", "response_rate"), ("按期办结率", "on_time_rate"), ("满意率", "satisfaction_rate")):
+        ws.append([name, pct(getattr(this.rates, attr)), pct(getattr(last.rates, attr)), ""])
+    assignee = aliased(Staff)
+    tickets = wb.create_sheet("本周工单")
+    tickets.append(["编号", "类别", "紧急程度", "状态", "承办人", "登记时间", "办结时间", "回访结果", "内容"])
+    for t, name in session.execute(select(Ticket, assignee.name).outerjoin(assignee, Ticket.assignee_id == assignee.id)
+                                   .where(Ticket.school_id == school.id, Ticket.created_at >= start,
+                                          Ticket.created_at < end).order_by(Ticket.id)):
+        tickets.append([t.number, category_name(t.category), {"urgent": "紧急"}.get(t.urgency, "一般"),
+                        STATE_NAMES.get(t.state, t.state), name or "未分派", _local(t.created_at, tz),
+                        _local(t.resolved_at, tz), SATISFACTION_NAMES.get(t.satisfaction or "", ""), t.text])
+    log = wb.create_sheet("入户访问登记表")
+    log.append(["日期", "班级", "学生", "教师", "方式", "访问记录", "转工单"])
+    for v in visits_between(session, school.id, start, end):
+        log.append([_local(v.visited_at, tz), v.student.school_class.name, v.student.name, v.staff.name,
+                    VISIT_KIND_NAMES.get(v.kind, v.kind), v.notes, "是" if v.ticket_id else ""])
+    for sheet in wb.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def send_weekly_report(session: Session, settings: Settings, school: School, period: str, now: dt.datetime) -> str:
+    """Write this week's workbook and tell the directors where it is; return the file path."""
+    tz = ZoneInfo(settings.scheduler.timezone)
+    start = week_start(now, tz)
+    this = figures(session, school.id, start, now)
+    last = figures(session, school.id, start - dt.timedelta(days=7), now - dt.timedelta(days=7))
+    date = now.astimezone(tz).date().isoformat()
+    path = settings.instance_dir / "reports" / school.code / f"周调度-{date}.xlsx"
+    write_workbook(session, school, path, this, last, start, now, tz)
+    text = (f"【周调度】{school.name}本周（截至 {date}）：新增诉求 {this.new} 件（上周同期 {last.new}），"
+            f"办结 {this.resolved} 件，逾期未办结 {this.open_overdue} 件；"
+            f"响应率 {pct(this.rates.response_rate)}，按期办结率 {pct(this.rates.on_time_rate)}，"
+            f"满意率 {pct(this.rates.satisfaction_rate)}；家访 {this.visits} 次。\n"
+            f"Excel 报表已生成：{path.name}，存于服务器 {path}，请联系管理员获取。")
+    for leader in staff_with_roles(session, school.id, ["director"]) or staff_with_roles(session, school.id,
+                                                                                          ["principal"]):
+        for recipient in people.staff_recipients(session, leader)[:1]:
+            outbox.enqueue(session, recipient, text, now=now, audience="staff", title="周调度",
+                           ref=f"weekly:{school.code}:{period}", dedupe_key=f"weekly:{school.code}:{period}:{leader.id}")
+    return str(path)
+
+
+def _local(when: dt.datetime | None, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else ""
