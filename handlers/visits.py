@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
@@ -10,8 +11,11 @@ from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import Registry
-from models import visits
+from models import ticket_notify, ticket_service, visits
+from models.tickets import add_event
 
+_PARENT_SAID = re.compile(r"(?:家长|妈妈|爸爸|爷爷|奶奶|外公|外婆|姥姥|姥爷|监护人|家里)\S{0,2}?"
+                          r"(?:反映|提出|提到|希望|建议|投诉|担心|要求|说|问|诉求)[：:，,\s]*(.+)")
 STAFF = frozenset({TEACHER, HEAD_TEACHER, LEADER})
 LIST_LIMIT = 30
 
@@ -69,12 +73,34 @@ def visit_list_command(args: list[str], msg: InboundMessage, ctx: Context) -> li
     return [Reply("\n".join(lines), private=True)]
 
 
-def _ticket_from_visit(visit: visits.Visit, ctx: Context):
+def parent_said(notes: str) -> str | None:
+    """Return what the record says the family raised (after 家长反映/提出/希望 …), else None.
+
+    A teacher's own observations (孩子作息规律) are not requests; only what the
+    family raised goes through the classifier.
+    """
+    match = _PARENT_SAID.search(notes)
+    return match.group(1).strip() if match else None
+
+
+def _ticket_from_visit(visit: visits.Visit, ctx: Context):  # -> Ticket | None
     """Classify the record; an actionable problem becomes a ticket on the parent's behalf."""
-    result = classify(visit.notes)
-    if not result.actionable:
+    said = parent_said(visit.notes)
+    result = classify(said) if said else None
+    if result is None or not result.actionable or result.category is None:
         return None
-    return None
+    staff = visit.staff
+    tz = ctx.settings.scheduler.timezone
+    ticket = ticket_service.open_ticket(
+        ctx.session, school=staff.school, kind=result.kind, category=result.category,
+        urgency=result.urgency or "normal", text=visit.notes, now=ctx.now, tz=tz, student=visit.student,
+        confidence=result.confidence,
+    )
+    add_event(ctx.session, ticket, "from_visit", ctx.now, staff=staff,
+              data={"visit_id": visit.id, "kind": visit.kind})
+    visit.ticket_id = ticket.id
+    ticket_notify.send(ctx.session, ticket_notify.opened_notices(ctx.session, ticket, tz), ctx.now)
+    return ticket
 
 
 def _tz(ctx: Context) -> ZoneInfo:

@@ -90,3 +90,20 @@ def test_weekly_report_workbook_and_announcement(ext, db_session, world, now):
     assert log[1][2] == "张小明" and log[1][4] == "入户"
     bot.deliver(thursday)
     assert any("周调度" in x and "周调度-2026-11-26.xlsx" in x for x in bot.pop("钱主任"))
+
+
+def test_problem_in_a_visit_record_becomes_a_ticket(db_session, world):
+    from sqlalchemy import select
+
+    from models.tickets import Ticket
+    from models.visits import Visit
+
+    ts, bot = world
+    lines = bot.say("王芳", "家访 张小明 入户 孩子作息规律，家长反映校车太挤，孩子经常站着")
+    assert any("已转为工单" in x for x in lines)
+    visit = db_session.scalar(select(Visit).order_by(Visit.id.desc()))
+    ticket = db_session.get(Ticket, visit.ticket_id)
+    assert ticket.student_id == ts.students["张小明"].id and ticket.category == "transport"
+    assert "from_visit" in [e.action for e in ticket.events]
+    quiet = bot.say("王芳", "家访 王小虎 电话 孩子作息规律，学习认真")
+    assert not any("工单" in x for x in quiet)
