@@ -228,7 +228,7 @@ def _ncl(hits: list[tuple[int, int, int, tuple]]) -> int:
 
 
 _FILLERS = frozenset(["是", "太", "会", "再", "很", "都", "也", "还", "算", "被", "怎么", "那么", "这么", "大", "够", "用", "能"])
-_CAUSATIVE = frozenset("让 叫 罚 要求 逼 逼着 命令 安排".split())
+_CAUSATIVE = frozenset(["让", "叫", "罚", "要求", "逼", "逼着", "命令", "安排"])
 _FEES = CATEGORY_CODES.index("fees")
 _FEES_OVER = frozenset(
     CATEGORY_CODES.index(c)

@@ -44,7 +44,8 @@ def classify_lines(source: IO[str], sink: IO[str]) -> int:
 @click.command("classify")
 def classify_command() -> None:
     """Classify parent messages: JSON lines {"id", "text"} on stdin, labels on stdout."""
-    bad = classify_lines(click.get_text_stream("stdin"), click.get_text_stream("stdout"))
+    with click.open_file("-", "r", encoding="utf-8") as source, click.open_file("-", "w", encoding="utf-8") as sink:
+        bad = classify_lines(source, sink)
     if bad:
         click.echo(f"{bad} line(s) could not be classified", err=True)
 

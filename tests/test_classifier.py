@@ -1,0 +1,203 @@
+"""Unit tests of the classifier, one group per rule family."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from handlers import classifier as clf
+from handlers.classifier import (
+    CATEGORIES,
+    CATEGORY_NAMES,
+    KIND_NAMES,
+    KINDS,
+    URGENCIES,
+    URGENCY_NAMES,
+    Classification,
+    classify,
+    get_classifier,
+    normalize,
+    parse_category,
+)
+
+
+def labels(text: str) -> tuple[str, str | None, str | None]:
+    """Return (kind, category, urgency) of a message."""
+    c = classify(text)
+    return c.kind, c.category, c.urgency
+
+
+# --- interface -------------------------------------------------------------------------------------
+
+def test_codes_and_names_follow_the_taxonomy() -> None:
+    assert KINDS == ("complaint", "help", "suggestion", "inquiry", "praise", "none")
+    assert len(CATEGORIES) == 15 and CATEGORIES[0] == "teacher_conduct" and CATEGORIES[-1] == "other"
+    assert URGENCIES == ("urgent", "normal", "low")
+    assert CATEGORY_NAMES["food"] == "食堂餐饮"
+    assert KIND_NAMES["none"] == "无需处理" and URGENCY_NAMES["urgent"] == "紧急"
+    assert set(CATEGORY_NAMES) == set(CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("食堂餐饮", "food"), ("食堂", "food"), ("food", "food"), (" 校园安全 ", "safety"), ("師德師風", "teacher_conduct"),
+     ("课后服务", "after_school"), ("其他", "other"), ("火星", None), ("", None)],
+)
+def test_parse_category_accepts_codes_names_and_aliases(text: str, code: str | None) -> None:
+    assert parse_category(text) == code
+
+
+def test_classification_contract_and_confidences() -> None:
+    c = classify("食堂的米饭经常是夹生的，孩子中午都吃不饱")
+    assert isinstance(c, Classification) and c.actionable
+    assert c.as_contract("m1") == {"id": "m1", "kind": "complaint", "category": "food", "urgency": "normal"}
+    assert 0 < c.confidence <= c.kind_confidence <= 1 and 0 < c.category_confidence <= 1
+    assert "夹生" in c.signals
+    none = classify("收到")
+    assert not none.actionable and none.category_confidence == 0 and none.as_contract(2)["category"] is None
+
+
+def test_default_classifier_is_cached_and_thread_safe() -> None:
+    assert get_classifier() is get_classifier()
+    texts = ["孩子被同学打了，脸都肿了", "请问几号开学？", "收到", "建议食堂多做点蔬菜"] * 50
+    expected = [labels(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(labels, texts)) == expected
+
+
+def test_a_custom_lexicon_directory_is_used(tmp_path) -> None:
+    import shutil
+
+    shutil.copytree(clf.DEFAULT_LEXICON_DIR, tmp_path / "lex")
+    path = tmp_path / "lex" / "categories.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("饭菜: 3.5,", "饭菜: 3.5, 螺蛳粉: 4,"), "utf-8")
+    custom = clf.Classifier(tmp_path / "lex")
+    assert custom.classify("螺蛳粉太臭了，孩子吃不下").category == "food"
+
+
+# --- normalisation ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("老師早安", "老师早安"), ("ＡＢＣ１２３？", "ABC123?"), ("@家校助手 请问校车几点到", "请问校车几点到"),
+     ("@胡老师期中考试要考科学吗", "期中考试要考科学吗"), ("收到！！！", "收到!"), ("真的吗？？？", "真的吗?"),
+     ("谢谢老师[抱拳][抱拳]", "谢谢老师"), ("孩子哭了😭😭", "孩子哭了"), ("好的\u2005\u2005老师", "好的 老师"),
+     ("。。。。", "。"), ("", "")],
+)
+def test_normalize(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+
+
+def test_voice_run_on_without_punctuation_still_classifies() -> None:
+    assert labels("老师我家孩子放学一个多小时了还没到家电话也打不通麻烦帮忙找找") == ("help", "safety", "urgent")
+    assert labels("托管班的钱交了三个月了孩子退出了到现在都没退") == ("complaint", "fees", "normal")
+
+
+def test_traditional_input_gets_the_same_labels() -> None:
+    assert labels("校車司機每天都開很快，今天差點翻車") == labels("校车司机每天都开很快，今天差点翻车")
+    assert labels("請問下學期幾號開學？") == ("inquiry", "schedule", "normal")
+
+
+# --- emoji and emoticon codes ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["👍", "[强][强]", "🙏🙏", "[抱拳]", "💯", "👌", "[玫瑰][玫瑰][玫瑰]", "[捂脸]"])
+def test_emoji_or_emoticon_alone_is_none(text: str) -> None:
+    assert labels(text) == ("none", None, None)
+
+
+def test_emoticons_are_signals() -> None:
+    assert "<facepalm>" in classify("作业又是三张卷子[捂脸]").signals
+    assert classify("今天的饭又是凉的[发怒]").kind == "complaint"
+    assert "<distress>" in classify("孩子在学校被打了😭").signals
+
+
+# --- negation and hedging --------------------------------------------------------------------------
+
+def test_negation_cancels_complaint_and_urgency() -> None:
+    assert labels("我们班没有乱收费，就是想确认一下班费还要不要交")[0] == "inquiry"
+    assert labels("孩子没受伤，就是想问问下午学校门口为什么来了警车")[2] == "normal"
+    assert labels("李老师从来不体罚孩子，总是耐心讲道理") == ("praise", "teacher_conduct", "low")
+
+
+def test_hedge_turns_a_question_into_an_inquiry() -> None:
+    assert labels("不是投诉，只是问问资料费包括哪些书")[:2] == ("inquiry", "fees")
+
+
+def test_question_that_complains_is_a_complaint() -> None:
+    assert labels("为什么又要交班费？上学期的账还没公布呢")[:2] == ("complaint", "fees")
+    assert labels("请问这次的书本费可以用支付宝交吗？")[:2] == ("inquiry", "fees")
+
+
+# --- tie-breaks --------------------------------------------------------------------------------------
+
+def test_money_charged_is_fees_even_for_meals_buses_and_care() -> None:
+    assert labels("幼儿园的伙食费每学期都涨，吃的还是那几样")[1] == "fees"
+    assert labels("校车费一学期涨到一千二，谁定的价？")[1] == "fees"
+
+
+def test_quality_of_meals_is_food_even_when_money_is_mentioned() -> None:
+    assert labels("早餐的包子一股碱味，豆浆稀得跟水一样，还好意思收钱？")[1] == "food"
+
+
+def test_teacher_violence_is_teacher_conduct_peer_violence_is_safety() -> None:
+    assert labels("数学老师用尺子打孩子手心，手都肿了") == ("complaint", "teacher_conduct", "urgent")
+    assert labels("我儿子被高年级同学打了，脸上都是伤") == ("complaint", "safety", "urgent")
+    assert labels("老师让没交作业的同学罚站一节课，还踢了一脚")[1:] == ("teacher_conduct", "urgent")
+
+
+def test_hardship_is_aid_even_when_a_fee_is_named() -> None:
+    assert labels("家里出了变故实在困难，下学期的住宿费凑不齐，求学校帮帮忙") == ("help", "aid", "normal")
+
+
+def test_category_follows_the_request_when_injury_is_background() -> None:
+    assert labels("孩子脚扭了走不了远路，能不能跟校车司机说一下在楼下停一下") == ("help", "transport", "normal")
+
+
+def test_bus_overload_is_transport_and_urgent() -> None:
+    assert labels("校车座位根本不够，三个孩子挤两个座") == ("complaint", "transport", "urgent")
+
+
+# --- urgency cues ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "text",
+    ["孩子刚才说喘不上气，药在书包里，麻烦老师赶紧去看看",
+     "孩子说活着没意思，手腕上划了几道，请老师多看着她",
+     "放学一个小时了孩子还没出来，门卫说没看见他出去",
+     "班上十几个孩子吃了午饭以后都在拉肚子",
+     "有个陌生人在校门口给小孩发糖，还问孩子家住哪里",
+     "校车司机满身酒气，还在开车"],
+)
+def test_danger_now_is_urgent(text: str) -> None:
+    assert classify(text).urgency == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency"),
+    [("建议学校每学期请消防员来演示一下灭火器怎么用", "low"),
+     ("上次孩子扭了脚，校医处理得很专业，谢谢", "low"),
+     ("学校什么时候组织消防演练？", "normal"),
+     ("孩子刚确诊轻度抑郁，在吃药，能不能请老师别在全班面前批评她", "normal")],
+)
+def test_alarming_words_without_danger_now_are_not_urgent(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency
+
+
+# --- chatter and acknowledgements ------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "text",
+    ["收到", "好的", "谢谢老师", "收到，谢谢老师", "已打卡", "1. 张小明 已交", "8. 郑佳琪 已读",
+     "#接龙 周六亲子运动会\n1. 高明轩爸爸 2人\n2. 罗安琪妈妈 3人", "校服费已经交了，谢谢老师", "学平险之前已经交过了",
+     "安全责任书已签好，明天让孩子带回", "周日谁家去爬山？约起来", "有人知道附近哪家书店有卖这本练习册吗",
+     "【转发】近期有诈骗电话冒充学校收取资料费，请家长提高警惕", "冬至快樂，記得吃湯圓哦", "哈哈 我家那个也天天念叨想去春游"],
+)
+def test_chatter_is_none(text: str) -> None:
+    assert labels(text) == ("none", None, None)
+
+
+def test_thanks_with_substance_is_praise() -> None:
+    assert labels("谢谢老师") == ("none", None, None)
+    assert labels("谢谢王老师，孩子这学期英语进步很大") == ("praise", "teaching", "low")
+    assert labels("食堂的饭菜比以前好吃多了，孩子中午能吃两碗") == ("praise", "food", "low")

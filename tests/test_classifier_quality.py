@@ -1,0 +1,54 @@
+"""Quality floor of the classifier on the shared development set and on our own labelled sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handlers.classifier import ACTIONABLE_KINDS
+from handlers.evaluation import Report, evaluate, read_labelled
+
+DEV = Path(__file__).resolve().parents[2] / "shared/data/dev.jsonl"
+OWN = sorted((Path(__file__).resolve().parent / "data").glob("*.jsonl"))
+
+
+def assert_quality_floor(report: Report) -> None:
+    """Fail unless the report meets the issue's quality bar."""
+    assert report.kind_accuracy >= 0.92, report.kind_accuracy
+    assert report.category_macro_f1 >= 0.88, report.category_macro_f1
+    assert report.urgent.recall >= 0.97, report.urgent.recall
+    assert report.urgent.precision >= 0.85, report.urgent.precision
+
+
+@pytest.mark.skipif(not DEV.is_file(), reason=f"shared dev set not found at {DEV}")
+def test_quality_on_the_shared_dev_set() -> None:
+    assert_quality_floor(evaluate(read_labelled(DEV)))
+
+
+def test_quality_on_our_own_labelled_sets() -> None:
+    rows = [row for path in OWN for row in read_labelled(path)]
+    assert len(rows) >= 300
+    assert {r["kind"] for r in rows} == {"complaint", "help", "suggestion", "inquiry", "praise", "none"}
+    assert_quality_floor(evaluate(rows))
+
+
+def test_no_none_message_becomes_a_ticket_in_our_sets() -> None:
+    rows = [row for path in OWN for row in read_labelled(path) if row["kind"] == "none"]
+    tickets = [e for e in evaluate(rows).errors if e["pred"][0] in ACTIONABLE_KINDS]
+    assert not tickets
+
+
+def test_evaluate_computes_metrics_on_a_tiny_set() -> None:
+    rows = [
+        {"id": 1, "text": "收到", "kind": "none", "category": None, "urgency": None},
+        {"id": 2, "text": "孩子被同学打了，头上流了好多血", "kind": "complaint", "category": "safety", "urgency": "urgent"},
+        {"id": 3, "text": "请问几号开学？", "kind": "inquiry", "category": "schedule", "urgency": "normal"},
+        {"id": 4, "text": "请问几号开学？", "kind": "inquiry", "category": "fees", "urgency": "normal"},
+    ]
+    report = evaluate(rows)
+    assert report.total == 4 and report.kind_accuracy == 1.0
+    assert report.urgent.recall == 1.0 and report.urgent.support == 1
+    assert report.categories["fees"].recall == 0.0 and report.categories["schedule"].precision == 0.5
+    assert [e["id"] for e in report.errors] == [4]
+    assert report.kind_confusion[("none", "none")] == 1
