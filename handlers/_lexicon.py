@@ -9,6 +9,8 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from re import _constants as _sre_c
+from re import _parser as _sre_p
 from typing import Any
 
 import jieba
@@ -69,7 +71,7 @@ class Lexicon:
     """Everything the classifier reads from config/lexicons, compiled for fast lookup."""
 
     terms: dict[str, tuple[Effect, ...]]
-    patterns: tuple[tuple[re.Pattern[str], tuple[Effect, ...]], ...]
+    patterns: tuple[tuple[re.Pattern[str], tuple[Effect, ...], frozenset[str] | None], ...]
     negators: frozenset[str]
     clause_breaks: frozenset[str]
     emoticons: dict[str, str]
@@ -136,7 +138,8 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
             _add(table, parts.get(part), effects)
     modifiers = _read_yaml(directory / "modifiers.yaml")
     patterns = tuple(
-        (re.compile(spec["re"]), _effects_for(spec)) for spec in _read_yaml(directory / "patterns.yaml")
+        (re.compile(spec["re"]), _effects_for(spec), _required_chars(spec["re"]))
+        for spec in _read_yaml(directory / "patterns.yaml")
     )
     emoticons = {_norm_term(k): str(v) for k, v in (modifiers.get("emoticons") or {}).items()}
     terms = {term: tuple(effects) for term, effects in table.items()}
@@ -153,6 +156,43 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         max_ngram=3,
         digest=digest.hexdigest()[:16],
     )
+
+
+def _first_chars(items: Any) -> set[str] | None:
+    """Return the smallest set of characters of which every match must contain one, if known."""
+    best: set[str] | None = None
+    for op, av in items:
+        req: set[str] | None = None
+        if op is _sre_c.LITERAL:
+            req = {chr(av)}
+        elif op is _sre_c.IN:
+            req = {chr(a) for o, a in av if o is _sre_c.LITERAL}
+            if len(req) != len(av):
+                req = None
+        elif op is _sre_c.SUBPATTERN:
+            req = _first_chars(av[-1])
+        elif op is _sre_c.BRANCH:
+            req = set()
+            for branch in av[1]:
+                sub = _first_chars(branch)
+                if sub is None:
+                    req = None
+                    break
+                req |= sub
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
+            req = _first_chars(av[2])
+        if req and (best is None or len(req) < len(best)):
+            best = req
+    return best
+
+
+def _required_chars(pattern: str) -> frozenset[str] | None:
+    """Return characters a text must contain for ``pattern`` to match (a cheap prefilter), or None."""
+    try:
+        chars = _first_chars(_sre_p.parse(pattern))
+    except Exception:  # the prefilter is an optimisation only; never fail on it
+        return None
+    return frozenset(chars) if chars else None
 
 
 def _cache_dir() -> Path:
@@ -182,9 +222,14 @@ def build_tokenizer(lexicon: Lexicon) -> jieba.Tokenizer:
             return tokenizer
         except (OSError, ValueError, EOFError, TypeError):
             pass
-    if cache_dir is not None:
-        tokenizer.tmp_dir = str(cache_dir)
-    tokenizer.initialize()
+    base_cache = cache_dir / "jieba.cache" if cache_dir else None
+    try:
+        tokenizer.FREQ, tokenizer.total = marshal.loads(base_cache.read_bytes())  # type: ignore[union-attr]
+        tokenizer.initialized = True
+    except (AttributeError, OSError, ValueError, EOFError, TypeError):
+        if cache_dir is not None:
+            tokenizer.tmp_dir = str(cache_dir)
+        tokenizer.initialize()
     if lexicon.userdict.is_file():
         tokenizer.load_userdict(str(lexicon.userdict))
     for term in lexicon.terms:
@@ -196,6 +241,15 @@ def build_tokenizer(lexicon: Lexicon) -> jieba.Tokenizer:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(marshal.dumps((tokenizer.FREQ, tokenizer.total)))
             os.replace(tmp, cache_file)
+            _prune(cache_file)
         except OSError:
             pass
     return tokenizer
+
+
+def _prune(keep: Path, spare: int = 3) -> None:
+    """Delete all but the newest few tokenizer caches (each lexicon edit makes a new one)."""
+    caches = sorted(keep.parent.glob("lianxin-*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in caches[spare:]:
+        if old != keep:
+            old.unlink(missing_ok=True)

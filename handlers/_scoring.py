@@ -16,6 +16,7 @@ KIND_SLOTS = (
     ("inquiry", Slot.INQUIRY), ("praise", Slot.PRAISE),
 )
 _CAT_END = Slot.CAT0 + len(CATEGORY_CODES)
+_WORDY = re.compile(r"[^\W_]")
 # A numbered roll-call line ("3. 王浩然 已打卡") or a #接龙 list.
 _ROLL_CALL = re.compile(r"^(?:#?接龙|\d{1,3}\s*[.、)]\s*\S{1,12}(?:\s|$))")
 _ROLL_CALL_TAIL = re.compile(
@@ -99,7 +100,7 @@ class Engine:
 
     def decide(self, text: str, emoji_signals: frozenset[str]) -> Decision:
         """Classify a normalised, lower-cased message."""
-        if not text or not any(ch.isalnum() for ch in text):
+        if not _WORDY.search(text):
             return Decision("none", None, False, 0.95, 0.0, tuple(sorted(emoji_signals)))
         if "\n" in text or _ROLL_CALL.match(text):
             lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
@@ -134,7 +135,10 @@ class Engine:
                     peer_at.append(idx)
                 elif slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
-        for pattern, effects in self.lexicon.patterns:
+        chars = set(text)
+        for pattern, effects, needs in self.lexicon.patterns:
+            if needs is not None and needs.isdisjoint(chars):
+                continue
             if pattern.search(text):
                 found.append("/" + pattern.pattern + "/")
                 for slot, weight, _neg in effects:

@@ -1,0 +1,102 @@
+"""Benchmark the classifier against bare jieba segmentation on the labelled messages.
+
+Run: ``.venv/bin/python bench/classify.py [--n 20000]`` from the repository root.
+Prints first-classification time in a fresh process, throughput, p50/p99 latency,
+bare ``jieba.lcut`` throughput on the same messages and the cost ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEV = ROOT.parent / "shared" / "data" / "dev.jsonl"
+_COLD_START = """
+import time
+t0 = time.perf_counter()
+from handlers.classifier import classify
+c = classify("老师，孩子在学校被同学打了，脸都肿了")
+print(time.perf_counter() - t0, c.kind)
+"""
+
+
+def load_texts() -> list[str]:
+    """Return the texts of the dev set and of tests/data."""
+    paths = [p for p in (DEV,) if p.is_file()] + sorted((ROOT / "tests" / "data").glob("*.jsonl"))
+    texts = []
+    for path in paths:
+        with path.open(encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    return texts
+
+
+def cold_start() -> tuple[float, float]:
+    """Return (seconds to first result inside a new process, wall seconds including interpreter start)."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_START], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    wall = time.perf_counter() - start
+    return float(out.split()[0]), wall
+
+
+def timed(fn: Callable[[str], object], messages: list[str]) -> tuple[float, list[float]]:
+    """Run fn over messages; return total seconds and per-message latencies."""
+    clock = time.perf_counter
+    latencies = []
+    start = clock()
+    for text in messages:
+        t = clock()
+        fn(text)
+        latencies.append(clock() - t)
+    return clock() - start, latencies
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=20000, help="messages to classify (default 20000)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    cold_first, cold_wall = cold_start()
+    cold_first2, cold_wall2 = cold_start()  # the first run may have built the tokenizer cache
+    import jieba
+
+    from handlers.classifier import classify, get_classifier
+
+    texts = load_texts()
+    messages = random.Random(args.seed).choices(texts, k=args.n)
+    get_classifier()
+    jieba.initialize()
+    for text in texts:  # warm both paths
+        classify(text)
+        jieba.lcut(text)
+
+    total, lat = timed(classify, messages)
+    seg_total, _ = timed(jieba.lcut, messages)
+    seg_plain, _ = timed(lambda t: jieba.lcut(t, HMM=False), messages)
+    q = statistics.quantiles(lat, n=100)
+    chars = sum(map(len, messages)) / len(messages)
+    print(f"messages                 {len(messages)} drawn from {len(texts)} labelled texts (mean {chars:.1f} chars)")
+    print(f"first classification     {cold_first2:.3f} s in a new process (import + load + classify), "
+          f"{cold_wall2:.3f} s wall incl. interpreter start; first-ever run {cold_first:.3f} s")
+    print(f"classify throughput      {len(messages) / total:,.0f} msgs/s")
+    print(f"classify latency         p50 {q[49] * 1e6:.0f} µs   p99 {q[98] * 1e6:.0f} µs")
+    print(f"bare jieba.lcut          {len(messages) / seg_total:,.0f} msgs/s (HMM on, the default)")
+    print(f"bare jieba.lcut HMM=off  {len(messages) / seg_plain:,.0f} msgs/s")
+    print(f"cost ratio               {total / seg_total:.2f}x bare jieba.lcut, {total / seg_plain:.2f}x HMM-off lcut")
+
+
+if __name__ == "__main__":
+    main()
