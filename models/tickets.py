@@ -57,6 +57,11 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("school_id", "number"),
         Index("ix_tickets_school_state", "school_id", "state"),
+        # The scheduler's sweeps (models/deadline_sweep.py, callback_sweep.py).
+        Index("ix_tickets_state_respond_by", "state", "respond_by"),
+        Index("ix_tickets_state_resolve_by", "state", "resolve_by"),
+        Index("ix_tickets_state_resolved_at", "state", "resolved_at"),
+        Index("ix_tickets_school_created", "school_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +128,8 @@ class TicketEvent(Base):
     """One step in a ticket's history; rows are only ever added."""
 
     __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_action", "ticket_id", "action"),
+                      Index("ix_ticket_events_action_at", "action", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
