@@ -101,6 +101,10 @@ def run_per_school(ext: Any, job: str, period: str, work: SchoolWork, now: dt.da
                 error = f"{type(exc).__name__}: {exc}"
                 report.errors[key] = error
                 log.exception("job %s failed for %s", job, key)
-                jobs.record_failure(session, job, key, holder, now, error)
-                session.commit()
+                try:
+                    jobs.record_failure(session, job, key, holder, now, error)
+                    session.commit()
+                except Exception:  # the database itself is failing; the log has the cause
+                    session.rollback()
+                    log.exception("could not record the failure of %s for %s", job, key)
     return report
