@@ -163,7 +163,7 @@ def load(base: str, reqs: list[tuple[str, dict[str, Any]]], seconds: float, rate
         while True:
             i = next(counter)
             slot = start + i / rate if rate else time.monotonic()
-            if slot >= stop:
+            if slot >= stop or time.monotonic() >= stop:  # bounded even when the server lags
                 return
             delay = slot - time.monotonic()
             if delay > 0:
@@ -188,6 +188,9 @@ def load(base: str, reqs: list[tuple[str, dict[str, Any]]], seconds: float, rate
         t.join()
     elapsed = time.monotonic() - start
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    behind = int(seconds * rate) - len(latencies) - sum(errors.values()) if rate else 0
+    if behind > 0:
+        errors["not sent (server behind)"] = behind
     return {"ok": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
             "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
 
