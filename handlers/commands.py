@@ -72,6 +72,16 @@ def normalize_command_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Full-width ASCII (！…～) and the ideographic space map one-to-one onto ASCII,
+# so folding keeps every character's position and the typed text can be recovered.
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_width(text: str) -> str:
+    """Fold full-width ASCII characters to half-width, keeping the length."""
+    return text.translate(_FOLD)
+
+
 class CommandTable:
     """The commands the bot knows, matched longest name first."""
 
@@ -89,7 +99,7 @@ class CommandTable:
             self._by_word[word] = command
         self._commands.append(command)
 
-    def __iter__(self):  # noqa: ANN204 - iterator of Command
+    def __iter__(self):
         return iter(self._commands)
 
     def match(self, text: str) -> tuple[Command, str] | None:
@@ -98,13 +108,16 @@ class CommandTable:
         The command word must be followed by a space, a digit or the end, so
         that ordinary sentences (``通知上说…``) are not taken for commands.
         """
-        text = normalize_command_text(text)
+        raw = text.strip()
+        folded = fold_width(raw)
         for word in sorted(self._by_word, key=len, reverse=True):
-            if not text.startswith(word):
+            if not folded.startswith(word):
                 continue
-            after = text[len(word) :]
-            if after == "" or after[0] == " " or after[0].isdigit():
-                return self._by_word[word], after.strip()
+            after = folded[len(word) :]
+            if after == "" or after[0].isspace() or after[0].isdigit():
+                # Arguments keep the person's own punctuation (，。) for free text;
+                # split_args folds the words it parses.
+                return self._by_word[word], raw[len(word) :].strip()
         return None
 
     def allowed(self, roles: frozenset[str]) -> list[Command]:
@@ -118,12 +131,16 @@ def split_args(command: Command, rest_text: str) -> list[str]:
     Raises:
         UsageError: with the command's usage hint when the count is wrong.
     """
+    rest_text = rest_text.strip()
     if not rest_text:
         args: list[str] = []
     elif command.rest and command.max_args > 0:
-        args = rest_text.split(" ", command.max_args - 1)
+        args = _SPACES.split(rest_text, maxsplit=command.max_args - 1)
+        # Parsed words (numbers, names, dates) are folded; the free text stays as typed.
+        free = args.pop().strip() if len(args) == command.max_args else None
+        args = [normalize_command_text(a) for a in args] + ([free] if free is not None else [])
     else:
-        args = rest_text.split(" ")
+        args = [normalize_command_text(a) for a in _SPACES.split(rest_text)]
     if not command.min_args <= len(args) <= command.max_args:
         raise UsageError(command)
     return args

@@ -7,7 +7,7 @@ from handlers.commands import Command
 from handlers.context import LEADER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import Registry
-from handlers.ticket_commands import ledger, raw_tail, staff_ticket, tz
+from handlers.ticket_commands import ledger, staff_ticket, tz
 from handlers.ticket_views import list_line
 from handlers.tickets import notice_replies
 from models import conversation, routing, ticket_access, ticket_notify, ticket_service
@@ -42,7 +42,7 @@ def overdue(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
 def supervise(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """督办: remind the assignee, recorded in the history."""
     ticket, leader = staff_ticket(ctx, args[0]), ctx.actor.staff
-    note = raw_tail(msg, args[1]) if len(args) > 1 else None
+    note = args[1] if len(args) > 1 else None
     ticket_service.supervise(ctx.session, ticket, leader, ctx.now, note)
     text = (f"【督办】{leader.name}{leader.role_name}督办 {ticket_notify.headline(ticket)}"
             f"{'：' + note if note else ''}\n办结时限 {ticket_notify.local(ticket.resolve_by, tz(ctx))}，请尽快办理。")
@@ -95,7 +95,6 @@ def deny_extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
 def reject(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """驳回: 整改不到位不予销号 — send a resolution back to the assignee."""
     ticket, leader = staff_ticket(ctx, args[0]), ctx.actor.staff
-    args[1] = raw_tail(msg, args[1])
     asked = ticket.callback_asked_at is not None
     ticket_service.reject_resolution(ctx.session, ticket, leader, args[1], ctx.now)
     notices = ticket_notify.to_staff(

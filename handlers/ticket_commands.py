@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from bot.message import InboundMessage, Reply
 from handlers import classifier
-from handlers.commands import Command, normalize_command_text
+from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
@@ -48,19 +48,6 @@ def staff_ticket(ctx: Context, number: str, act: bool = True) -> Ticket:
     if act and not ticket_access.can_act(staff, ticket):
         raise Forbidden(f"工单 {ticket.number} 不由您办理，不能操作。")
     return ticket
-
-
-def raw_tail(msg: InboundMessage, arg: str) -> str:
-    """Return the free text the person typed for the last argument, punctuation untouched.
-
-    Command parsing folds full-width characters (，→ ,); a reply relayed to
-    a parent keeps the teacher's own Chinese punctuation.
-    """
-    raw = msg.text.strip()
-    for start in range(len(raw)):
-        if normalize_command_text(raw[start:]) == arg:
-            return raw[start:].strip()
-    return arg
 
 
 def tz(ctx: Context) -> str:
@@ -127,7 +114,7 @@ def accept(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
 def reply(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """回复: relay a message to the parent privately, signed with the teacher's role."""
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
-    text = raw_tail(msg, args[1])
+    text = args[1]
     ticket_service.reply(ctx.session, ticket, staff, text, ctx.now)
     told = ticket_notify.to_parent(ctx.session, ticket, f"【编号 {ticket.number} 回复】{text}\n"
                                    f"—— {ticket_notify.signature(staff)}")
@@ -143,7 +130,6 @@ def transfer(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     target = routing.staff_by_name(ctx.session, staff.school_id, args[1])
     if target is None:
         raise UsageError(_TRANSFER, f"本校没有「{args[1]}」这位老师。")
-    args[2] = raw_tail(msg, args[2])
     ticket_service.transfer(ctx.session, ticket, staff, target, args[2], ctx.now)
     text = ticket_notify.assignee_text(ticket, tz(ctx), intro=f"转办工单·{staff.name}转来：{args[2]}")
     return [Reply(f"已将 {ticket.number} 转给{target.name}。")] + \
@@ -154,7 +140,7 @@ def transfer(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
 def resolve(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """办结: record the result; the parent is asked 满意/基本满意/不满意 (回访)."""
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
-    ticket_service.resolve(ctx.session, ticket, staff, raw_tail(msg, args[1]), ctx.now)
+    ticket_service.resolve(ctx.session, ticket, staff, args[1], ctx.now)
     return [Reply(f"已办结 {ticket.number}，将向家长回访。")] + notice_replies(resolution_notices(ctx, ticket))
 
 
@@ -184,7 +170,6 @@ def recategorize(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
 def give_back(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """退回: not mine — back to a leader for re-routing."""
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
-    args[1] = raw_tail(msg, args[1])
     leader = ticket_service.return_to_director(ctx.session, ticket, staff, args[1], staff.school, ctx.now)
     text = (f"【退回】{ticket_notify.headline(ticket)} 由{staff.name}退回：{args[1]}\n"
             f"发送「查看 {ticket.number}」看详情，「指派 {ticket.number} 姓名」重新分派。")
@@ -198,7 +183,6 @@ def extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
     if not args[1].isdigit():
         raise UsageError(_EXTENSION, "天数应为数字（工作日）。")
-    args[2] = raw_tail(msg, args[2])
     ticket_service.request_extension(ctx.session, ticket, staff, int(args[1]), args[2], ctx.now)
     text = (f"【延期申请】{ticket_notify.headline(ticket)} {staff.name}申请延期 {args[1]} 个工作日：{args[2]}\n"
             f"当前时限 {ticket_notify.local(ticket.resolve_by, tz(ctx))}。"
