@@ -67,7 +67,7 @@ def test_expired_token_is_refreshed_and_the_call_retried_once(ext, db_session, s
 
 @pytest.mark.parametrize("failure, code", [
     ({"status": 502}, "http_502"),
-    ({"delay": 1.0}, "network"),  # slower than the 0.5 s client timeout
+    ({"delay": 2.0}, "network"),  # slower than the 1.5 s client timeout
     ({"errcode": 45009}, "45009"),
     ({"errcode": -1}, "-1"),
 ])

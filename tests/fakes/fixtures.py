@@ -38,7 +38,7 @@ def platform_settings(wecom: str, oa: str, dingtalk: str, **delivery: object) ->
     """Return settings overrides pointing every platform at the fakes, with test credentials."""
     return {
         "platform_api": {"wecom_api": f"{wecom}/cgi-bin/", "wechat_api": f"{oa}/cgi-bin/",
-                         "dingtalk_api": dingtalk, "timeout_seconds": 0.5},
+                         "dingtalk_api": dingtalk, "timeout_seconds": 1.5},
         "platforms": {SCHOOL: {
             "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret"},
             "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
