@@ -66,11 +66,14 @@ def dispatch(
         record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         replies = [Reply(SORRY, private=msg.is_group)]
     record.processed_at = now
-    audience = "staff" if ctx.actor.is_staff else "parent"
+    sender_audience = "staff" if ctx.actor.is_staff else "parent"
     ids = []
     for reply in replies:
+        recipient = _recipient(reply, msg, identity.id)
+        # Quiet hours follow whoever receives the message, not whoever caused it.
+        audience = sender_audience if reply.to is None else people.audience_of(session, recipient)
         row = outbox.enqueue(
-            session, _recipient(reply, msg, identity.id), _text(reply, msg, ctx), now=now,
+            session, recipient, _text(reply, msg, ctx), now=now,
             audience=audience, fmt=reply.fmt, title=reply.title, urgent=reply.urgent,
             ref=reply.ref, dedupe_key=reply.dedupe_key,
         )

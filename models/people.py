@@ -170,5 +170,13 @@ def class_groups(session: Session, school_class: SchoolClass) -> list[Recipient]
     return [Recipient(g.platform, GROUP, g.conversation_id, g.school_id) for g in groups]
 
 
+def audience_of(session: Session, recipient: Recipient) -> str:
+    """Return ``group``, ``staff`` or ``parent`` for an outbound recipient."""
+    if recipient.is_group:
+        return "group"
+    identity = session.get(Identity, recipient.identity_id) if recipient.identity_id else None
+    return "staff" if identity is not None and identity.staff_id is not None else "parent"
+
+
 def _user(identity: Identity) -> Recipient:
     return Recipient(identity.platform, USER, identity.external_id, identity.school_id, identity_id=identity.id)
