@@ -13,6 +13,11 @@ config = context.config
 target_metadata = models.Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Leave tables that others own (APScheduler's job store) out of autogenerate."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _url() -> str:
     return config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or load_settings().database.url
 
@@ -43,6 +48,7 @@ def _run(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
