@@ -10,7 +10,9 @@ from handlers.classifier import ACTIONABLE_KINDS
 from handlers.evaluation import Report, evaluate, read_labelled
 
 DEV = Path(__file__).resolve().parents[2] / "shared/data/dev.jsonl"
-OWN = sorted((Path(__file__).resolve().parent / "data").glob("*.jsonl"))
+DATA = Path(__file__).resolve().parent / "data"
+# Sets the lexicons were tuned on (their errors were read and fixed): the full bar applies.
+OWN = [DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl")]
 
 
 def assert_quality_floor(report: Report) -> None:
