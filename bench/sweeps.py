@@ -60,7 +60,7 @@ INSERT INTO tickets (id, school_id, number, kind, category, urgency, text, class
          CASE WHEN g % 100 < 95 THEN c + interval '40 hours' END,
          CASE WHEN g % 100 < 95 THEN 'satisfied' END, CASE WHEN g % 100 < 95 THEN 'satisfied' END, 0, c, c,
          CASE WHEN g % 100 BETWEEN 95 AND 96 THEN c + interval '31 hours' END
-  FROM (SELECT g, :now - ((g * 7919) % (365 * 24 * 60)) * interval '1 minute' AS c
+  FROM (SELECT g, :now - ((g::bigint * 7919) % (365 * 24 * 60)) * interval '1 minute' AS c
         FROM generate_series(1, :tickets) g) t
   JOIN students st ON st.id = (t.g - 1) % :students + 1;
 INSERT INTO ticket_events (ticket_id, at, action, text)
@@ -137,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k students, 1M tickets")
     parser.add_argument("--double", action="store_true", help="repeat at twice the size and print growth")
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards (for EXPLAIN ANALYZE)")
+    parser.add_argument("--reuse", action="store_true", help="time the kept schema instead of building one")
     args = parser.parse_args()
     url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
     engine = create_engine(url)
@@ -145,13 +147,15 @@ def main() -> None:
     all_results = []
     try:
         for scale in rounds:
-            t0 = time.perf_counter()
-            sizes = build(engine, scale)
-            print(f"scale {scale}: {sizes} built in {time.perf_counter() - t0:.1f} s")
+            if not args.reuse:
+                t0 = time.perf_counter()
+                sizes = build(engine, scale)
+                print(f"scale {scale}: {sizes} built in {time.perf_counter() - t0:.1f} s", flush=True)
             all_results.append(run(engine, settings))
     finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        if not args.keep:
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
         engine.dispose()
     if len(all_results) == 2:
         print("growth when the data doubles:")

@@ -115,6 +115,7 @@ class SchedulerSettings:
     care_visit_days: int = 14
     visit_reminder_day: str = "mon"
     visit_reminder_time: dt.time = dt.time(8, 0)
+    weekly_link_hours: int = 72  # the 周调度 download link works this long, for its director only
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,18 +9,22 @@ Hotline-style rates (this month to date, by the tickets' own deadlines):
 * 满意率 — (满意+基本满意) / (满意+基本满意+不满意) over the 回访 answers; a
   callback closed as 未回访 (not reached) is counted apart, never in the rate.
 
-A handful of queries per school (month's tickets, open tickets, callback
-events, praise, visit coverage), the rest is arithmetic in Python.
+Every figure is an aggregate query (GROUP BY counts, conditional sums per
+assignee) on the school's indexes; ticket lists fetch only the lines a
+digest shows (``SHOWN``) plus their totals, so a school's digest costs the
+same whether it has a hundred open tickets or ten thousand.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
@@ -31,6 +35,8 @@ from models.tickets import OPEN_STATES, Ticket, TicketEvent
 from models.visits import ClassCoverage, coverage_by_class, month_start
 
 ANSWERS = {"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"}
+SHOWN = 8  # lines a digest list shows; the rest is a count
+UNASSIGNED = "未分派"
 
 
 @dataclasses.dataclass
@@ -62,6 +68,11 @@ class Rates:
         answered = self.satisfied + self.basic + self.unsatisfied
         return (self.satisfied + self.basic) / answered if answered else None
 
+    def add(self, **counts: int) -> None:
+        """Add counts to the named fields."""
+        for name, n in counts.items():
+            setattr(self, name, getattr(self, name) + int(n or 0))
+
 
 @dataclasses.dataclass(frozen=True)
 class TicketLine:
@@ -78,6 +89,23 @@ class TicketLine:
 
 
 @dataclasses.dataclass
+class TicketList:
+    """The first lines of a list of tickets (enough for either reader) and how many there are."""
+
+    lines: list[TicketLine] = dataclasses.field(default_factory=list)
+    total: int = 0
+    about_staff: int = 0  # how many of ``total`` are complaints about staff (principal only)
+
+    def __iter__(self) -> Iterator[TicketLine]:
+        return iter(self.lines)
+
+    def visible(self, principal: bool) -> tuple[list[TicketLine], int]:
+        """Return the lines this reader sees (at most ``SHOWN``) and how many the list has for them."""
+        lines = [x for x in self.lines if principal or not x.about_staff][:SHOWN]
+        return lines, self.total if principal else self.total - self.about_staff
+
+
+@dataclasses.dataclass
 class Digest:
     """Everything a director or principal reads at the end of a day."""
 
@@ -86,16 +114,17 @@ class Digest:
     new_total: int = 0
     new_by_category: list[tuple[str, int]] = dataclasses.field(default_factory=list)
     new_by_urgency: dict[str, int] = dataclasses.field(default_factory=dict)
-    open_urgent: list[TicketLine] = dataclasses.field(default_factory=list)
-    overdue: list[TicketLine] = dataclasses.field(default_factory=list)
+    open_urgent: TicketList = dataclasses.field(default_factory=TicketList)
+    overdue: TicketList = dataclasses.field(default_factory=TicketList)
     resolved_today: int = 0
     today: Rates = dataclasses.field(default_factory=Rates)  # callback results of the day
     month: Rates = dataclasses.field(default_factory=Rates)
     by_assignee: list[tuple[str, Rates]] = dataclasses.field(default_factory=list)
     lowest: list[TicketLine] = dataclasses.field(default_factory=list)
-    staff_complaints: list[TicketLine] = dataclasses.field(default_factory=list)
+    staff_complaints: TicketList = dataclasses.field(default_factory=TicketList)
     praise: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     coverage: list[ClassCoverage] = dataclasses.field(default_factory=list)
+    surveys: list[str] = dataclasses.field(default_factory=list)  # one line per open survey
     actions: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -112,19 +141,18 @@ def day_bounds(date: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
 
 def build_digest(session: Session, settings: Settings, school: School, date: dt.date) -> Digest:
     """Return the digest of ``school`` for the local ``date`` (figures as of that day's end)."""
+    from models.survey_results import digest_lines
+
     tz = ZoneInfo(settings.scheduler.timezone)
     start, end = day_bounds(date, tz)
     since = month_start(start, tz)
     d = Digest(school.name, date)
-    assignee = aliased(Staff)
-    cols = (Ticket, assignee.name)
-    month = session.execute(select(*cols).outerjoin(assignee, Ticket.assignee_id == assignee.id).where(
-        Ticket.school_id == school.id, Ticket.created_at >= since, Ticket.created_at < end)).all()
-    open_rows = session.execute(select(*cols).outerjoin(assignee, Ticket.assignee_id == assignee.id).where(
-        Ticket.school_id == school.id, Ticket.state.in_(OPEN_STATES), Ticket.created_at < end)).all()
-    _new_and_rates(d, month, start, end)
-    _open(d, open_rows, end)
-    _callbacks(session, d, school.id, since, start, end)
+    people: dict[str, Rates] = {}
+    _new(session, d, school.id, start, end)
+    _month_rates(session, d, people, school.id, since, end)
+    _open(session, d, school.id, end)
+    _callbacks(session, d, people, school.id, since, start, end)
+    d.by_assignee = sorted(people.items(), key=lambda kv: (_sort_rate(kv[1]), kv[0]))
     # Events, not ``resolved_at``: a resolution the parent rejected (重办) still happened today.
     d.resolved_today = session.scalar(select(func.count()).select_from(TicketEvent).join(Ticket).where(
         Ticket.school_id == school.id, TicketEvent.action == "resolved",
@@ -133,37 +161,52 @@ def build_digest(session: Session, settings: Settings, school: School, date: dt.
         select(Staff.name, Praise.text).outerjoin(Staff, Praise.staff_id == Staff.id)
         .where(Praise.school_id == school.id, Praise.at >= start, Praise.at < end).order_by(Praise.at))]
     d.coverage = coverage_by_class(session, school.id, now=end - dt.timedelta(microseconds=1), tz=tz)
+    d.surveys = digest_lines(session, school.id, end - dt.timedelta(microseconds=1), settings.scheduler.timezone)
     _actions(d)
     return d
 
 
-def _line(t: Ticket, name: str | None, deadline: dt.datetime | None = None, answer: str | None = None) -> TicketLine:
-    return TicketLine(t.number, category_name(t.category), t.urgency, name or "未分派", t.text, deadline, answer,
-                      t.about_staff_id is not None)
-
-
-def _new_and_rates(d: Digest, month: list, start: dt.datetime, end: dt.datetime) -> None:
+def _new(session: Session, d: Digest, school_id: int, start: dt.datetime, end: dt.datetime) -> None:
     categories: Counter[str] = Counter()
-    people: dict[str, Rates] = defaultdict(Rates)
-    for t, name in month:
-        if t.created_at >= start:
-            d.new_total += 1
-            categories[category_name(t.category)] += 1
-            d.new_by_urgency[t.urgency] = d.new_by_urgency.get(t.urgency, 0) + 1
-        for rates in (d.month, people[name or "未分派"]):
-            count_ticket(rates, t, end)
-    d.new_by_category = categories.most_common()
-    d.by_assignee = sorted(people.items(), key=lambda kv: (_sort_rate(kv[1]), kv[0]))
+    for category, urgency, n in session.execute(
+            select(Ticket.category, Ticket.urgency, func.count()).where(
+                Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)
+            .group_by(Ticket.category, Ticket.urgency)):
+        d.new_total += n
+        categories[category_name(category)] += n
+        d.new_by_urgency[urgency] = d.new_by_urgency.get(urgency, 0) + n
+    d.new_by_category = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def count_ticket(r: Rates, t: Ticket, end: dt.datetime) -> None:
-    """Add one ticket to the response and on-time counts as of ``end``."""
-    if t.respond_by is not None and (t.respond_by < end or t.responded_at is not None):
-        r.respond_due += 1
-        r.responded_in_time += t.responded_at is not None and t.responded_at <= t.respond_by
-    if t.resolve_by is not None and (t.resolve_by < end or t.resolved_at is not None):
-        r.resolve_due += 1
-        r.resolved_in_time += t.resolved_at is not None and t.resolved_at <= t.resolve_by
+def count_if(condition: Any) -> Any:
+    """Return ``SUM(CASE WHEN condition THEN 1 ELSE 0 END)`` (0 over no rows)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def rate_columns(end: dt.datetime) -> tuple[Any, ...]:
+    """Return SQL sums of (respond due, responded in time, resolve due, resolved in time) as of ``end``.
+
+    Due: the deadline has come or the step was done; in time: done by the deadline.
+    """
+    return (
+        count_if(and_(Ticket.respond_by.is_not(None), or_(Ticket.respond_by < end, Ticket.responded_at.is_not(None)))),
+        count_if(and_(Ticket.respond_by.is_not(None), Ticket.responded_at <= Ticket.respond_by)),
+        count_if(and_(Ticket.resolve_by.is_not(None), or_(Ticket.resolve_by < end, Ticket.resolved_at.is_not(None)))),
+        count_if(and_(Ticket.resolve_by.is_not(None), Ticket.resolved_at <= Ticket.resolve_by)),
+    )
+
+
+def _month_rates(session: Session, d: Digest, people: dict[str, Rates], school_id: int, since: dt.datetime,
+                 end: dt.datetime) -> None:
+    assignee = aliased(Staff)
+    for name, *sums in session.execute(
+            select(assignee.name, *rate_columns(end)).select_from(Ticket)
+            .outerjoin(assignee, Ticket.assignee_id == assignee.id)
+            .where(Ticket.school_id == school_id, Ticket.created_at >= since, Ticket.created_at < end)
+            .group_by(Ticket.assignee_id, assignee.name)):
+        counts = dict(zip(("respond_due", "responded_in_time", "resolve_due", "resolved_in_time"), sums, strict=True))
+        d.month.add(**counts)
+        people.setdefault(name or UNASSIGNED, Rates()).add(**counts)
 
 
 def _sort_rate(r: Rates) -> float:
@@ -171,54 +214,81 @@ def _sort_rate(r: Rates) -> float:
     return min(rates) if rates else 1.0
 
 
-def _open(d: Digest, rows: list, end: dt.datetime) -> None:
-    for t, name in rows:
-        if t.about_staff_id is not None:
-            d.staff_complaints.append(_line(t, name, t.resolve_by))
-        if t.urgency == "urgent":
-            d.open_urgent.append(_line(t, name, t.resolve_by))
-        if t.resolve_by is not None and t.resolve_by < end:
-            d.overdue.append(_line(t, name, t.resolve_by))
-    d.overdue.sort(key=lambda x: x.deadline or end)
-
-
-def _callbacks(session: Session, d: Digest, school_id: int, since: dt.datetime, start: dt.datetime,
-               end: dt.datetime) -> None:
+def _line_columns() -> tuple[tuple[Any, ...], Any]:
     assignee = aliased(Staff)
-    answers = session.execute(
-        select(TicketEvent.text, TicketEvent.at, Ticket, assignee.name)
-        .join(Ticket, TicketEvent.ticket_id == Ticket.id)
-        .outerjoin(assignee, Ticket.assignee_id == assignee.id)
-        .where(Ticket.school_id == school_id, TicketEvent.action == "callback_answered",
-               TicketEvent.at >= since, TicketEvent.at < end)).all()
-    people = dict(d.by_assignee)
-    for text, at, t, name in answers:
-        code = ANSWERS.get(text or "")
-        if code is None:
-            continue
-        targets = [d.month, people.setdefault(name or "未分派", Rates())]
-        if at >= start:
-            targets.append(d.today)
-            if code != "satisfied":
-                d.lowest.append(_line(t, name, answer=text))
-        for r in targets:
-            setattr(r, code, getattr(r, code) + 1)
-    missed = session.execute(select(Ticket.closed_at, assignee.name).outerjoin(
-        assignee, Ticket.assignee_id == assignee.id).where(
-        Ticket.school_id == school_id, Ticket.close_reason == "not_reached",
-        Ticket.closed_at >= since, Ticket.closed_at < end)).all()
-    for closed_at, name in missed:
-        for r in [d.month, people.setdefault(name or "未分派", Rates())] + ([d.today] if closed_at >= start else []):
-            r.not_reached += 1
+    return (Ticket.number, Ticket.category, Ticket.urgency, assignee.name, Ticket.text, Ticket.resolve_by,
+            Ticket.about_staff_id), assignee
+
+
+def _lines(session: Session, where: list[Any], order: list[Any], limit: int) -> list[TicketLine]:
+    cols, assignee = _line_columns()
+    rows = session.execute(select(*cols).outerjoin(assignee, Ticket.assignee_id == assignee.id)
+                           .where(*where).order_by(*order).limit(limit))
+    return [TicketLine(number, category_name(category), urgency, name or UNASSIGNED, text, deadline,
+                       about_staff=about is not None)
+            for number, category, urgency, name, text, deadline, about in rows]
+
+
+def _open(session: Session, d: Digest, school_id: int, end: dt.datetime) -> None:
+    is_open = [Ticket.school_id == school_id, Ticket.state.in_(OPEN_STATES), Ticket.created_at < end]
+    urgent, overdue = Ticket.urgency == "urgent", and_(Ticket.resolve_by.is_not(None), Ticket.resolve_by < end)
+    staff = Ticket.about_staff_id.is_not(None)
+    totals = session.execute(select(
+        count_if(urgent), count_if(and_(urgent, staff)), count_if(overdue), count_if(and_(overdue, staff)), count_if(staff),
+    ).where(*is_open)).one()
+    n_urgent, urgent_staff, n_overdue, overdue_staff, n_staff = (int(x) for x in totals)
+    # SHOWN + the list's complaints about staff: enough lines left for a director once those are hidden.
+    if n_urgent:
+        d.open_urgent = TicketList(_lines(session, [*is_open, urgent], [Ticket.id], SHOWN + urgent_staff),
+                                   n_urgent, urgent_staff)
+    if n_overdue:
+        d.overdue = TicketList(_lines(session, [*is_open, overdue], [Ticket.resolve_by, Ticket.id],
+                                      SHOWN + overdue_staff), n_overdue, overdue_staff)
+    if n_staff:
+        d.staff_complaints = TicketList(_lines(session, [*is_open, staff], [Ticket.id], SHOWN), n_staff, n_staff)
+
+
+def _callbacks(session: Session, d: Digest, people: dict[str, Rates], school_id: int, since: dt.datetime,
+               start: dt.datetime, end: dt.datetime) -> None:
+    assignee = aliased(Staff)
+    today = TicketEvent.at >= start
+    for name, answer, month_n, today_n in session.execute(
+            select(assignee.name, TicketEvent.text, func.count(), count_if(today))
+            .join(Ticket, TicketEvent.ticket_id == Ticket.id)
+            .outerjoin(assignee, Ticket.assignee_id == assignee.id)
+            .where(Ticket.school_id == school_id, TicketEvent.action == "callback_answered",
+                   TicketEvent.at >= since, TicketEvent.at < end, TicketEvent.text.in_(ANSWERS))
+            .group_by(Ticket.assignee_id, assignee.name, TicketEvent.text)):
+        code = ANSWERS[answer]
+        d.month.add(**{code: month_n})
+        people.setdefault(name or UNASSIGNED, Rates()).add(**{code: month_n})
+        d.today.add(**{code: today_n})
+    cols, line_assignee = _line_columns()
+    for *line, answer in session.execute(
+            select(*cols, TicketEvent.text).join(Ticket, TicketEvent.ticket_id == Ticket.id)
+            .outerjoin(line_assignee, Ticket.assignee_id == line_assignee.id)
+            .where(Ticket.school_id == school_id, TicketEvent.action == "callback_answered",
+                   TicketEvent.at >= start, TicketEvent.at < end, TicketEvent.text.in_(("基本满意", "不满意")))):
+        number, category, urgency, name, text, _, about = line
+        d.lowest.append(TicketLine(number, category_name(category), urgency, name or UNASSIGNED, text,
+                                   answer=answer, about_staff=about is not None))
     d.lowest.sort(key=lambda x: (x.answer != "不满意", x.number))
-    d.by_assignee = sorted(people.items(), key=lambda kv: (_sort_rate(kv[1]), kv[0]))
+    for name, month_n, today_n in session.execute(
+            select(assignee.name, func.count(), count_if(Ticket.closed_at >= start)).select_from(Ticket)
+            .outerjoin(assignee, Ticket.assignee_id == assignee.id)
+            .where(Ticket.school_id == school_id, Ticket.close_reason == "not_reached",
+                   Ticket.closed_at >= since, Ticket.closed_at < end)
+            .group_by(Ticket.assignee_id, assignee.name)):
+        d.month.add(not_reached=month_n)
+        people.setdefault(name or UNASSIGNED, Rates()).add(not_reached=month_n)
+        d.today.add(not_reached=today_n)
 
 
 def _actions(d: Digest) -> None:
-    if d.overdue:
-        d.actions.append(f"{len(d.overdue)} 件工单已逾期，请督办")
-    if d.open_urgent:
-        d.actions.append(f"{len(d.open_urgent)} 件紧急工单未办结")
+    if d.overdue.total:
+        d.actions.append(f"{d.overdue.total} 件工单已逾期，请督办")
+    if d.open_urgent.total:
+        d.actions.append(f"{d.open_urgent.total} 件紧急工单未办结")
     if any(x.answer == "不满意" for x in d.lowest):
         d.actions.append("有家长回访不满意，工单已重办，请关注")
     low = [c for c in d.coverage if c.rate < 0.5]

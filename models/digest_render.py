@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from models.digest import Digest, Rates, TicketLine
+from collections.abc import Callable
+
+from models.digest import SHOWN, Digest, Rates, TicketLine, TicketList
 
 URGENCY = {"urgent": "紧急", "normal": "一般", "low": "较低"}
-MAX_LINES = 8
+MAX_LINES = SHOWN
 
 
 def pct(value: float | None) -> str:
@@ -23,6 +25,11 @@ def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
     def visible(items: list[TicketLine]) -> list[TicketLine]:
         return items if principal else [x for x in items if not x.about_staff]
 
+    def listed(items: TicketList, extra: Callable[[TicketLine], str] = lambda x: "") -> list[str]:
+        shown, total = items.visible(principal)
+        lines = [ticket(x, extra(x)) for x in shown]
+        return lines + ([f"……另有 {total - len(shown)} 件"] if total > len(shown) else [])
+
     def ticket(x: TicketLine, extra: str = "") -> str:
         flag = "【急】" if x.urgency == "urgent" else ""
         text = x.text if len(x.text) <= 24 else x.text[:23] + "…"
@@ -38,9 +45,8 @@ def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = [
         ("需要您处理", [f"· {a}" for a in d.actions] or ["· 暂无"]),
         ("今日新增", new),
-        ("未办结紧急工单", capped([ticket(x) for x in visible(d.open_urgent)]) or ["无"]),
-        ("逾期工单", capped([ticket(x, f" 时限{x.deadline:%m-%d}" if x.deadline else "")
-                         for x in visible(d.overdue)]) or ["无"]),
+        ("未办结紧急工单", listed(d.open_urgent) or ["无"]),
+        ("逾期工单", listed(d.overdue, lambda x: f" 时限{x.deadline:%m-%d}" if x.deadline else "") or ["无"]),
         ("今日办结与回访", [f"办结 {d.resolved_today} 件；回访 满意 {t.satisfied}、基本满意 {t.basic}、"
                          f"不满意 {t.unsatisfied}、未回访 {t.not_reached}",
                          f"今日满意率 {pct(t.satisfaction_rate)}"]),
@@ -50,7 +56,9 @@ def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
     if d.lowest:
         out.append(("评价较低的办结", capped([ticket(x, f"｜{x.answer}") for x in visible(d.lowest)]) or ["无"]))
     if principal:
-        out.append(("涉及教职工的投诉（仅校长可见）", capped([ticket(x) for x in d.staff_complaints]) or ["无"]))
+        out.append(("涉及教职工的投诉（仅校长可见）", listed(d.staff_complaints) or ["无"]))
+    if d.surveys:
+        out.append(("满意度测评进行中", [f"· {line}" for line in d.surveys]))
     if d.praise:
         out.append(("收到表扬", capped([f"· {name}：{text[:30]}" for name, text in d.praise])))
     out.append(("本月家访覆盖（按班级）", capped([f"· {c.class_name} {c.contacted}/{c.students}（{c.rate:.0%}）"

@@ -47,7 +47,7 @@ class ExportFile(Base):
     @property
     def download_name(self) -> str:
         """Return the Chinese file name the browser saves."""
-        return f"{KINDS.get(self.kind, self.kind)}-{self.created_at:%Y%m%d}.xlsx"
+        return f"{({**KINDS, 'weekly': '周调度'}).get(self.kind, self.kind)}-{self.created_at:%Y%m%d}.xlsx"
 
 
 def find_school(session: Session, key: str) -> School | None:

@@ -1,11 +1,13 @@
 """Quiet hours: when a due outbox row must wait for the morning (a pure policy).
 
 Parents (private chats and class groups) get nothing during their quiet
-window (default 21:30–07:30) except urgent-ticket messages and replies to a
-parent who is writing to us right now. Staff have their own window
-(default 22:00–07:00), which urgent-ticket alerts also break. The sender asks :func:`hold_until` for every row it is
-about to deliver; a non-None answer puts the row back with that
-``next_attempt_at``.
+window (default 21:30–07:30) except urgent-ticket messages. Staff have their
+own window (default 22:00–07:00), which urgent-ticket alerts also break.
+Anyone writing to us privately right now (a parent asking a question, a
+principal sending 帮助 at 22:38) is answered at once: the grace follows the
+recipient's ``identities.last_inbound_at``, whatever their role. The sender
+asks :func:`hold_until` for every row it is about to deliver; a non-None
+answer puts the row back with that ``next_attempt_at``.
 """
 
 from __future__ import annotations
@@ -61,16 +63,14 @@ def hold_until(
         now: the delivery attempt's time.
         parent_window / staff_window: (start, end) local times of the quiet windows.
         tz: the schools' time zone.
-        last_inbound_at: when the recipient last wrote to us (private chats).
+        last_inbound_at: when the recipient last wrote to us (private chats, parents and staff alike).
         reply_grace: a recipient who wrote within this long is answered at once.
     """
     if urgent:
         return None
-    if audience == STAFF:
-        return window_end(now, *staff_window, tz)
     if audience != GROUP and last_inbound_at is not None and now - last_inbound_at <= reply_grace:
         return None
-    return window_end(now, *parent_window, tz)
+    return window_end(now, *(staff_window if audience == STAFF else parent_window), tz)
 
 
 def quiet_hold(settings: Any) -> Callable[[Any, dt.datetime], dt.datetime | None]:
@@ -83,7 +83,10 @@ def quiet_hold(settings: Any) -> Callable[[Any, dt.datetime], dt.datetime | None
 
     def hold(row: Any, now: dt.datetime) -> dt.datetime | None:
         last_inbound = None
-        if row.audience == PARENT and row.identity_id is not None and not row.urgent:
+        window = staff_window if row.audience == STAFF else parent_window
+        if window_end(now, *window, tz) is None:  # daytime: no need to look the recipient up
+            return None
+        if row.audience != GROUP and row.identity_id is not None and not row.urgent:
             session = object_session(row)
             identity = session.get(Identity, row.identity_id) if session is not None else None
             last_inbound = identity.last_inbound_at if identity is not None else None

@@ -129,7 +129,8 @@ def percent(value: float | None) -> str:
 def digest_lines(session: Session, school_id: int, now: dt.datetime, tz: str) -> list[str]:
     """Return one line per open survey for the directors' daily digest."""
     lines = []
-    open_surveys = session.scalars(select(Survey).where(Survey.school_id == school_id, Survey.deadline >= now)
+    open_surveys = session.scalars(select(Survey).where(Survey.school_id == school_id, Survey.deadline >= now,
+                                                        Survey.created_at <= now)
                                    .order_by(Survey.id)).all()
     for survey in open_surveys:
         result = compute_results(session, survey, with_previous=False).school

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
-from models import outbox, people
-from models.digest import ANSWERS, Rates, count_ticket
+from models import links, outbox, people
+from models.digest import ANSWERS, Rates, count_if, rate_columns
 from models.digest_render import pct
 from models.directory import School, Staff
+from models.exports import ExportFile, export_dir
 from models.routing import staff_with_roles
 from models.ticket_notify import category_name
 from models.tickets import OPEN_STATES, SATISFACTION_NAMES, STATE_NAMES, Ticket, TicketEvent
@@ -45,11 +46,11 @@ def week_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 def figures(session: Session, school_id: int, start: dt.datetime, end: dt.datetime) -> WeekFigures:
     """Return a school's figures for tickets created and events between ``start`` and ``end``."""
     f = WeekFigures()
-    for t in session.scalars(select(Ticket).where(
-            Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)):
-        f.new += 1
-        f.urgent += t.urgency == "urgent"
-        count_ticket(f.rates, t, end)
+    f.new, f.urgent, *sums = (int(x or 0) for x in session.execute(
+        select(func.count(), count_if(Ticket.urgency == "urgent"), *rate_columns(end)).where(
+            Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)).one())
+    f.rates.add(**dict(zip(("respond_due", "responded_in_time", "resolve_due", "resolved_in_time"), sums,
+                           strict=True)))
     events = session.execute(select(TicketEvent.action, TicketEvent.text, func.count()).join(Ticket).where(
         Ticket.school_id == school_id, TicketEvent.at >= start, TicketEvent.at < end,
         TicketEvent.action.in_(("resolved", "callback_answered")),
@@ -107,25 +108,46 @@ def write_workbook(session: Session, school: School, path: Path, this: WeekFigur
 
 
 def send_weekly_report(session: Session, settings: Settings, school: School, period: str, now: dt.datetime) -> str:
-    """Write this week's workbook and tell the directors where it is; return the file path."""
+    """Write this week's workbook and send each director their own expiring download link; return the file path.
+
+    The file lives under the exports folder; each director gets an export
+    record and a link signed for them alone (the ``/x/<token>`` download),
+    valid for ``scheduler.weekly_link_hours``.
+    """
     tz = ZoneInfo(settings.scheduler.timezone)
     start = week_start(now, tz)
     this = figures(session, school.id, start, now)
     last = figures(session, school.id, start - dt.timedelta(days=7), now - dt.timedelta(days=7))
     date = now.astimezone(tz).date().isoformat()
-    path = settings.instance_dir / "reports" / school.code / f"周调度-{date}.xlsx"
+    relative = f"weekly/{school.code}/周调度-{date}.xlsx"
+    path = export_dir(settings) / relative
     write_workbook(session, school, path, this, last, start, now, tz)
-    text = (f"【周调度】{school.name}本周（截至 {date}）：新增诉求 {this.new} 件（上周同期 {last.new}），"
-            f"办结 {this.resolved} 件，逾期未办结 {this.open_overdue} 件；"
-            f"响应率 {pct(this.rates.response_rate)}，按期办结率 {pct(this.rates.on_time_rate)}，"
-            f"满意率 {pct(this.rates.satisfaction_rate)}；家访 {this.visits} 次。\n"
-            f"Excel 报表已生成：{path.name}，存于服务器 {path}，请联系管理员获取。")
+    hours = settings.scheduler.weekly_link_hours
+    summary = (f"【周调度】{school.name}本周（截至 {date}）：新增诉求 {this.new} 件（上周同期 {last.new}），"
+               f"办结 {this.resolved} 件，逾期未办结 {this.open_overdue} 件；"
+               f"响应率 {pct(this.rates.response_rate)}，按期办结率 {pct(this.rates.on_time_rate)}，"
+               f"满意率 {pct(this.rates.satisfaction_rate)}；家访 {this.visits} 次。\n")
     for leader in staff_with_roles(session, school.id, ["director"]) or staff_with_roles(session, school.id,
                                                                                           ["principal"]):
         for recipient in people.staff_recipients(session, leader)[:1]:
+            link = download_link(session, settings, leader, relative, now, dt.timedelta(hours=hours))
+            text = (f"{summary}Excel 报表 {path.name}：{link}\n"
+                    f"链接 {hours} 小时内有效，仅限您本人使用，请勿转发。")
             outbox.enqueue(session, recipient, text, now=now, audience="staff", title="周调度",
                            ref=f"weekly:{school.code}:{period}", dedupe_key=f"weekly:{school.code}:{period}:{leader.id}")
     return str(path)
+
+
+def download_link(session: Session, settings: Settings, staff: Staff, relative: str, now: dt.datetime,
+                  ttl: dt.timedelta) -> str:
+    """Record a download of ``relative`` (under the exports folder) for ``staff``; return its signed link."""
+    expires = now + ttl
+    record = ExportFile(school_id=staff.school_id, staff_id=staff.id, kind="weekly", filename=relative,
+                        created_at=now, expires_at=expires)
+    session.add(record)
+    session.flush()
+    token = links.make_token(settings.app.secret_key, "export", {"e": record.id, "st": staff.id}, expires)
+    return links.absolute_url(settings.app.base_url, "x", token)
 
 
 def _local(when: dt.datetime | None, tz: ZoneInfo) -> str:

@@ -76,6 +76,14 @@ def send_scheduled_notices(ext: Any = None, now: dt.datetime | None = None) -> R
     return run_sweep(ext, "send_scheduled_notices", send_due_notices, now)
 
 
+def remind_notices(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Tell head teachers which families have not acknowledged an important notice (once per notice)."""
+    from models.notice_acks import remind_unacknowledged
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "remind_notices", remind_unacknowledged, now)
+
+
 def visit_reminders(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Weekly: each teacher gets the families still due a contact this month."""
     from models.visit_reminders import remind_visits
