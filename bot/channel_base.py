@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,28 +19,33 @@ from config.settings import PlatformApiSettings, Settings
 from models.outbox import OutboxMessage
 from models.platform_state import school_code
 
+log = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass(frozen=True)
 class SchoolDelivery:
-    """One school's credentials plus the sending-only options.
+    """One school's credentials plus the sending-only options read from them.
 
     Attributes:
         creds: the school's platform credentials.
-        wecom_webhook_key: a WeCom group robot's webhook key (secret).
-        wechat_template_id: the OA template used when the 48 h window is closed.
-        school_notice: whether the WeCom app may send 学校通知 to parents.
     """
 
     creds: PlatformCredentials
-    wecom_webhook_key: str = ""
-    wechat_template_id: str = ""
-    school_notice: bool = False
 
+    @property
+    def wecom_webhook_key(self) -> str:
+        """The WeCom group robot's webhook key (``platforms.<school>.wecom.webhook_key``, a secret)."""
+        return self.creds.wecom.webhook_key if self.creds.wecom is not None else ""
 
-def delivery_options(settings: Settings) -> Mapping[str, Mapping[str, Any]]:
-    """Return the free-form ``delivery`` section: school code → sending options."""
-    section = settings.extra.get("delivery") or {}
-    return section if isinstance(section, Mapping) else {}
+    @property
+    def wechat_template_id(self) -> str:
+        """The OA template used when the 48 h window is closed (``wechat.template_id``)."""
+        return self.creds.wechat.template_id if self.creds.wechat is not None else ""
+
+    @property
+    def school_notice(self) -> bool:
+        """Whether the WeCom app may send 学校通知 to parents (``wecom.school_notice``)."""
+        return self.creds.wecom is not None and self.creds.wecom.school_notice
 
 
 class PlatformChannel:
@@ -49,7 +54,9 @@ class PlatformChannel:
     def __init__(self, settings: Settings) -> None:
         self.api: PlatformApiSettings = settings.platform_api
         self.platforms: Mapping[str, PlatformCredentials] = settings.platforms
-        self.options = delivery_options(settings)
+        if settings.extra.get("delivery"):
+            log.warning("settings section 'delivery' is no longer read: move school_notice and webhook_key "
+                        "under platforms.<school>.wecom, wechat_template_id to platforms.<school>.wechat.template_id")
         self.base_url = settings.app.base_url
 
     def school(self, session: Session, row: OutboxMessage) -> SchoolDelivery:
@@ -60,13 +67,7 @@ class PlatformChannel:
         creds = self.platforms.get(code or "")
         if creds is None:
             raise PermanentSendError(f"学校 {code or row.school_id} 没有配置平台凭据", "no_credentials")
-        extra = self.options.get(creds.school_code) or {}
-        return SchoolDelivery(
-            creds,
-            wecom_webhook_key=str(extra.get("wecom_webhook_key") or ""),
-            wechat_template_id=str(extra.get("wechat_template_id") or ""),
-            school_notice=bool(extra.get("school_notice")),
-        )
+        return SchoolDelivery(creds)
 
     def wecom(self, session: Session, corp_id: str, secret: str, now: dt.datetime) -> WeComClient:
         """Return a WeCom client whose token lives in the database."""

@@ -7,10 +7,10 @@ One deployment serves many schools; each has its own DingTalk app, WeCom corp,
     platforms:
       demo-primary:
         dingtalk: {app_key: dingxxxx, robot_code: dingxxxx}
-        wecom: {corp_id: wwxxxx, agent_id: "1000002"}
+        wecom: {corp_id: wwxxxx, agent_id: "1000002", school_notice: true}
         wecom_kf: {open_kfids: [wkxxxx]}
         wecom_aibot: {bot_id: aibxxxx}
-        wechat: {app_id: wxxxxxxx}
+        wechat: {app_id: wxxxxxxx, template_id: TPLxxxx}
 
 and every secret comes from ``LIANXIN_<SCHOOL>_<PLATFORM>_<KEY>`` (school code
 upper-cased, dashes → underscores), e.g. ``LIANXIN_DEMO_PRIMARY_DINGTALK_APP_SECRET``.
@@ -59,13 +59,20 @@ class DingTalkCredentials:
 
 @dataclasses.dataclass(frozen=True)
 class WeComCredentials:
-    """A WeCom self-built app (staff): callback Token/EncodingAESKey, sending secret."""
+    """A WeCom self-built app (staff): callback Token/EncodingAESKey, sending secret.
+
+    ``school_notice``: the app may send 学校通知 to parents of the 家校通讯录
+    (fallback when 微信客服's window is closed). ``webhook_key``: the school's
+    group robot (群机器人) webhook key, a secret; optional.
+    """
 
     corp_id: str
     agent_id: str
     token: str = _secret()
     aes_key: str = _secret()
     secret: str = _secret()
+    webhook_key: str = _secret()
+    school_notice: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,12 +102,17 @@ class WeComAiBotCredentials:
 
 @dataclasses.dataclass(frozen=True)
 class WeChatCredentials:
-    """A WeChat Official Account; ``aes_key`` is needed only in safe (安全) mode."""
+    """A WeChat Official Account; ``aes_key`` is needed only in safe (安全) mode.
+
+    ``template_id``: the template message used when the 48-hour customer-service
+    window is closed (service accounts); empty: no fallback.
+    """
 
     app_id: str
     token: str = _secret()
     secret: str = _secret()
     aes_key: str = _secret()
+    template_id: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,7 +135,9 @@ PLATFORM_CLASSES: dict[str, type] = {
     "wechat": WeChatCredentials,
 }
 # Secrets that may stay empty (OA plain mode needs no AES key).
-OPTIONAL_SECRETS = frozenset({("wechat", "aes_key")})
+OPTIONAL_SECRETS = frozenset({("wechat", "aes_key"), ("wecom", "webhook_key")})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
 # kf keys taken from the wecom section when not given.
 KF_INHERITS = ("corp_id", "token", "aes_key")
 
@@ -230,6 +244,12 @@ def _build_one(code: str, platform: str, given: Mapping[str, Any]) -> Any:
         if hints[name] == tuple[str, ...]:
             items = value.split(",") if isinstance(value, str) else list(value or ())
             values[name] = tuple(str(i).strip() for i in items if str(i).strip())
+            continue
+        if hints[name] is bool:
+            flag = "" if value is None else str(value).strip().lower()
+            if flag not in _TRUE | _FALSE:
+                raise SettingsError(f"platforms.{code}.{platform}.{name}", "must be true or false")
+            values[name] = flag in _TRUE
             continue
         text = "" if value is None else str(value).strip()
         required = field.default is dataclasses.MISSING or (

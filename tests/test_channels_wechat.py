@@ -26,7 +26,7 @@ def template_id() -> str:
 @pytest.fixture
 def settings_overrides(settings_overrides, fake_wecom, fake_oa, fake_dingtalk, template_id):  # noqa: F811
     return {**settings_overrides, **platform_settings(fake_wecom.url, fake_oa.url, fake_dingtalk.url,
-                                                      wechat_template_id=template_id)}
+                                                      template_id=template_id)}
 
 
 @pytest.fixture

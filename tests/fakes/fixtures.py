@@ -34,19 +34,21 @@ def fake_dingtalk() -> Iterator[FakeDingTalk]:
         yield fake
 
 
-def platform_settings(wecom: str, oa: str, dingtalk: str, **delivery: object) -> dict:
+def platform_settings(wecom: str, oa: str, dingtalk: str, *, school_notice: bool = False,
+                      template_id: str = "TPL1", wecom_aibot: bool = False) -> dict:
     """Return settings overrides pointing every platform at the fakes, with test credentials."""
+    aibot = {"wecom_aibot": {"token": "t", "aes_key": "b" * 43}} if wecom_aibot else {}
     return {
         "platform_api": {"wecom_api": f"{wecom}/cgi-bin/", "wechat_api": f"{oa}/cgi-bin/",
                          "dingtalk_api": dingtalk, "timeout_seconds": 1.5},
         "platforms": {SCHOOL: {
             "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret"},
             "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
-                      "aes_key": "a" * 43},
+                      "aes_key": "a" * 43, "webhook_key": "robotkey", "school_notice": school_notice},
             "wecom_kf": {"secret": "kfsecret", "open_kfids": ["wkKF1"]},
-            "wechat": {"app_id": "wxapp", "secret": "oasecret", "token": "t"},
+            "wechat": {"app_id": "wxapp", "secret": "oasecret", "token": "t", "template_id": template_id},
+            **aibot,
         }},
-        "delivery": {SCHOOL: {"wecom_webhook_key": "robotkey", "wechat_template_id": "TPL1", **delivery}},
     }
 
 
