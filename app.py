@@ -96,7 +96,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(simulator_bp)
 
 
-def _healthz():  # noqa: ANN202 - Flask view
+def _healthz():
     try:
         get_session().execute(text("SELECT 1"))
     except Exception as exc:  # report, don't crash: this is what monitors call
@@ -107,34 +107,20 @@ def _healthz():  # noqa: ANN202 - Flask view
 def register_cli(app: Flask) -> None:
     """Register the operator commands."""
     from bot.cli import chat_command
-    from models.cli import init_db_command, roster_group, seed_demo_command
-
-    app.cli.add_command(init_db_command)
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(roster_group)
-    app.cli.add_command(chat_command)
-    app.cli.add_command(show_settings_command)
-    from handlers.classify_cli import classify_command, classify_eval_command
-
-    app.cli.add_command(classify_command)
-    app.cli.add_command(classify_eval_command)
-    from models.export_cli import export_command
-
-    app.cli.add_command(export_command)
     from bot.cli_outbox import outbox_group
-
-    app.cli.add_command(outbox_group)
+    from handlers.classify_cli import classify_command, classify_eval_command
+    from models.cli import init_db_command, roster_group, seed_demo_command
+    from models.export_cli import export_command
     from models.groups_cli import groups_group
-
-    app.cli.add_command(groups_group)
+    from models.ticket_cli import tickets_group
     from scheduler.cli import digest_command, run_job_command, scheduler_command
 
-    app.cli.add_command(scheduler_command)
-    app.cli.add_command(run_job_command)
-    app.cli.add_command(digest_command)
-    from models.ticket_cli import tickets_group
-
-    app.cli.add_command(tickets_group)
+    for command in (
+        init_db_command, seed_demo_command, roster_group, chat_command, show_settings_command,
+        classify_command, classify_eval_command, tickets_group, groups_group, outbox_group,
+        export_command, scheduler_command, run_job_command, digest_command,
+    ):
+        app.cli.add_command(command)
 
 
 @click.command("settings")
@@ -144,7 +130,10 @@ def show_settings_command() -> None:
     import dataclasses
 
     settings = lianxin().settings
-    for section in ("app", "database", "binding", "simulator", "scheduler", "platform_api", "outbox", "tickets"):
-        for key, value in dataclasses.asdict(getattr(settings, section)).items():
-            shown = "***" if "secret" in key or "password" in key else value
-            click.echo(f"{section}.{key} = {shown}")
+    for field in dataclasses.fields(settings):
+        section = getattr(settings, field.name)
+        if not dataclasses.is_dataclass(section):
+            continue  # free-form sections and per-school credentials are not printed
+        for key, value in dataclasses.asdict(section).items():
+            hidden = any(word in key for word in ("secret", "password", "token", "aes_key"))
+            click.echo(f"{field.name}.{key} = {'***' if hidden else value}")
