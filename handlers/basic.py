@@ -14,14 +14,28 @@ from models import binding_codes, people
 RELATIONS = ("妈妈", "爸爸", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "家长", "监护人", "哥哥", "姐姐")
 
 
+COMPACT_HELP_OVER = 10
+
+
 def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List what this person may do."""
     registry: Registry = ctx.services["registry"]
+    allowed = registry.commands.allowed(ctx.actor.roles)
+    if args:
+        wanted = [c for c in allowed if args[0] in (c.name, *c.aliases)]
+        if not wanted:
+            return [Reply(f"没有「{args[0]}」这个命令，或您无权使用。发送「帮助」查看可用命令。", private=msg.is_group)]
+        command = wanted[0]
+        return [Reply(f"{command.usage}\n{command.description}", private=msg.is_group)]
     lines = [f"{ctx.actor.display_name}，您好！我是{ctx.settings.simulator.bot_name}，您可以发送："]
-    for command in registry.commands.allowed(ctx.actor.roles):
-        lines.append(f"· {command.usage}　{command.description}".rstrip())
+    # Staff have many commands: a compact list fits a phone screen, details on request.
+    compact = len(allowed) > COMPACT_HELP_OVER
+    for command in allowed:
+        lines.append(f"· {command.usage}" if compact else f"· {command.usage}　{command.description}".rstrip())
     if "parent" in ctx.actor.roles:
         lines.append("· 直接留言：反映问题、求助、咨询或建议，我会转给负责老师并告知进度")
+    if compact:
+        lines.append("发送「帮助 命令」查看说明，例如「帮助 办结」。")
     return [Reply("\n".join(lines), private=msg.is_group, mention_sender=False)]
 
 
@@ -152,7 +166,7 @@ _BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=1, max_args=3)
 
 def register(registry: Registry) -> None:
     """Add help, binding and the fallbacks to the registry."""
-    registry.add_command(Command("帮助", help_command, roles=EVERYONE, aliases=("help", "菜单", "?")))
+    registry.add_command(Command("帮助", help_command, roles=EVERYONE, max_args=1, aliases=("help", "菜单", "?")))
     registry.add_command(_BIND)
     registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
     registry.add_command(Command("生成绑定码", code_command, roles=STAFF_ROLES, min_args=1, max_args=3,

@@ -155,3 +155,12 @@ def _identity(session, bot, who):  # noqa: ANN001, ANN202
     from models.identity import Identity
 
     return session.scalar(select(Identity).where(Identity.external_id == external_id(bot.person(who).key)))
+
+
+def test_staff_help_is_compact_and_explains_one_command(bot):  # noqa: ANN001
+    bot.say("赵校长", "绑定 赵校长 0001")
+    text = bot.say("赵校长", "帮助")[0]
+    assert "帮助 命令" in text and len(text.splitlines()) < 60
+    detail = bot.say("赵校长", "帮助 绑定")[0]
+    assert detail.startswith("绑定 学生姓名")
+    assert "没有「办公」这个命令" in bot.say("赵校长", "帮助 办公")[0]
