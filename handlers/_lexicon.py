@@ -16,6 +16,7 @@ from typing import Any
 import jieba
 import yaml
 
+from handlers._compose import compile_rules
 from handlers._normalize import prepare
 
 __all__ = ["CATEGORY_CODES", "DEFAULT_LEXICON_DIR", "Lexicon", "Slot", "build_tokenizer", "load_lexicon"]
@@ -48,7 +49,8 @@ class Slot:
     IMMEDIATE = URGENT + 10
     GROUP = URGENT + 11
     TARGET = URGENT + 12
-    SIZE = URGENT + 13
+    HARM = URGENT + 13  # an injury whose category follows whoever caused it
+    SIZE = URGENT + 14
 
 
 # Sections of kinds.yaml / urgency.yaml / modifiers.yaml → (slot, negatable).
@@ -60,6 +62,7 @@ _SECTIONS: dict[str, tuple[int, bool]] = {
     "request": (Slot.REQUEST, False), "urgent": (Slot.URGENT, True), "background": (Slot.BACKGROUND, False),
     "violence": (Slot.VIOLENCE, True), "teacher": (Slot.TEACHER, False), "peer": (Slot.PEER, False),
     "immediate": (Slot.IMMEDIATE, False), "group": (Slot.GROUP, False), "target": (Slot.TARGET, False),
+    "harm": (Slot.HARM, True),
 }
 _CATEGORY_PARTS = {"topic": (), "problem": (Slot.COMPLAINT,), "good": (Slot.PRAISE, Slot.TARGET), "urgent": (Slot.URGENT,)}
 
@@ -71,8 +74,9 @@ class Lexicon:
     """Everything the classifier reads from config/lexicons, compiled for fast lookup."""
 
     terms: dict[str, tuple[Effect, ...]]
-    patterns: tuple[tuple[re.Pattern[str], tuple[Effect, ...], frozenset[str] | None], ...]
+    patterns: tuple[tuple[re.Pattern[str], tuple[Effect, ...], frozenset[str] | None, bool], ...]
     negators: frozenset[str]
+    places: frozenset[str]
     clause_breaks: frozenset[str]
     emoticons: dict[str, str]
     signals: dict[str, tuple[Effect, ...]]
@@ -102,7 +106,7 @@ def _add(table: dict[str, list[Effect]], words: dict[str, Any] | None, effects: 
 def _effects_for(spec: dict[str, Any]) -> tuple[Effect, ...]:
     effects: list[Effect] = []
     for key, weight in spec.items():
-        if key in ("re", "negatable"):
+        if key in ("re", "negatable", "note"):
             continue
         if key in CATEGORY_CODES:
             effects.append((Slot.CAT0 + CATEGORY_CODES.index(key), float(weight), False))
@@ -137,9 +141,12 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
             effects = [(cat_slot, 1.0, False)] + [(slot, 1.0, True) for slot in extra]
             _add(table, parts.get(part), effects)
     modifiers = _read_yaml(directory / "modifiers.yaml")
+    specs = list(_read_yaml(directory / "patterns.yaml"))
+    if (directory / "compose.yaml").is_file():
+        specs += compile_rules(_read_yaml(directory / "compose.yaml"))
     patterns = tuple(
-        (re.compile(spec["re"]), _effects_for(spec), _required_chars(spec["re"]))
-        for spec in _read_yaml(directory / "patterns.yaml")
+        (re.compile(spec["re"]), _effects_for(spec), _required_chars(spec["re"]), bool(spec.get("negatable", True)))
+        for spec in specs
     )
     emoticons = {_norm_term(k): str(v) for k, v in (modifiers.get("emoticons") or {}).items()}
     terms = {term: tuple(effects) for term, effects in table.items()}
@@ -147,6 +154,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         terms=terms,
         patterns=patterns,
         negators=frozenset(_norm_term(w) for w in modifiers.get("negators") or ()),
+        places=frozenset(_norm_term(w) for w in modifiers.get("places") or ()),
         clause_breaks=frozenset(modifiers.get("clause_breaks") or ()),
         emoticons=emoticons,
         signals={str(k): _effects_for(v) for k, v in (modifiers.get("signals") or {}).items()},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 import jieba
 
@@ -58,14 +60,17 @@ class Engine:
         self.implicit_urgent = p.get("implicit_urgent", 0.6)
         self.money_share = p.get("money_share", 0.6)
         self.explicit_floor = p.get("explicit_floor", 0.5)
+        self.past_frame = p.get("past_frame", 1.5)
+        self.past_scale = p.get("past_scale", 0.6)
+        self.place_discount = p.get("place_discount", 0.7)
 
-    def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple]]]:
+    def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple, str]]]:
         """Find lexicon terms over token n-grams, honouring negation within a clause."""
         lex = self.lexicon
         terms, negators, breaks = lex.terms, lex.negators, lex.clause_breaks
         tokens = self.tokenizer.lcut(text, HMM=False)
         n = len(tokens)
-        hits: list[tuple[int, int, int, tuple]] = []  # (token index, clause, negated, effects)
+        hits: list[tuple[int, int, int, tuple, str]] = []  # (token index, clause, negated, effects, term)
         found: list[str] = []
         clause = 0
         last_break = -1
@@ -93,7 +98,7 @@ class Engine:
                 negated = (i - 1 > last_break and tokens[i - 1] in negators) or (
                     i - 2 > last_break and tokens[i - 2] in negators and tokens[i - 1] in _FILLERS
                 )
-                hits.append((i, clause, negated, effects))
+                hits.append((i, clause, negated, effects, tok if size == 1 else "".join(tokens[i : i + size])))
                 found.append("!" + "".join(tokens[i : i + size]) if negated else "".join(tokens[i : i + size]))
             i += size
         return tokens, found, hits
@@ -109,16 +114,19 @@ class Engine:
         _tokens, found, hits = self._match(text)
         n_tokens = len(_tokens)
         s = [0.0] * Slot.SIZE
-        request_clauses = {c for _, c, _, eff in hits if any(sl == Slot.HELP for sl, _, _ in eff)}
+        request_clauses = {c for _, c, _, eff, _ in hits if any(sl == Slot.HELP for sl, _, _ in eff)}
         boost = self.request_clause_boost if len(request_clauses) and _ncl(hits) > 1 else 1.0
         teacher_at: list[int] = []
         peer_at: list[int] = []
         violence_at: list[tuple[int, float]] = []
         seen: set[int] = set()
-        for idx, clause, negated, effects in hits:
+        places = self.lexicon.places
+        place = [0.0] * len(CATEGORY_CODES)  # category evidence that only says where something happened
+        for idx, clause, negated, effects, term in hits:
             if id(effects) in seen:
                 continue  # a repeated word is one piece of evidence
             seen.add(id(effects))
+            is_place = term in places
             for slot, weight, negatable in effects:
                 if negated and negatable:
                     if slot == Slot.PRAISE:
@@ -129,6 +137,8 @@ class Engine:
                 elif slot == Slot.ACK and 1 < idx < n_tokens - 3:
                     weight *= 0.3  # "好的", "收到" acknowledge at the edges of a message, not mid-sentence
                 s[slot] += weight
+                if is_place and Slot.CAT0 <= slot < _CAT_END:
+                    place[slot - Slot.CAT0] += weight
                 if slot == Slot.TEACHER:
                     teacher_at.append(idx)
                 elif slot == Slot.PEER:
@@ -136,29 +146,44 @@ class Engine:
                 elif slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
         chars = set(text)
-        for pattern, effects, needs in self.lexicon.patterns:
+        starts: list[int] | None = None
+        for pattern, effects, needs, negatable_rule in self.lexicon.patterns:
             if needs is not None and needs.isdisjoint(chars):
                 continue
-            if pattern.search(text):
-                found.append("/" + pattern.pattern + "/")
-                for slot, weight, _neg in effects:
-                    s[slot] += weight
+            m = pattern.search(text)
+            if m is None:
+                continue
+            negated = negatable_rule and _negated_before(text, m.start())
+            found.append(("!/" if negated else "/") + m.group(0) + "/")
+            for slot, weight, negatable in effects:
+                if negated and negatable:
+                    continue
+                if slot == Slot.VIOLENCE:
+                    if starts is None:
+                        starts = list(accumulate(map(len, _tokens), initial=0))
+                    violence_at.append((max(0, bisect_right(starts, m.start()) - 1), weight))
+                s[slot] += weight
         for tag in emoji_signals:
             for slot, weight, _neg in self.lexicon.signals.get(tag, ()):
                 s[slot] += weight
             found.append(f"<{tag}>")
-        if violence_at:
-            self._attribute_violence(s, _tokens, violence_at, teacher_at, peer_at)
-        return self._conclude(s, tuple(found))
+        self._attribute_violence(s, _tokens, violence_at, teacher_at, peer_at)
+        return self._conclude(s, place, tuple(found))
 
     @staticmethod
     def _attribute_violence(
         s: list[float], tokens: list[str], violence_at: list[tuple[int, float]], teacher_at: list[int],
         peer_at: list[int],
     ) -> None:
-        """Credit physical harm to a teacher (teacher_conduct) or to peers/accidents (safety)."""
+        """Credit physical harm to a teacher (teacher_conduct) or to peers/accidents (safety).
+
+        Harm with an agent is blame (complaint evidence); an injury (HARM) follows the
+        agent of the violence in the same message, or is an accident (safety).
+        """
         teacher_slot = Slot.CAT0 + CATEGORY_CODES.index("teacher_conduct")
         safety_slot = Slot.CAT0 + CATEGORY_CODES.index("safety")
+        # "告诉老师", "跟老师说": a teacher addressed is not the one who did it
+        teacher_at = [t for t in teacher_at if t == 0 or tokens[t - 1] not in _ADDRESSED]
         teachers = [t for t in teacher_at if t > 1] or teacher_at
         hit_at = {idx for idx, _ in violence_at}
         agents = []
@@ -169,6 +194,7 @@ class Engine:
             if before >= 0 and _CAUSATIVE.intersection(tokens[before + 1 : p]):
                 continue  # "老师让…同学蹲马步": the classmate is the object
             agents.append(p)
+        by_teachers = by_peers = 0.0
         for idx, weight in violence_at:
             last_teacher = max((t for t in teachers if t < idx), default=-1)
             last_peer = max((p for p in agents if p < idx), default=-1)
@@ -176,14 +202,31 @@ class Engine:
                 by_teacher = bool(teachers) and not agents
             else:
                 by_teacher = last_teacher > last_peer
-            s[teacher_slot if by_teacher else safety_slot] += weight * 1.5
+            if by_teacher:
+                by_teachers += weight
+            elif agents or last_peer >= 0:
+                by_peers += weight
+            share = 1.5 if (teachers or agents) else 0.75  # "抽了一下" with nobody doing it is weak
+            s[teacher_slot if by_teacher else safety_slot] += weight * share
             s[Slot.URGENT] += weight
+        if by_teachers or by_peers:
+            s[Slot.COMPLAINT] += 0.5 * min(by_teachers + by_peers, 4.0)
+        if s[Slot.HARM] > 0:
+            s[teacher_slot if by_teachers > by_peers else safety_slot] += s[Slot.HARM]
 
-    def _conclude(self, s: list[float], found: tuple[str, ...]) -> Decision:
+    def _conclude(self, s: list[float], place: list[float], found: tuple[str, ...]) -> Decision:
         """Turn accumulated evidence into labels and confidences."""
         cats = s[Slot.CAT0 : _CAT_END]
+        background = s[Slot.BACKGROUND]
+        urgency = s[Slot.URGENT] - background
+        if background >= self.past_frame:
+            urgency *= self.past_scale  # a past or settled incident: the whole story is background
+        if urgency > 0:
+            urgency += s[Slot.IMMEDIATE] + s[Slot.GROUP]
+        danger = urgency >= self.urgent_threshold
+        if danger:
+            cats = [c - self.place_discount * p for c, p in zip(cats, place, strict=True)]
         topic = max(cats)
-        urgency = s[Slot.URGENT] - s[Slot.BACKGROUND]
         none_score = s[Slot.ACK] + s[Slot.STATUS] + s[Slot.CHAT] + 0.8 * s[Slot.THANKS]
         if s[Slot.HEDGE] >= 1.5:
             s[Slot.COMPLAINT] *= 0.5
@@ -198,6 +241,8 @@ class Engine:
             praise += 0.6 * s[Slot.THANKS]
         if s[Slot.TARGET] <= 0 and s[Slot.TEACHER] <= 0:
             praise *= 0.4  # praise needs a school target; "孩子们唱得真棒" is chatter
+        if danger:
+            praise *= 0.2  # "闻得清清楚楚" next to a drunk driver is not praise
         inquiry = s[Slot.INQUIRY] - s[Slot.CHAT]  # parents asking each other
         scores = [(s[Slot.COMPLAINT], "complaint"), (s[Slot.HELP], "help"), (s[Slot.SUGGESTION], "suggestion"),
                   (inquiry, "inquiry"), (praise, "praise")]
@@ -209,9 +254,7 @@ class Engine:
         if strength < self.min_evidence or none_score >= strength + 0.5:
             conf = _margin(max(none_score, 1.0), max(strength, 0.0))
             return Decision("none", None, False, conf, 0.0, found)
-        if urgency > 0:
-            urgency += s[Slot.IMMEDIATE] + s[Slot.GROUP]
-        urgent = urgency >= self.urgent_threshold and kind in ("complaint", "help", "inquiry")
+        urgent = danger and kind in ("complaint", "help", "inquiry")
         if urgent and kind == "inquiry":
             kind = "help"  # asking about a child in danger now is a call for help
         ranked = sorted(range(len(cats)), key=lambda k: (cats[k], _TIE_BREAK[k]), reverse=True)
@@ -219,6 +262,9 @@ class Engine:
         if ranked[0] in _FEES_OVER and fees >= 2.5 and fees >= self.money_share * cats[ranked[0]]:
             ranked.remove(_FEES)  # money charged is fees, even for meals, buses or 托管
             ranked.insert(0, _FEES)
+        if urgent and ranked[0] == _FACILITIES:
+            ranked.remove(_SAFETY)  # a facility that endangers a child now is a safety matter
+            ranked.insert(0, _SAFETY)
         c1, c2 = cats[ranked[0]], cats[ranked[1]]
         if c1 < self.min_category:
             code, cat_conf = "other", round(0.3 + 0.2 * max(c1, 0.0), 3)
@@ -227,13 +273,29 @@ class Engine:
         return Decision(kind, code, urgent, _margin(strength, max(second, none_score)), cat_conf, found)
 
 
-def _ncl(hits: list[tuple[int, int, int, tuple]]) -> int:
-    return len({c for _, c, _, _ in hits})
+def _negated_before(text: str, start: int) -> bool:
+    """Return whether a negator ends right before ``start`` in the same clause ("没有被欺负")."""
+    if start <= 0:
+        return False
+    return (
+        _NEG_TAIL.search(text, max(0, start - 6), start) is not None
+        or _HYPOTHETICAL.search(text, max(0, start - 10), start) is not None
+    )
 
 
+def _ncl(hits: list[tuple[int, int, int, tuple, str]]) -> int:
+    return len({c for _, c, _, _, _ in hits})
+
+
+_NEG_TAIL = re.compile(r"(?:没有|没|不是|不|未|并非|并没有|从不|从没|从来没|从来不)(?:被|有|让|再|曾)?$")
+# "万一有人欺负", "防溺水", "如果着火": a danger imagined, not happening.
+_HYPOTHETICAL = re.compile(r"(?:万一|如果|假如|要是|以防|预防|防止|防)[^,。!?;\n]{0,6}$")
+_ADDRESSED = frozenset(["告诉", "跟", "找", "问", "报告", "告", "和", "给", "向", "叫"])
 _FILLERS = frozenset(["是", "太", "会", "再", "很", "都", "也", "还", "算", "被", "怎么", "那么", "这么", "大", "够", "用", "能"])
 _CAUSATIVE = frozenset(["让", "叫", "罚", "要求", "逼", "逼着", "命令", "安排"])
 _FEES = CATEGORY_CODES.index("fees")
+_FACILITIES = CATEGORY_CODES.index("facilities")
+_SAFETY = CATEGORY_CODES.index("safety")
 _FEES_OVER = frozenset(
     CATEGORY_CODES.index(c)
     for c in ("food", "transport", "after_school", "schedule", "facilities", "other", "enrollment", "homework")
