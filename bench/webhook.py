@@ -82,11 +82,16 @@ def seed(url: str) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(target: str, env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
-    """Run gunicorn on a free loopback port (its log in ``log``); yield its base URL."""
+def gunicorn(target: str, env: dict[str, str], workers: int, log: Path, threads: int = 1) -> Iterator[str]:
+    """Run gunicorn on a free loopback port (its log in ``log``); yield its base URL.
+
+    ``threads`` > 1 uses the gthread worker (the production command in README.md).
+    """
     port = free_port()
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
            "--error-logfile", "-", target]
+    if threads > 1:
+        cmd[1:1] = ["-k", "gthread", "--threads", str(threads)]
     log_file = log.open("w", encoding="utf-8")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -223,7 +228,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                    "LIANXIN_PLATFORM_API_WECOM_API": DEAD + "/cgi-bin/", "LIANXIN_PLATFORM_API_TIMEOUT_SECONDS": "1",
                    **secrets_env}
             reqs = real_requests(max(int(args.rate * args.seconds * 3), 2000), rng)
-            with gunicorn("app:create_app()", env, args.workers, tmp / "callback.log") as base:
+            with gunicorn("app:create_app()", env, args.workers, tmp / "callback.log", args.worker_threads) as base:
                 results["callback"] = {"paced": load(base, reqs, args.seconds, args.rate, args.threads),
                                        "max": load(base, reqs, args.seconds, 0, args.threads)}
         with database(args.db, tmp) as url:
@@ -234,7 +239,8 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             metadata.create_all(engine)  # once, not racing in every worker
             engine.dispose()
             bare = [("/insert", {"data": kw.get("data", b"")}) for _, kw in reqs]
-            with gunicorn("bench.bare_app:create()", {"BENCH_DATABASE_URL": url}, args.workers, tmp / "bare.log") as base:
+            with gunicorn("bench.bare_app:create()", {"BENCH_DATABASE_URL": url}, args.workers, tmp / "bare.log",
+                          args.worker_threads) as base:
                 results["bare"] = {"paced": load(base, bare, args.seconds, args.rate, args.threads),
                                    "max": load(base, bare, args.seconds, 0, args.threads)}
     finally:
@@ -248,6 +254,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> str:
     lines = [f"db={args.db} seconds={args.seconds} rate={args.rate}/s gunicorn workers={args.workers} "
+             f"threads/worker={args.worker_threads} "
              f"client threads={args.threads}",
              f"{'server':10} {'phase':6} {'ok':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors"]
     for name, phases in results.items():
@@ -266,6 +273,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="paced phase requests per second")
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn worker processes (default 4; 1 on SQLite, see docs/platforms.md)")
+    parser.add_argument("--worker-threads", type=int, default=4,
+                        help="gunicorn threads per worker (gthread; 1 = sync workers)")
     parser.add_argument("--threads", type=int, default=16, help="client threads")
     parser.add_argument("--show-logs", action="store_true", help="print the end of the gunicorn logs")
     args = parser.parse_args()

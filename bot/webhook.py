@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 
 from bot.message import InboundMessage
 
@@ -73,7 +73,15 @@ def school(code: str, platform: str) -> tuple[int, Any]:
 
     creds = ext().settings.platforms.get(code)
     section = getattr(creds, platform, None) if creds is not None else None
-    school_id = school_id_for_code(session(), code) if section is not None else None
+    school_id = None
+    if section is not None:
+        # School codes map to ids for good; remember found ones (one query less per message).
+        known = current_app.extensions.setdefault("lianxin.school_ids", {})
+        school_id = known.get(code)
+        if school_id is None:
+            school_id = school_id_for_code(session(), code)
+            if school_id is not None:
+                known[code] = school_id
     if school_id is None:
         log.info("webhook for unknown school or platform: %s/%s", code[:40], platform)
         abort(404)

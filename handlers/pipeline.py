@@ -54,7 +54,6 @@ def dispatch(
     if record is None:
         return DispatchResult(duplicate=True)
     identity = people.touch_identity(session, msg.platform, msg.school_id, msg.sender_id, msg.sender_name, now)
-    record.identity_id = identity.id
     group = people.find_group(session, msg.platform, msg.conversation_id) if msg.is_group else None
     ctx = Context(session, settings, now, Actor.of(identity), group, record.id, {"registry": registry})
     try:
@@ -65,7 +64,8 @@ def dispatch(
         log.exception("handler failed for inbound %s", record.id)
         record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         replies = [Reply(SORRY, private=msg.is_group)]
-    record.processed_at = now
+    # Set with the status so the record is updated once (fewer round trips before the ack).
+    record.identity_id, record.processed_at = identity.id, now
     sender_audience = "staff" if ctx.actor.is_staff else "parent"
     ids = []
     for reply in replies:

@@ -6,10 +6,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+
+_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 class InboundRecord(Base):
@@ -40,9 +44,16 @@ class InboundRecord(Base):
 def record_inbound(session: Session, **fields: Any) -> InboundRecord | None:
     """Store a delivered message; return None when it was delivered before.
 
-    Uses a savepoint so a duplicate (the unique key) does not spoil the
-    surrounding transaction, which keeps concurrent redeliveries safe.
+    On PostgreSQL and SQLite this is one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING`` (the webhook's hot path: one round trip, and a concurrent
+    redelivery never spoils the transaction). Other databases use a SELECT
+    and an INSERT in a savepoint.
     """
+    dialect = session.get_bind().dialect.name
+    if dialect in _UPSERT:
+        stmt = _UPSERT[dialect](InboundRecord).values(**fields).on_conflict_do_nothing(
+            index_elements=["platform", "platform_msg_id"])
+        return session.scalar(stmt.returning(InboundRecord))
     platform, msg_id = fields["platform"], fields["platform_msg_id"]
     existing = session.scalar(
         select(InboundRecord).where(InboundRecord.platform == platform, InboundRecord.platform_msg_id == msg_id)

@@ -106,6 +106,10 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
+    if dedupe_key is None:  # nothing else is unique: no savepoint needed (the webhook's hot path)
+        session.add(row)
+        session.flush()  # callers use row.id at once, as after the savepoint below
+        return row
     try:
         with session.begin_nested():
             session.add(row)

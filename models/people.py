@@ -6,18 +6,35 @@ import dataclasses
 import datetime as dt
 import hmac
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.message import GROUP, USER, Recipient
 from models.directory import Guardian, Guardianship, SchoolClass, Staff, Student
 from models.identity import ChatGroup, Identity, IdentityBinding
 
+_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
 
 def touch_identity(
     session: Session, platform: str, school_id: int, external_id: str, display_name: str | None, now: dt.datetime
 ) -> Identity:
-    """Return the identity for a platform user, creating it on first contact."""
+    """Return the identity for a platform user, creating it on first contact.
+
+    On PostgreSQL and SQLite this is one upsert (the webhook's hot path).
+    """
+    upsert = _UPSERT.get(session.get_bind().dialect.name)
+    if upsert is not None:
+        stmt = upsert(Identity).values(platform=platform, school_id=school_id, external_id=external_id,
+                                       display_name=display_name or None, last_inbound_at=now, created_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "school_id", "external_id"],
+            set_={"last_inbound_at": now,
+                  "display_name": func.coalesce(stmt.excluded.display_name, Identity.__table__.c.display_name)},
+        )
+        return session.scalars(stmt.returning(Identity), execution_options={"populate_existing": True}).one()
     identity = session.scalar(
         select(Identity).where(
             Identity.platform == platform, Identity.school_id == school_id, Identity.external_id == external_id
