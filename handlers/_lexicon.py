@@ -50,7 +50,8 @@ class Slot:
     GROUP = URGENT + 11
     TARGET = URGENT + 12
     HARM = URGENT + 13  # an injury whose category follows whoever caused it
-    SIZE = URGENT + 14
+    AGENT = URGENT + 14  # 1 when the harm in a message was done by a teacher
+    SIZE = URGENT + 15
 
 
 # Sections of kinds.yaml / urgency.yaml / modifiers.yaml → (slot, negatable).

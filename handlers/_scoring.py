@@ -63,6 +63,7 @@ class Engine:
         self.past_frame = p.get("past_frame", 1.5)
         self.past_scale = p.get("past_scale", 0.6)
         self.place_discount = p.get("place_discount", 0.7)
+        self._agents = _agent_regex(lexicon)
 
     def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple, str]]]:
         """Find lexicon terms over token n-grams, honouring negation within a clause."""
@@ -139,11 +140,7 @@ class Engine:
                 s[slot] += weight
                 if is_place and Slot.CAT0 <= slot < _CAT_END:
                     place[slot - Slot.CAT0] += weight
-                if slot == Slot.TEACHER:
-                    teacher_at.append(idx)
-                elif slot == Slot.PEER:
-                    peer_at.append(idx)
-                elif slot == Slot.VIOLENCE:
+                if slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
         chars = set(text)
         starts: list[int] | None = None
@@ -167,8 +164,23 @@ class Engine:
             for slot, weight, _neg in self.lexicon.signals.get(tag, ()):
                 s[slot] += weight
             found.append(f"<{tag}>")
+        if violence_at:
+            if starts is None:
+                starts = list(accumulate(map(len, _tokens), initial=0))
+            self._find_agents(text, starts, teacher_at, peer_at)
         self._attribute_violence(s, _tokens, violence_at, teacher_at, peer_at)
         return self._conclude(s, place, tuple(found))
+
+    def _find_agents(self, text: str, starts: list[int], teacher_at: list[int], peer_at: list[int]) -> None:
+        """Locate teachers and peers by characters ("老师上课" is one jieba token), as token indexes."""
+        for m in self._agents.finditer(text):
+            at = m.start()
+            if m.lastgroup == "t":
+                if text[max(0, at - 2) : at] in _ADDRESSED or (at and text[at - 1] in _ADDRESSED):
+                    continue  # "告诉老师", "跟老师说": a teacher addressed is not the one who did it
+                teacher_at.append(bisect_right(starts, at) - 1)
+            else:
+                peer_at.append(bisect_right(starts, at) - 1)
 
     @staticmethod
     def _attribute_violence(
@@ -182,8 +194,6 @@ class Engine:
         """
         teacher_slot = Slot.CAT0 + CATEGORY_CODES.index("teacher_conduct")
         safety_slot = Slot.CAT0 + CATEGORY_CODES.index("safety")
-        # "告诉老师", "跟老师说": a teacher addressed is not the one who did it
-        teacher_at = [t for t in teacher_at if t == 0 or tokens[t - 1] not in _ADDRESSED]
         teachers = [t for t in teacher_at if t > 1] or teacher_at
         hit_at = {idx for idx, _ in violence_at}
         agents = []
@@ -211,21 +221,24 @@ class Engine:
             s[Slot.URGENT] += weight
         if by_teachers or by_peers:
             s[Slot.COMPLAINT] += 0.5 * min(by_teachers + by_peers, 4.0)
-        if s[Slot.HARM] > 0:
-            s[teacher_slot if by_teachers > by_peers else safety_slot] += s[Slot.HARM]
+        s[Slot.AGENT] = 1.0 if by_teachers > by_peers else 0.0
 
     def _conclude(self, s: list[float], place: list[float], found: tuple[str, ...]) -> Decision:
         """Turn accumulated evidence into labels and confidences."""
         cats = s[Slot.CAT0 : _CAT_END]
         background = s[Slot.BACKGROUND]
         urgency = s[Slot.URGENT] - background
-        if background >= self.past_frame:
+        past = background >= self.past_frame
+        if past:
             urgency *= self.past_scale  # a past or settled incident: the whole story is background
-        if urgency > 0:
+        elif urgency > 0:
             urgency += s[Slot.IMMEDIATE] + s[Slot.GROUP]
         danger = urgency >= self.urgent_threshold
         if danger:
             cats = [c - self.place_discount * p for c, p in zip(cats, place, strict=True)]
+        # An injury is teacher_conduct when a teacher did it, else safety; when it is only
+        # background ("骨折了，作业能不能…") the category follows what is asked.
+        cats[_TEACHER if s[Slot.AGENT] else _SAFETY] += s[Slot.HARM] * (1.0 if danger else 0.3)
         topic = max(cats)
         none_score = s[Slot.ACK] + s[Slot.STATUS] + s[Slot.CHAT] + 0.8 * s[Slot.THANKS]
         if s[Slot.HEDGE] >= 1.5:
@@ -240,7 +253,11 @@ class Engine:
         if praise > 0 or topic > 0:
             praise += 0.6 * s[Slot.THANKS]
         if s[Slot.TARGET] <= 0 and s[Slot.TEACHER] <= 0:
-            praise *= 0.4  # praise needs a school target; "孩子们唱得真棒" is chatter
+            # praise needs a school target; "孩子们唱得真棒" is chatter, not a problem report
+            if praise >= 1.0 and not danger and max(s[Slot.COMPLAINT], s[Slot.HELP], s[Slot.SUGGESTION],
+                                                    s[Slot.INQUIRY]) < self.explicit_floor:
+                return Decision("none", None, False, _margin(praise, 0.0), 0.0, found)
+            praise *= 0.4
         if danger:
             praise *= 0.2  # "闻得清清楚楚" next to a drunk driver is not praise
         inquiry = s[Slot.INQUIRY] - s[Slot.CHAT]  # parents asking each other
@@ -273,6 +290,17 @@ class Engine:
         return Decision(kind, code, urgent, _margin(strength, max(second, none_score)), cat_conf, found)
 
 
+def _agent_regex(lexicon: Lexicon) -> re.Pattern[str]:
+    """Compile one regex finding teacher words (group t) and peer words (group p)."""
+    words: dict[int, list[str]] = {Slot.TEACHER: [], Slot.PEER: []}
+    for term, effects in lexicon.terms.items():
+        for slot, _w, _n in effects:
+            if slot in words:
+                words[slot].append(re.escape(term))
+    alt = {k: "|".join(sorted(set(v), key=len, reverse=True)) or "(?!)" for k, v in words.items()}
+    return re.compile(f"(?P<t>{alt[Slot.TEACHER]})|(?P<p>{alt[Slot.PEER]})")
+
+
 def _negated_before(text: str, start: int) -> bool:
     """Return whether a negator ends right before ``start`` in the same clause ("没有被欺负")."""
     if start <= 0:
@@ -289,12 +317,13 @@ def _ncl(hits: list[tuple[int, int, int, tuple, str]]) -> int:
 
 _NEG_TAIL = re.compile(r"(?:没有|没|不是|不|未|并非|并没有|从不|从没|从来没|从来不)(?:被|有|让|再|曾)?$")
 # "万一有人欺负", "防溺水", "如果着火": a danger imagined, not happening.
-_HYPOTHETICAL = re.compile(r"(?:万一|如果|假如|要是|以防|预防|防止|防)[^,。!?;\n]{0,6}$")
+_HYPOTHETICAL = re.compile(r"(?:万一|如果|假如|要是|以防|预防|防止|防|是不是|会不会|怀疑)[^,。!?;\n]{0,6}$")
 _ADDRESSED = frozenset(["告诉", "跟", "找", "问", "报告", "告", "和", "给", "向", "叫"])
 _FILLERS = frozenset(["是", "太", "会", "再", "很", "都", "也", "还", "算", "被", "怎么", "那么", "这么", "大", "够", "用", "能"])
 _CAUSATIVE = frozenset(["让", "叫", "罚", "要求", "逼", "逼着", "命令", "安排"])
 _FEES = CATEGORY_CODES.index("fees")
 _FACILITIES = CATEGORY_CODES.index("facilities")
+_TEACHER = CATEGORY_CODES.index("teacher_conduct")
 _SAFETY = CATEGORY_CODES.index("safety")
 _FEES_OVER = frozenset(
     CATEGORY_CODES.index(c)
