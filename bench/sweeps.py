@@ -58,7 +58,10 @@ INSERT INTO tickets (id, school_id, number, kind, category, urgency, text, class
          c + interval '24 hours', c + interval '72 hours',
          c + interval '3 hours', CASE WHEN g % 100 < 97 THEN c + interval '30 hours' END,
          CASE WHEN g % 100 < 95 THEN c + interval '40 hours' END,
-         CASE WHEN g % 100 < 95 THEN 'satisfied' END, CASE WHEN g % 100 < 95 THEN 'satisfied' END, 0, c, c,
+         CASE WHEN g % 100 < 95 THEN 'satisfied' END, CASE WHEN g % 100 < 95 THEN 'satisfied' END, 0, c,
+         -- updated_at = the last event's time, as add_event keeps it (steady-state events included)
+         LEAST(:now, c + CASE WHEN g % 100 < 95 THEN interval '40 hours' WHEN g % 100 < 97
+                              THEN interval '31 hours' + interval '3 days' ELSE interval '72 hours' END),
          CASE WHEN g % 100 BETWEEN 95 AND 96 THEN c + interval '31 hours' END
   FROM (SELECT g, :now - ((g::bigint * 7919) % (365 * 24 * 60)) * interval '1 minute' AS c
         FROM generate_series(1, :tickets) g) t

@@ -62,6 +62,8 @@ class Ticket(Base):
         Index("ix_tickets_state_resolve_by", "state", "resolve_by"),
         Index("ix_tickets_state_resolved_at", "state", "resolved_at"),
         Index("ix_tickets_school_created", "school_id", "created_at"),
+        # Digest/weekly: a school's tickets with events in a period (add_event moves updated_at).
+        Index("ix_tickets_school_updated", "school_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

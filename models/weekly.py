@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
 from models import links, outbox, people
-from models.digest import ANSWERS, Rates, count_if, rate_columns
+from models.digest import ANSWERS, Rates, count_if, rate_columns, touched_since
 from models.digest_render import pct
 from models.directory import School, Staff
 from models.exports import ExportFile, export_dir
@@ -52,7 +52,7 @@ def figures(session: Session, school_id: int, start: dt.datetime, end: dt.dateti
     f.rates.add(**dict(zip(("respond_due", "responded_in_time", "resolve_due", "resolved_in_time"), sums,
                            strict=True)))
     events = session.execute(select(TicketEvent.action, TicketEvent.text, func.count()).join(Ticket).where(
-        Ticket.school_id == school_id, TicketEvent.at >= start, TicketEvent.at < end,
+        *touched_since(school_id, start), TicketEvent.at >= start, TicketEvent.at < end,
         TicketEvent.action.in_(("resolved", "callback_answered")),
     ).group_by(TicketEvent.action, TicketEvent.text)).all()
     for action, text, n in events:
@@ -61,7 +61,7 @@ def figures(session: Session, school_id: int, start: dt.datetime, end: dt.dateti
         elif text in ANSWERS:
             setattr(f.rates, ANSWERS[text], getattr(f.rates, ANSWERS[text]) + n)
     f.rates.not_reached = session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.school_id == school_id, Ticket.close_reason == "not_reached",
+        *touched_since(school_id, start), Ticket.close_reason == "not_reached",
         Ticket.closed_at >= start, Ticket.closed_at < end)) or 0
     f.open_overdue = session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.school_id == school_id, Ticket.state.in_(OPEN_STATES), Ticket.resolve_by < end)) or 0
