@@ -12,7 +12,10 @@ from handlers.evaluation import Report, evaluate, read_labelled
 DEV = Path(__file__).resolve().parents[2] / "shared/data/dev.jsonl"
 DATA = Path(__file__).resolve().parent / "data"
 # Sets the lexicons were tuned on (their errors were read and fixed): the full bar applies.
-OWN = [DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl")]
+OWN = [DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl")]
+# The latest blind batch: scored once before any change it prompted (docs/classifier.md), then
+# fixed by word class only. Its floor is what it honestly reaches, below the bar.
+LATEST_BLIND = DATA / "blind4.jsonl"
 
 
 def assert_quality_floor(report: Report) -> None:
@@ -33,6 +36,15 @@ def test_quality_on_our_own_labelled_sets() -> None:
     assert len(rows) >= 300
     assert {r["kind"] for r in rows} == {"complaint", "help", "suggestion", "inquiry", "praise", "none"}
     assert_quality_floor(evaluate(rows))
+
+
+def test_quality_floor_on_the_latest_blind_batch() -> None:
+    report = evaluate(read_labelled(LATEST_BLIND))
+    assert report.kind_accuracy >= 0.88, report.kind_accuracy
+    assert report.category_macro_f1 >= 0.72, report.category_macro_f1
+    assert report.urgent.recall >= 0.92, report.urgent.recall
+    assert report.urgent.precision >= 0.90, report.urgent.precision
+    assert report.actionable.precision >= 0.97, report.actionable.precision
 
 
 def test_no_none_message_becomes_a_ticket_in_our_sets() -> None:
