@@ -6,10 +6,22 @@
 
 from __future__ import annotations
 
-from handlers.pipeline import DispatchResult, dispatch
-from handlers.registry import CommandHandler, Registry
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from handlers.pipeline import DispatchResult, dispatch
+    from handlers.registry import Registry
 
 __all__ = ["DispatchResult", "build_registry", "dispatch"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the pipeline lazily: ``handlers.classifier`` alone must not load the database layer."""
+    if name in ("dispatch", "DispatchResult"):
+        from handlers import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'handlers' has no attribute {name!r}")
 
 
 def build_registry() -> Registry:
@@ -18,7 +30,7 @@ def build_registry() -> Registry:
     Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
     50 parent messages (classification), 100 strangers.
     """
-    from handlers import (
+    from handlers import (  # noqa: I001 - feature modules, in registration order below
         basic,
         exports,
         groups,
@@ -30,6 +42,8 @@ def build_registry() -> Registry:
         tickets,
         visits,
     )
+
+    from handlers.registry import CommandHandler, Registry
 
     registry = Registry()
     for module in (basic, groups, notices, notice_acks, surveys, exports, tickets, ticket_commands, leader_commands,
