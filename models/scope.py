@@ -83,6 +83,8 @@ def parse_scope(text: str, classes: Sequence[ClassRef]) -> Scope:
         if not ids:
             raise ScopeError(f"没有找到「{part}」。可写：全校、{_examples(classes)}。")
         chosen.extend(i for i in ids if i not in chosen)
+    if not chosen:  # only separators, e.g. "；"
+        raise ScopeError("请写明范围：全校、年级（如 一年级）或班级（如 三年级二班）。")
     order = {c.id: n for n, c in enumerate(classes)}
     chosen.sort(key=order.__getitem__)
     return Scope("、".join(p for p in _SEPARATORS.split(cleaned) if p), tuple(chosen))
