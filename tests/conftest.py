@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+import models
 from app import create_app, lianxin
 from models.db import make_engine
-import models
 
 PG_URL = os.environ.get("LIANXIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("LIANXIN_REQUIRE_PG") == "1"
@@ -27,11 +27,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any test that tries to reach a host other than this machine."""
     real_connect = socket.socket.connect
 
-    def guarded(self: socket.socket, address) -> None:  # noqa: ANN001 - socket address
+    def guarded(self: socket.socket, address) -> None:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-            if not (host.startswith("127.") or host in ("::1", "localhost")):
-                raise RuntimeError(f"test tried to reach {host}: tests stay on 127.0.0.1")
+        remote = isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost"))
+        if remote and self.family in (socket.AF_INET, socket.AF_INET6):
+            raise RuntimeError(f"test tried to reach {host}: tests stay on 127.0.0.1")
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
@@ -88,7 +88,7 @@ def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
-def settings_overrides(tmp_path) -> dict:  # noqa: ANN001 - pytest tmp_path
+def settings_overrides(tmp_path) -> dict:
     """Settings every test app gets; tests may extend the dict."""
     return {"app": {"secret_key": "test-secret-key-0123456789", "instance_path": str(tmp_path / "instance")}}
 
@@ -113,13 +113,13 @@ def app(db_engine: Engine, settings_overrides: dict) -> Iterator:
 
 
 @pytest.fixture
-def ext(app):  # noqa: ANN001, ANN201 - the Lianxin extension
+def ext(app):
     """The app's Lianxin extension (settings, sessionmaker, registry, sender)."""
     return lianxin(app)
 
 
 @pytest.fixture
-def db_session(ext):  # noqa: ANN001, ANN201
+def db_session(ext):
     """A session inside the test's rolled-back transaction."""
     session = ext.sessionmaker()
     yield session
@@ -127,13 +127,13 @@ def db_session(ext):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     """A Flask test client."""
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # noqa: ANN001, ANN201
+def runner(app):
     """A Flask CLI runner."""
     return app.test_cli_runner()
 
@@ -142,3 +142,13 @@ def runner(app):  # noqa: ANN001, ANN201
 def now() -> dt.datetime:
     """The fixed time of the test clock."""
     return FIXED_NOW
+
+
+@pytest.fixture
+def school(db_session, now):
+    """The committed test school of ``tests/factories.build_school``."""
+    from tests.factories import build_school
+
+    ts = build_school(db_session, now)
+    db_session.commit()
+    return ts

@@ -7,20 +7,11 @@ import io
 import re
 
 import openpyxl
-import pytest
 
 from models import links, surveys
 from models.scope import Scope
 from models.visits import Visit
-from tests.factories import build_school
 from tests.kit import SimBot
-
-
-@pytest.fixture
-def school(db_session, now):
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
 
 
 def _export(runner, tmp_path, *args):

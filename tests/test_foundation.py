@@ -14,23 +14,16 @@ from tests.kit import SimBot
 
 
 @pytest.fixture
-def school(db_session, now):  # noqa: ANN001, ANN201
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
-
-
-@pytest.fixture
-def bot(ext, db_session, school):  # noqa: ANN001, ANN201
+def bot(ext, db_session, school):
     return SimBot(ext, db_session)
 
 
-def test_stranger_is_asked_to_bind(bot):  # noqa: ANN001
+def test_stranger_is_asked_to_bind(bot):
     replies = bot.say("张小明妈妈", "老师好，孩子今天发烧请假")
     assert any("绑定" in r for r in replies)
 
 
-def test_parent_binds_and_sees_only_own_child(bot):  # noqa: ANN001
+def test_parent_binds_and_sees_only_own_child(bot):
     replies = bot.say("张小明妈妈", "绑定 张小明 1234")
     assert any("绑定成功" in r and "张小明" in r for r in replies)
     help_text = "\n".join(bot.say("张小明妈妈", "帮助"))
@@ -38,24 +31,24 @@ def test_parent_binds_and_sees_only_own_child(bot):  # noqa: ANN001
     assert "绑定" in help_text
 
 
-def test_full_width_and_extra_spaces_are_forgiven(bot):  # noqa: ANN001
+def test_full_width_and_extra_spaces_are_forgiven(bot):
     replies = bot.say("张小明妈妈", "  绑定　张小明　１２３４ ")
     assert any("绑定成功" in r for r in replies)
 
 
-def test_guardian_with_two_children_is_bound_to_both(bot):  # noqa: ANN001
+def test_guardian_with_two_children_is_bound_to_both(bot):
     replies = bot.say("陈大宝妈妈", "绑定 陈大宝 2222")
     assert any("陈大宝" in r and "陈二宝" in r for r in replies)
 
 
-def test_shared_phone_binds_only_the_named_family(bot, db_session):  # noqa: ANN001
+def test_shared_phone_binds_only_the_named_family(bot, db_session):
     bot.say("王小虎奶奶", "绑定 王小虎 1111")
     identity = _identity(db_session, bot, "王小虎奶奶")
     students = {gs.student.name for gs in identity.guardianships}
     assert students == {"王小虎"}, "a shared phone must never bind another family's child"
 
 
-def test_wrong_attempts_lock_binding_for_an_hour(bot, ext, now):  # noqa: ANN001
+def test_wrong_attempts_lock_binding_for_an_hour(bot, ext, now):
     for remaining in (4, 3, 2, 1):
         replies = bot.say("张小明妈妈", "绑定 张小明 0000", now=now)
         assert any(f"还可尝试 {remaining} 次" in r for r in replies)
@@ -67,7 +60,7 @@ def test_wrong_attempts_lock_binding_for_an_hour(bot, ext, now):  # noqa: ANN001
     assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234", now=later))
 
 
-def test_shared_phone_for_both_parents_asks_relation(ext, db_session, now):  # noqa: ANN001
+def test_shared_phone_for_both_parents_asks_relation(ext, db_session, now):
     ts = build_school(db_session, now)
     ts.guardians["张爸爸"].phone = "13800001234"  # both parents registered with one phone
     db_session.commit()
@@ -77,33 +70,33 @@ def test_shared_phone_for_both_parents_asks_relation(ext, db_session, now):  # n
     assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234 妈妈"))
 
 
-def test_staff_bind_with_own_phone(bot):  # noqa: ANN001
+def test_staff_bind_with_own_phone(bot):
     replies = bot.say("王芳", "绑定 王芳 0003")
     assert any("绑定成功" in r and "班主任" in r for r in replies)
 
 
-def test_wrong_arguments_get_usage_hint(bot):  # noqa: ANN001
+def test_wrong_arguments_get_usage_hint(bot):
     replies = bot.say("张小明妈妈", "绑定 张小明")
     assert any("用法：绑定" in r for r in replies)
     replies = bot.say("张小明妈妈", "绑定 张小明 12ab")
     assert any("4 位数字" in r for r in replies)
 
 
-def test_group_chatter_does_not_reach_bot(bot, db_session):  # noqa: ANN001
+def test_group_chatter_does_not_reach_bot(bot, db_session):
     before = db_session.scalar(select(func.count()).select_from(InboundRecord))
     assert bot.say("张小明妈妈", "收到", where="group") == []
     after = db_session.scalar(select(func.count()).select_from(InboundRecord))
     assert before == after
 
 
-def test_group_mention_reaches_bot_and_binding_moves_private(bot):  # noqa: ANN001
+def test_group_mention_reaches_bot_and_binding_moves_private(bot):
     group_replies = bot.say("张小明妈妈", "@连心 你好", where="group")
     private = bot.pop("张小明妈妈")
     assert group_replies == []
     assert any("绑定" in r for r in private)
 
 
-def test_duplicate_delivery_is_stored_once(bot, db_session):  # noqa: ANN001
+def test_duplicate_delivery_is_stored_once(bot, db_session):
     bot.say("张小明妈妈", "绑定 张小明 1234", msg_id="dup-1")
     bot.say("张小明妈妈", "绑定 张小明 1234", msg_id="dup-1")
     count = db_session.scalar(
@@ -114,7 +107,7 @@ def test_duplicate_delivery_is_stored_once(bot, db_session):  # noqa: ANN001
     assert replies == 1
 
 
-def test_message_is_stored_with_sender(bot, db_session):  # noqa: ANN001
+def test_message_is_stored_with_sender(bot, db_session):
     bot.bind("张小明妈妈")
     bot.say("张小明妈妈", "孩子明天请假一天")
     record = db_session.scalars(select(InboundRecord).order_by(InboundRecord.id.desc())).first()
@@ -123,7 +116,7 @@ def test_message_is_stored_with_sender(bot, db_session):  # noqa: ANN001
     assert record.status == "processed"
 
 
-def test_images_get_a_polite_answer(ext, db_session, school, now):  # noqa: ANN001
+def test_images_get_a_polite_answer(ext, db_session, school, now):
     from bot.message import InboundMessage
     from handlers import dispatch
 
@@ -132,13 +125,13 @@ def test_images_get_a_polite_answer(ext, db_session, school, now):  # noqa: ANN0
     assert "文字" in result.replies[0].text
 
 
-def test_healthz(client):  # noqa: ANN001
+def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["database"] == "ok"
 
 
-def test_simulator_page_and_api(client, school):  # noqa: ANN001
+def test_simulator_page_and_api(client, school):
     assert "模拟器" in client.get("/simulator").get_data(as_text=True)
     people = client.get("/simulator/api/people").get_json()
     keys = {p["label"].split("（")[0] for p in people}
@@ -150,14 +143,14 @@ def test_simulator_page_and_api(client, school):  # noqa: ANN001
     assert client.post("/simulator/api/send", data="not json").status_code == 400
 
 
-def _identity(session, bot, who):  # noqa: ANN001, ANN202
+def _identity(session, bot, who):
     from bot.simulator import external_id
     from models.identity import Identity
 
     return session.scalar(select(Identity).where(Identity.external_id == external_id(bot.person(who).key)))
 
 
-def test_staff_help_is_compact_and_explains_one_command(bot):  # noqa: ANN001
+def test_staff_help_is_compact_and_explains_one_command(bot):
     bot.say("赵校长", "绑定 赵校长 0001")
     text = bot.say("赵校长", "帮助")[0]
     assert "帮助 命令" in text and len(text.splitlines()) < 60

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from models.identity import ChatGroup
 from models.outbox import OutboxMessage
 from tests import payloads as p
-from tests.factories import build_school
 
 URL = f"/dingtalk/{p.SCHOOL}/callback"
 GROUP = "cidCLASS-NEW=="
@@ -17,13 +16,6 @@ GROUP = "cidCLASS-NEW=="
 @pytest.fixture
 def settings_overrides(settings_overrides):
     return {**settings_overrides, "platforms": p.CREDENTIALS}
-
-
-@pytest.fixture
-def school(db_session, now):
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
 
 
 def say(client, now, text: str, who: str, group: bool = True) -> str:

@@ -11,17 +11,9 @@ from sqlalchemy import select
 from models import notice_acks, notices
 from models.notice_acks import NoticeAck
 from models.outbox import OutboxMessage
-from tests.factories import build_school
 from tests.kit import SimBot
 
 PARENTS = ("张小明妈妈", "王小虎奶奶", "陈大宝妈妈", "赵小龙奶奶")
-
-
-@pytest.fixture
-def school(db_session, now):
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
 
 
 @pytest.fixture

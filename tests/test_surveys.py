@@ -12,18 +12,10 @@ from models import survey_results, surveys
 from models.scope import Scope
 from models.surveys import SurveyResponse
 from models.tickets import Ticket
-from tests.factories import build_school
 from tests.kit import SimBot
 
 PARENTS = ("张小明妈妈", "王小虎奶奶", "陈大宝妈妈", "赵小龙奶奶")
 CODES = surveys.INDICATOR_CODES
-
-
-@pytest.fixture
-def school(db_session, now):
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
 
 
 @pytest.fixture

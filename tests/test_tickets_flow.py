@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from models.tickets import Ticket, TicketEvent
-from tests.factories import build_school
 from tests.kit import SimBot
 
 FOOD = "食堂的饭菜太差了，孩子吃不饱，请学校整改"
@@ -18,13 +17,6 @@ FOOD = "食堂的饭菜太差了，孩子吃不饱，请学校整改"
 def settings_overrides(settings_overrides):
     # Ask the 回访 right at 办结 (the scheduler asks later when a delay is configured).
     return {**settings_overrides, "scheduler": {"callback_delay_minutes": 0}}
-
-
-@pytest.fixture
-def school(db_session, now):
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
 
 
 @pytest.fixture
@@ -163,7 +155,7 @@ def test_events_are_append_only_history(bot, db_session):
     assert events[0].actor_identity_id == ticket.identity_id
 
 
-def test_complaint_about_the_principal_goes_to_the_director(bot, db_session):  # noqa: ANN001
+def test_complaint_about_the_principal_goes_to_the_director(bot, db_session):
     bot.say("张小明妈妈", "赵校长收了家长的红包，请教育局查一查")
     ticket = _ticket(db_session)
     assert ticket.about_staff.name == "赵校长" and ticket.assignee.name == "钱主任"
