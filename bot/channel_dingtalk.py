@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot import limits
 from bot.channel_base import PlatformChannel
-from bot.exceptions import PermanentSendError
+from bot.clients.dingtalk import MAX_BATCH
+from bot.exceptions import PermanentSendError, SendError, TransientSendError
 from bot.sender import Route
 from models.outbox import OutboxMessage
 
@@ -57,16 +59,62 @@ class DingTalkChannel(PlatformChannel):
                                 deliver=lambda chunk: client.group_send(row.address, *robot_message(
                                     row.fmt, row.title, chunk))))
         else:
-            routes.append(Route(limits.DINGTALK_USER, key=row.address,
-                                deliver=lambda chunk: client.batch_send([row.address], *robot_message(
-                                    row.fmt, row.title, chunk))))
+            def deliver(chunk: str) -> None:
+                answer = client.batch_send([row.address], *robot_message(row.fmt, row.title, chunk))
+                problem = batch_outcomes(answer, [row.address]).get(row.address)
+                if problem is not None:
+                    raise problem
+
+            routes.append(Route(limits.DINGTALK_USER, key=row.address, deliver=deliver))
         return routes
+
+    # -- several private rows in one oToMessages/batchSend (bot/batching.py) --
+    max_batch = MAX_BATCH
+
+    def batch_key(self, session: Session, row: OutboxMessage, now: dt.datetime) -> Hashable | None:
+        """Rows that batchSend could carry together: private, whole, one chunk, no live webhook."""
+        ctx = row.context or {}
+        if row.recipient_kind == "group" or row.sent_chars or row.school_id is None or not row.text:
+            return None
+        if ctx.get("session_webhook") and _alive(ctx.get("session_webhook_expires_at"), now):
+            return None  # its own conversation's webhook comes first
+        if len(row.text.encode("utf-8")) > (limits.DINGTALK_USER.limit(row.fmt) or 0):
+            return None
+        return (row.school_id, row.fmt, row.title, row.text)
+
+    def send_batch(self, session: Session, rows: list[OutboxMessage],
+                   now: dt.datetime) -> tuple[limits.RouteSpec, dict[int, SendError | None]]:
+        """Send one text to up to 20 users; return each row's outcome.
+
+        Raises:
+            SendError: the whole call failed (every row shares the outcome).
+        """
+        first = rows[0]
+        client = self.dingtalk(session, self.school(session, first), now)
+        users = [row.address for row in rows]
+        answer = client.batch_send(users, *robot_message(first.fmt, first.title, first.text))
+        problems = batch_outcomes(answer, users)
+        return limits.DINGTALK_USER, {row.id: problems.get(row.address) for row in rows}
 
     def _webhook_client(self) -> Any:
         from bot.clients.dingtalk import DingTalkClient
 
         return DingTalkClient("", "", "", storage=None, base_url=self.api.dingtalk_api,
                               timeout=self.api.timeout_seconds)
+
+
+def batch_outcomes(answer: dict[str, Any], users: list[str]) -> dict[str, SendError]:
+    """Read batchSend's answer: invalid staff ids fail for good, flow-controlled ones retry later."""
+    invalid = {str(u) for u in answer.get("invalidStaffIdList") or ()}
+    throttled = {str(u) for u in answer.get("flowControlledStaffIdList") or ()}
+    problems: dict[str, SendError] = {}
+    for user in users:
+        if user in invalid:
+            problems[user] = PermanentSendError(f"钉钉用户 {user} 无效（已离职或不在机器人可见范围内）",
+                                                "invalid_staff_id")
+        elif user in throttled:
+            problems[user] = TransientSendError(f"钉钉对用户 {user} 限流", "flow_controlled", retry_after=60)
+    return problems
 
 
 def _alive(expires_ms: Any, now: dt.datetime) -> bool:

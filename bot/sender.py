@@ -59,7 +59,8 @@ class Channel(Protocol):
 
     Simple channels implement ``send``; real platforms implement
     ``routes(session, row, now) -> list[Route]`` (preferred first, then
-    fallbacks) and let the sender apply sizes, rates and windows.
+    fallbacks) and let the sender apply sizes, rates and windows. A channel
+    may also send several rows in one call (see ``bot/batching.py``).
     """
 
     def send(self, session: Session, row: OutboxMessage, now: dt.datetime) -> str | None:
@@ -111,8 +112,11 @@ class Sender:
         Commits: each claim, each delivered chunk and each result is its own
         short transaction, so pass a session with no uncommitted work.
         """
-        sent = 0
-        for row_id in ids:
+        from bot import batching
+
+        singles, batches = batching.plan(self, session, list(ids), now)
+        sent = sum(batching.send_batch(self, session, batch, now) for batch in batches)
+        for row_id in singles:
             row = self._claim(session, row_id, now)
             if row is None:
                 continue

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
-
-_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 class InboundRecord(Base):
@@ -49,11 +47,9 @@ def record_inbound(session: Session, **fields: Any) -> InboundRecord | None:
     redelivery never spoils the transaction). Other databases use a SELECT
     and an INSERT in a savepoint.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect in _UPSERT:
-        stmt = _UPSERT[dialect](InboundRecord).values(**fields).on_conflict_do_nothing(
-            index_elements=["platform", "platform_msg_id"])
-        return session.scalar(stmt.returning(InboundRecord))
+    stmt = _insert_statement(session.get_bind().dialect.name)
+    if stmt is not None:
+        return session.scalars(stmt, insert_params(InboundRecord, fields)).first()
     platform, msg_id = fields["platform"], fields["platform_msg_id"]
     existing = session.scalar(
         select(InboundRecord).where(InboundRecord.platform == platform, InboundRecord.platform_msg_id == msg_id)
@@ -67,6 +63,51 @@ def record_inbound(session: Session, **fields: Any) -> InboundRecord | None:
     except IntegrityError:
         return None
     return record
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    """Build the deduplicating insert once per dialect."""
+    if dialect not in ("postgresql", "sqlite"):
+        return None
+    return upsert_statement(InboundRecord, ("platform", "platform_msg_id"))
+
+
+def upsert_statement(entity: type[Base], conflict: tuple[str, ...], update: Mapping[str, str] | None = None) -> Any:
+    """Return an ORM ``INSERT … ON CONFLICT … RETURNING`` that SQLAlchemy can cache.
+
+    SQLAlchemy's ``on_conflict_*`` constructs have no cache key, so they are
+    compiled again on every call (about a millisecond of CPU each on the
+    webhook's hot path). The same SQL as a ``text()`` is cached; PostgreSQL
+    and SQLite share the syntax. Execute it with every column but ``id``
+    (``insert_params``); it returns the ORM object, or nothing on a conflict
+    without ``update``.
+    """
+    table = entity.__table__
+    cols = [c for c in table.columns if c.key != "id"]
+    action = "DO NOTHING" if not update else "DO UPDATE SET " + ", ".join(f"{k} = {v}" for k, v in update.items())
+    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in cols)}) "
+           f"VALUES ({', '.join(':' + c.key for c in cols)}) "
+           f"ON CONFLICT ({', '.join(conflict)}) {action} "
+           f"RETURNING {', '.join(c.name for c in table.columns)}")
+    clause = text(sql).bindparams(*[bindparam(c.key, type_=c.type) for c in cols]).columns(*table.columns)
+    return select(entity).from_statement(clause)
+
+
+def insert_params(entity: type[Base], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``fields`` plus the Python-side defaults of the columns not given."""
+    params = dict(fields)
+    for col in entity.__table__.columns:
+        if col.key == "id" or col.key in params:
+            continue
+        default = col.default
+        if default is None:
+            params[col.key] = None
+        elif default.is_callable:
+            params[col.key] = default.arg(None)
+        else:
+            params[col.key] = default.arg
+    return params
 
 
 def find_inbound(session: Session, platform: str, platform_msg_id: str) -> InboundRecord | None:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hmac
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.message import GROUP, USER, Recipient
 from models.directory import Guardian, Guardianship, SchoolClass, Staff, Student
 from models.identity import ChatGroup, Identity, IdentityBinding
-
-_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+from models.inbound import insert_params, upsert_statement
 
 
 def touch_identity(
@@ -25,16 +24,12 @@ def touch_identity(
 
     On PostgreSQL and SQLite this is one upsert (the webhook's hot path).
     """
-    upsert = _UPSERT.get(session.get_bind().dialect.name)
-    if upsert is not None:
-        stmt = upsert(Identity).values(platform=platform, school_id=school_id, external_id=external_id,
-                                       display_name=display_name or None, last_inbound_at=now, created_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "school_id", "external_id"],
-            set_={"last_inbound_at": now,
-                  "display_name": func.coalesce(stmt.excluded.display_name, Identity.__table__.c.display_name)},
-        )
-        return session.scalars(stmt.returning(Identity), execution_options={"populate_existing": True}).one()
+    stmt = _touch_statement(session.get_bind().dialect.name)
+    if stmt is not None:
+        params = insert_params(Identity, {
+            "platform": platform, "school_id": school_id, "external_id": external_id,
+            "display_name": display_name or None, "last_inbound_at": now, "created_at": now})
+        return session.scalars(stmt, params, execution_options={"populate_existing": True}).one()
     identity = session.scalar(
         select(Identity).where(
             Identity.platform == platform, Identity.school_id == school_id, Identity.external_id == external_id
@@ -48,6 +43,17 @@ def touch_identity(
     identity.last_inbound_at = now
     session.flush()
     return identity
+
+
+@functools.cache
+def _touch_statement(dialect: str) -> Any:
+    """Build the identity upsert once per dialect."""
+    if dialect not in ("postgresql", "sqlite"):
+        return None
+    return upsert_statement(Identity, ("platform", "school_id", "external_id"), {
+        "last_inbound_at": "excluded.last_inbound_at",
+        "display_name": "COALESCE(excluded.display_name, identities.display_name)",
+    })
 
 
 def find_group(session: Session, platform: str, conversation_id: str) -> ChatGroup | None:
