@@ -86,3 +86,56 @@ def test_group_message_over_15000_bytes_is_split(ext, db_session, school, fake_d
                now)
     parts = [json.loads(c.json["msgParam"])["content"] for c in fake_dingtalk.sent("groupMessages/send")]
     assert row.status == "sent" and len(parts) == 3 and "".join(parts) == text
+
+
+def test_reply_uses_session_webhook_then_batch_send_chunked_in_20s(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
+    """Spec: the sessionWebhook while alive; once expired, batchSend with up to 20 users a call."""
+    webhook = {"session_webhook": fake_dingtalk.webhook_url("dm"), "conversation_type": "1",
+               "session_webhook_expires_at": ms(now + dt.timedelta(minutes=90))}
+    live = [queue(db_session, now, "dingtalk", f"u{i}", "明天放假一天", school_id=school.id, context=webhook)
+            for i in range(3)]
+    assert ext.sender.send_ids(db_session, live, now) == 3
+    assert len(fake_dingtalk.sent("/session/dm")) == 3 and not fake_dingtalk.sent("batchSend")
+    later = now + dt.timedelta(hours=2)  # every webhook has expired: 45 copies of one reminder
+    ids = [queue(db_session, later, "dingtalk", f"u{i}", "明天放假一天", school_id=school.id, context=webhook)
+           for i in range(45)]
+    other = queue(db_session, later, "dingtalk", "u0", "另一条", school_id=school.id)  # a different text
+    assert ext.sender.drain(db_session, later) == 46
+    calls = [c.json for c in fake_dingtalk.sent("batchSend")]
+    assert sorted(len(c["userIds"]) for c in calls) == [1, 5, 20, 20]
+    batched = [u for c in calls if json.loads(c["msgParam"])["content"] == "明天放假一天" for u in c["userIds"]]
+    assert sorted(batched) == sorted(f"u{i}" for i in range(45))
+    rows = [db_session.get(OutboxMessage, i, populate_existing=True) for i in [*ids, other]]
+    assert {(r.status, r.channel) for r in rows} == {("sent", "dingtalk_user")}
+    assert all(r.sent_chars == len(r.text) for r in rows)
+
+
+def test_batch_answer_marks_invalid_users_failed_and_retries_flow_controlled(
+        ext, db_session, school, fake_dingtalk, now):  # noqa: F811
+    fake_dingtalk.invalid_staff, fake_dingtalk.flow_controlled = {"left01"}, {"busy01"}
+    ids = [queue(db_session, now, "dingtalk", u, "周五开家长会", school_id=school.id)
+           for u in ("t01", "left01", "busy01")]
+    assert ext.sender.send_ids(db_session, ids, now) == 1
+    assert len(fake_dingtalk.sent("batchSend")) == 1  # one call for the three
+    ok, left, busy = (db_session.get(OutboxMessage, i, populate_existing=True) for i in ids)
+    assert ok.status == "sent"
+    assert (left.status, left.error_code) == ("failed", "invalid_staff_id") and "left01" in left.last_error
+    assert (busy.status, busy.error_code) == ("pending", "flow_controlled") and busy.next_attempt_at > now
+    fake_dingtalk.flow_controlled = set()
+    assert ext.sender.drain(db_session, now + dt.timedelta(minutes=5)) == 1
+    assert db_session.get(OutboxMessage, busy.id, populate_existing=True).status == "sent"
+    assert fake_dingtalk.sent("batchSend")[-1].json["userIds"] == ["busy01"]
+
+
+def test_single_private_row_reads_the_batch_answer_too(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
+    fake_dingtalk.invalid_staff = {"gone"}
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "gone", "你好", school_id=school.id), now)
+    assert (row.status, row.error_code) == ("failed", "invalid_staff_id")
+
+
+def test_a_failed_batch_call_retries_every_row(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
+    fake_dingtalk.fail_next(status=503, path="batchSend")
+    ids = [queue(db_session, now, "dingtalk", u, "提醒", school_id=school.id) for u in ("a1", "a2")]
+    assert ext.sender.send_ids(db_session, ids, now) == 0
+    rows = [db_session.get(OutboxMessage, i, populate_existing=True) for i in ids]
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 1)]

@@ -17,6 +17,9 @@ class FakeDingTalk(FakeServer):
 
     def __init__(self) -> None:
         super().__init__()
+        # userIds batchSend reports as invalid (left, not visible) or flow-controlled.
+        self.invalid_staff: set[str] = set()
+        self.flow_controlled: set[str] = set()
         self.routes.update({
             "/v1.0/oauth2/accessToken": self.access_token,
             "/v1.0/robot/oToMessages/batchSend": self.authed(self.batch_send),
@@ -46,8 +49,9 @@ class FakeDingTalk(FakeServer):
         users = call.json.get("userIds") or []
         if not 0 < len(users) <= 20:
             return self.reply({"code": "invalidParameter.userIds.invalid", "message": "userIds 1-20"}, 400)
-        return self.reply({"processQueryKey": f"q{next(_keys)}", "invalidStaffIdList": [],
-                           "flowControlledStaffIdList": []})
+        return self.reply({"processQueryKey": f"q{next(_keys)}",
+                           "invalidStaffIdList": [u for u in users if u in self.invalid_staff],
+                           "flowControlledStaffIdList": [u for u in users if u in self.flow_controlled]})
 
     def group_send(self, call: Call) -> Response:
         if len(str(call.json.get("msgParam", "")).encode("utf-8")) > 15_000:
