@@ -52,6 +52,21 @@ def drain_outbox(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     return run_sweep(ext, "drain_outbox", lambda s, st, n: drain(s, st, n, ext.sender), now)
 
 
+def sync_kf(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Pull 微信客服 messages that a missed or failed callback left on the platform.
+
+    The kf callback only says "there are messages"; the adapter pulls them with
+    a persisted cursor right after answering. This sweep repeats the pull for
+    every school with kf configured, so a failed pull is retried; messages are
+    deduplicated on their kf msgid, so pulling twice stores nothing twice.
+    """
+    from bot.wecom_kf import sync_kf as pull
+
+    ext, now = _ext_now(ext, now)
+    codes = [code for code, creds in ext.settings.platforms.items() if creds.wecom_kf is not None]
+    return run_sweep(ext, "sync_kf", lambda s, st, n: sum(pull(ext, code) for code in codes), now)
+
+
 def sweep_deadlines(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Remind assignees before respond-by/resolve-by; escalate overdue tickets."""
     from models.deadline_sweep import sweep_deadlines as sweep
