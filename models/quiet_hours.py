@@ -86,6 +86,8 @@ def quiet_hold(settings: Any) -> Callable[[Any, dt.datetime], dt.datetime | None
         window = staff_window if row.audience == STAFF else parent_window
         if window_end(now, *window, tz) is None:  # daytime: no need to look the recipient up
             return None
+        if row.audience == GROUP and (row.context or {}).get("mention") and now - row.created_at <= grace:
+            return None  # answering someone who just @-mentioned the bot in this group: they are awake
         if row.audience != GROUP and row.identity_id is not None and not row.urgent:
             session = object_session(row)
             identity = session.get(Identity, row.identity_id) if session is not None else None

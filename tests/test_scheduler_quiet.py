@@ -96,3 +96,20 @@ def test_restarting_the_scheduler_replaces_jobs_in_the_store(ext, tmp_path):
         ids = sorted(j.id for j in sched.get_jobs())
         sched.shutdown(wait=False)
     assert ids == sorted(s.id for s in job_specs(cfg)), "same ids, never duplicated"
+
+
+def test_group_ack_to_a_parent_who_just_wrote_is_not_held(ext, db_session, now):
+    from bot.message import GROUP
+
+    ts, bot = bound_school(ext, db_session, now)
+    night = bj(23, 22, 40)
+    acks = bot.say("张小明妈妈", "@连心 孩子说今天午饭的菜是馊的，吃了肚子不舒服", where="group", now=night)
+    assert any("已收到" in line for line in acks), "the parent sees the group ack at once"
+    # A group broadcast at night (nobody's reply) still waits for the morning.
+    group = bot.person("张小明妈妈").group_id
+    outbox.enqueue(db_session, Recipient("simulator", GROUP, group, ts.school.id), "明天降温，注意添衣", now=night)
+    db_session.commit()
+    bot.deliver(night)
+    assert bot.pop("张小明妈妈", "group") == []
+    bot.deliver(bj(24, 7, 30))
+    assert bot.pop("张小明妈妈", "group") == ["明天降温，注意添衣"]
