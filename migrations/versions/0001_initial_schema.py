@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:49:53.606587
+Create Date: 2026-11-23 15:07:33.656736
 """
 
 from __future__ import annotations
@@ -563,6 +563,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_tickets_school_created', ['school_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_school_id'), ['school_id'], unique=False)
         batch_op.create_index('ix_tickets_school_state', ['school_id', 'state'], unique=False)
+        batch_op.create_index('ix_tickets_school_updated', ['school_id', 'updated_at'], unique=False)
         batch_op.create_index('ix_tickets_state_resolve_by', ['state', 'resolve_by'], unique=False)
         batch_op.create_index('ix_tickets_state_resolved_at', ['state', 'resolved_at'], unique=False)
         batch_op.create_index('ix_tickets_state_respond_by', ['state', 'respond_by'], unique=False)
@@ -673,6 +674,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_state_respond_by')
         batch_op.drop_index('ix_tickets_state_resolved_at')
         batch_op.drop_index('ix_tickets_state_resolve_by')
+        batch_op.drop_index('ix_tickets_school_updated')
         batch_op.drop_index('ix_tickets_school_state')
         batch_op.drop_index(batch_op.f('ix_tickets_school_id'))
         batch_op.drop_index('ix_tickets_school_created')
