@@ -113,3 +113,9 @@ def test_group_ack_to_a_parent_who_just_wrote_is_not_held(ext, db_session, now):
     assert bot.pop("张小明妈妈", "group") == []
     bot.deliver(bj(24, 7, 30))
     assert bot.pop("张小明妈妈", "group") == ["明天降温，注意添衣"]
+
+
+def test_run_job_offers_every_scheduled_job(ext):
+    from scheduler.cli import JOB_NAMES
+
+    assert set(JOB_NAMES) == {s.id for s in job_specs(ext.settings.scheduler)}
