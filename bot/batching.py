@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.exceptions import PermanentSendError, SendError, WindowClosedError
+from bot.exceptions import AwaitContact, PermanentSendError, SendError, WindowClosedError
 from models import ratelimit
 from models.outbox import OutboxMessage, OutboxStatus
 
@@ -33,7 +33,8 @@ def plan(sender: Sender, session: Session, ids: list[int], now: dt.datetime) -> 
     """Split ``ids`` into rows to send one by one and batches of rows sharing one call.
 
     Rows keep their order; a batch never holds the same address twice (one
-    call would deliver it once).
+    call would deliver it once) unless the channel joins the rows' texts
+    (``batch_distinct_addresses = False``).
     """
     if not any(hasattr(c, "batch_key") for c in sender.channels.values()) or len(ids) < 2:
         return ids, []
@@ -46,8 +47,9 @@ def plan(sender: Sender, session: Session, ids: list[int], now: dt.datetime) -> 
         if key is None:
             continue
         batches = groups.setdefault((row.platform, key), [])
+        distinct = getattr(channel, "batch_distinct_addresses", True)
         target = next((b for b in batches if len(b) < channel.max_batch  # type: ignore[union-attr]
-                       and all(r.address != row.address for r in b)), None)
+                       and not (distinct and any(r.address == row.address for r in b))), None)
         if target is None:
             batches.append(target := [])
         target.append(row)
@@ -90,8 +92,11 @@ def send_batch(sender: Sender, session: Session, ids: list[int], now: dt.datetim
         if outcome is None and spec is not None:
             row.status, row.sent_at, row.last_error, row.error_code = OutboxStatus.SENT, now, None, None
             row.sent_chars, row.channel, row.claimed_at = len(row.text), spec.name, None
-            ratelimit.record_send(session, spec.name, row.school_id, row.address, row.id, now)
+            key = channel.batch_rate_key(row) if hasattr(channel, "batch_rate_key") else row.address
+            ratelimit.record_send(session, spec.name, row.school_id, key, row.id, now)
             sent += 1
+        elif isinstance(outcome, AwaitContact):
+            sender.wait(row, outcome)
         elif isinstance(outcome, PermanentSendError | WindowClosedError):
             sender._fail(row, outcome)
         else:

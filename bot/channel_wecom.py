@@ -1,9 +1,8 @@
-"""WeCom delivery: app messages to staff, 微信客服 to parents (fallback 学校通知), AI bot, group robots."""
+"""WeCom delivery: app messages to staff, 微信客服 to parents (fallback 学校通知), group robots."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,9 +14,6 @@ from bot.exceptions import PermanentSendError
 from bot.sender import Route
 from models import ratelimit
 from models.outbox import OutboxMessage, linked_address
-
-# A response_url is good for about an hour; stop using it a little before.
-RESPONSE_URL_TTL = dt.timedelta(minutes=55)
 
 
 def app_message(fmt: str, title: str | None, text: str, url: str) -> tuple[str, dict[str, Any]]:
@@ -34,7 +30,9 @@ def plain(title: str | None, text: str) -> str:
     return f"【{title}】\n{text}" if title else text
 
 
-class _WeCom(PlatformChannel):
+class WeComBase(PlatformChannel):
+    """Clients and routes the WeCom channels share."""
+
     def app_client(self, session: Session, delivery: SchoolDelivery, now: dt.datetime) -> WeComClient:
         creds = delivery.creds.wecom
         if creds is None:
@@ -71,7 +69,7 @@ class _WeCom(PlatformChannel):
         return Route(limits.WECOM_WEBHOOK, key=f"robot:{delivery.creds.school_code}", deliver=deliver)
 
 
-class WeComAppChannel(_WeCom):
+class WeComAppChannel(WeComBase):
     """``wecom_app``: the self-built app's ``message/send`` to a staff member."""
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
@@ -79,7 +77,7 @@ class WeComAppChannel(_WeCom):
         return [self.app_route(session, row, self.school(session, row), row.address, now)]
 
 
-class WeComSchoolChannel(_WeCom):
+class WeComSchoolChannel(WeComBase):
     """``wecom_school``: 学校通知 to a parent of the 家校通讯录 (one-way)."""
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
@@ -87,7 +85,7 @@ class WeComSchoolChannel(_WeCom):
         return [self.school_route(session, row, self.school(session, row), row.address, now)]
 
 
-class WeComWebhookChannel(_WeCom):
+class WeComWebhookChannel(WeComBase):
     """``wecom_webhook``: the school's group robot (20 messages a minute)."""
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
@@ -98,7 +96,7 @@ class WeComWebhookChannel(_WeCom):
         return [route]
 
 
-class WeComKfChannel(_WeCom):
+class WeComKfChannel(WeComBase):
     """``wecom_kf``: 微信客服 replies (5 within 48 h), else 学校通知 to the same parent."""
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
@@ -118,39 +116,3 @@ class WeComKfChannel(_WeCom):
         if not routes:
             raise PermanentSendError("学校没有配置微信客服", "no_credentials")
         return routes
-
-
-class WeComAiBotChannel(_WeCom):
-    """``wecom_aibot``: answer once on the response_url; then the group robot or the app."""
-
-    def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
-        """response_url while fresh and unused, then fallbacks."""
-        ctx = row.context or {}
-        routes: list[Route] = []
-        url = ctx.get("response_url")
-        if url and now - row.created_at < RESPONSE_URL_TTL:
-            client = self.wecom(session, "", "", now)
-            key = "resp:" + hashlib.sha1(url.encode()).hexdigest()
-            routes.append(Route(limits.WECOM_AIBOT, key=key, opened_at=row.created_at,
-                                deliver=lambda chunk: client.post_url(url, _aibot_body(row, chunk))))
-        try:
-            delivery = self.school(session, row)
-        except PermanentSendError:
-            if routes:
-                return routes
-            raise
-        if row.recipient_kind == "group":
-            route = self.webhook_route(session, row, delivery, now)
-        elif delivery.creds.wecom is not None:  # AI-bot users are corp members: the app reaches them
-            route = self.app_route(session, row, delivery, row.address, now)
-        else:
-            route = None
-        if route is not None:
-            routes.append(route)
-        if not routes:
-            raise PermanentSendError("智能机器人的回复地址已过期，且没有配置群机器人或自建应用", "no_route")
-        return routes
-
-
-def _aibot_body(row: OutboxMessage, chunk: str) -> dict[str, Any]:
-    return {"msgtype": "markdown", "markdown": {"content": plain(row.title, chunk)}}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.channel_aibot import WeComAiBotChannel
 from bot.channel_dingtalk import DingTalkChannel
 from bot.channel_wechat import WeChatChannel
 from bot.channel_wecom import (
-    WeComAiBotChannel,
     WeComAppChannel,
     WeComKfChannel,
     WeComSchoolChannel,

@@ -25,3 +25,11 @@ class PermanentSendError(SendError):
 
 class WindowClosedError(SendError):
     """The channel's reply window is closed for this user (e.g. 45015); use a fallback."""
+
+
+class AwaitContact(SendError):
+    """No way to reach the person until they write to the bot again; keep the row until ``until``."""
+
+    def __init__(self, message: str, until: object, code: str = "await_contact") -> None:
+        super().__init__(message, code)
+        self.until = until

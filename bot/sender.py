@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
-from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
+from bot.exceptions import AwaitContact, PermanentSendError, SendError, TransientSendError, WindowClosedError
 from bot.limits import RouteSpec, split_utf8
 from models import outbox, ratelimit
 from models.outbox import OutboxMessage, OutboxStatus
@@ -180,6 +180,9 @@ class Sender:
             row.attempts -= 1  # waiting for a rate limit is not a failure
             row.status, row.next_attempt_at, row.claimed_at = OutboxStatus.PENDING, later.when, None
             return 0
+        except AwaitContact as exc:
+            self.wait(row, exc)
+            return 0
         except (PermanentSendError, WindowClosedError) as exc:
             self._fail(row, exc)
             return 0
@@ -228,6 +231,13 @@ class Sender:
             when = ratelimit.next_slot(session, spec.name, route.key, most, dt.timedelta(seconds=seconds), now)
             if when is not None:
                 raise _Later(when)
+
+    @staticmethod
+    def wait(row: OutboxMessage, exc: AwaitContact) -> None:
+        """Keep the row until the person writes again (``outbox.release_awaiting``) or ``exc.until``."""
+        row.attempts -= 1  # waiting for the person is not a failed attempt
+        row.status, row.next_attempt_at, row.claimed_at = OutboxStatus.PENDING, exc.until, None
+        row.error_code, row.last_error = outbox.AWAITING, str(exc)
 
     @staticmethod
     def _fail(row: OutboxMessage, exc: SendError) -> None:

@@ -129,8 +129,12 @@ def from_epoch(value: Any, now: dt.datetime, unit_ms: bool = False) -> dt.dateti
         return now
 
 
-def deliver(messages: Iterable[InboundMessage], answer: Response | str = "") -> Response:
+def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
+            also: Callable[[Any, dt.datetime], list[int]] | None = None) -> Response:
     """Store and handle the messages, commit, and send the replies after the response.
+
+    ``also(session, now)`` may add outbox rows to send with the replies (rows
+    that were waiting for this message's reply handle).
 
     Returns:
         The platform's acknowledgement; a redelivery gets the same one.
@@ -143,6 +147,8 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "") -> 
     for msg in messages:
         result = dispatch(msg, session=db, settings=app_ext.settings, registry=app_ext.registry, now=now)
         ids.extend(result.outbox_ids)
+    if also is not None:
+        ids.extend(also(db, now))
     db.commit()
     response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")
     if ids:

@@ -9,6 +9,7 @@ once; replies go later through ``response_url`` (outbound side).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask import Blueprint, request
 from bot import webhook, wxcrypto
 from bot.message import InboundMessage
 from bot.webhook import Reject
+from models import outbox
 
 PLATFORM = "wecom_aibot"
 RECEIVE_ID = ""
@@ -44,7 +46,17 @@ def callback(school_code: str):
     data = webhook.parse_json(plain.encode("utf-8"))
     if creds.bot_id and data.get("aibotid") not in (None, "", creds.bot_id):
         raise Reject(403, "message for another bot")
-    return webhook.deliver([to_message(data, school_id)], "")
+    msg = to_message(data, school_id)
+    url = msg.reply_context.get("response_url")
+    if msg.is_group or not url:
+        return webhook.deliver([msg], "")
+
+    def release(db: Any, now: dt.datetime) -> list[int]:
+        # Private messages that waited for this person to write to us privately (bot/channel_aibot.py).
+        handle = {"response_url": url, "response_url_at": int(now.timestamp())}
+        return outbox.release_awaiting(db, PLATFORM, school_id, msg.sender_id, handle, now)
+
+    return webhook.deliver([msg], "", also=release)
 
 
 def to_message(data: dict[str, Any], school_id: int) -> InboundMessage:

@@ -118,6 +118,28 @@ def enqueue(
     return row
 
 
+# error_code of a row that waits for its recipient to write again (a one-use reply handle).
+AWAITING = "await_contact"
+
+
+def release_awaiting(session: Session, platform: str, school_id: int, address: str, context: dict[str, Any],
+                     now: dt.datetime) -> list[int]:
+    """Give rows waiting for this person a fresh reply handle (their new message's context); return their ids.
+
+    The rows become due now; the caller sends them with the reply to the new message.
+    """
+    rows = list(session.scalars(select(OutboxMessage).where(
+        OutboxMessage.platform == platform, OutboxMessage.school_id == school_id,
+        OutboxMessage.address == address, OutboxMessage.recipient_kind == "user",
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.error_code == AWAITING,
+    ).order_by(OutboxMessage.id)))
+    for row in rows:
+        row.context = {**(row.context or {}), **context}
+        row.next_attempt_at = now
+    session.flush()
+    return [row.id for row in rows]
+
+
 def sweep_stuck(session: Session, now: dt.datetime, older_than: dt.timedelta) -> int:
     """Return rows stuck in ``sending`` (their sender crashed) to ``pending``; return how many.
 

@@ -139,12 +139,43 @@ def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, scho
     assert sent == [f"通知{i}" for i in range(25)] and fake_wecom.sent("webhook/send")[0].args["key"] == "robotkey"
 
 
-def test_aibot_answers_once_on_response_url_then_through_the_group_robot(ext, db_session, school, fake_wecom,  # noqa: F811
-                                                                         now):
+def test_aibot_rows_answering_one_message_share_its_response_url_then_the_group_robot(
+        ext, db_session, school, fake_wecom, now):  # noqa: F811
     ctx = {"response_url": fake_wecom.url + "/aibot/response", "chatid": "chat1"}
     first = queue(db_session, now, "wecom_aibot", "chat1", "第一条", kind="group", school_id=school.id, context=ctx)
     second = queue(db_session, now, "wecom_aibot", "chat1", "第二条", kind="group", school_id=school.id, context=ctx)
     ext.sender.send_ids(db_session, [first, second], now)
-    assert db_session.get(OutboxMessage, first).channel == "wecom_aibot"
-    assert db_session.get(OutboxMessage, second).channel == "wecom_webhook"
-    assert fake_wecom.sent("/aibot/response")[0].json["markdown"]["content"] == "第一条"
+    [call] = fake_wecom.sent("/aibot/response")  # the url answers once: both in one answer
+    assert call.json["markdown"]["content"] == "第一条\n\n第二条"
+    assert {db_session.get(OutboxMessage, i, populate_existing=True).channel for i in (first, second)} == {"wecom_aibot"}
+    third = queue(db_session, now, "wecom_aibot", "chat1", "第三条", kind="group", school_id=school.id, context=ctx)
+    ext.sender.send_ids(db_session, [third], now)  # the url is used: the school's group robot
+    assert db_session.get(OutboxMessage, third).channel == "wecom_webhook"
+    assert len(fake_wecom.sent("/aibot/response")) == 1
+
+
+def test_aibot_private_row_without_url_goes_by_app_to_staff_and_waits_for_parents(
+        ext, db_session, school, fake_wecom, now):  # noqa: F811
+    from tests.factories import make_staff
+
+    teacher = make_staff(db_session, school, "王芳", "13500000003")
+    db_session.flush()
+    staff = Identity(platform="wecom_aibot", school_id=school.id, external_id="wangfang", staff_id=teacher.id)
+    parent = Identity(platform="wecom_aibot", school_id=school.id, external_id="mom-wx")
+    db_session.add_all([staff, parent])
+    db_session.flush()
+    to_staff = queue(db_session, now, "wecom_aibot", "wangfang", "工单详情", school_id=school.id,
+                     identity_id=staff.id)
+    to_parent = queue(db_session, now, "wecom_aibot", "mom-wx", "您的反馈详情", school_id=school.id,
+                      identity_id=parent.id)
+    ext.sender.send_ids(db_session, [to_staff, to_parent], now)
+    sent = db_session.get(OutboxMessage, to_staff, populate_existing=True)
+    assert (sent.status, sent.channel) == ("sent", "wecom_app"), sent.last_error
+    assert fake_wecom.sent("message/send")[0].json["touser"] == "wangfang"
+    waiting = db_session.get(OutboxMessage, to_parent, populate_existing=True)
+    assert (waiting.status, waiting.error_code, waiting.attempts) == ("pending", "await_contact", 0)
+    assert not fake_wecom.sent("webhook/send"), "private details never go to a group"
+    later = now + dt.timedelta(days=3)
+    assert ext.sender.drain(db_session, later) == 0
+    failed = db_session.get(OutboxMessage, to_parent, populate_existing=True)
+    assert (failed.status, failed.error_code) == ("failed", "no_private_chat") and "电话" in failed.last_error

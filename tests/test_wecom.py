@@ -243,3 +243,35 @@ def test_kf_sync_failure_keeps_the_event_for_the_scheduler(client, school, db_se
     assert resp.status_code == 200
     assert stored(db_session, "wecom_kf") == []
     assert sync_kf(ext, p.SCHOOL) == 1  # the scheduler's pass picks it up
+
+
+def test_aibot_private_reply_to_a_group_sender_waits_for_their_private_chat(client, school, db_session, now,
+                                                                            fake_wecom):  # noqa: F811
+    """A parent @-mentions the AI bot in a group: the group hears only the number (and how to get the
+    details); the details wait until the parent writes to the bot privately, then share that answer."""
+    calls = iter(range(100))
+
+    def say(text: str, group: bool = False) -> str:
+        message = p.aibot_text(text, group=group, user="mom-wx")
+        message["response_url"] = url = f"{fake_wecom.url}/aibot/response?n={next(calls)}"
+        client.post(AIBOT, **p.aibot_post(message, now)).close()  # the sends run once the answer is written
+        return url.rsplit("=", 1)[1]
+
+    def answers(n: str) -> list[str]:
+        return [c.json["markdown"]["content"] for c in fake_wecom.sent("/aibot/response") if c.args.get("n") == n]
+
+    say("绑定 张小明 1234")
+    n = say("@连心 孩子在学校被同学打了，头上起了包", group=True)
+    [group_answer] = answers(n)
+    assert "编号" in group_answer and "私聊我" in group_answer and "转交" not in group_answer
+    db_session.expire_all()
+    [waiting] = db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.platform == "wecom_aibot", OutboxMessage.recipient_kind == "user",
+        OutboxMessage.status == "pending")).all()
+    assert waiting.error_code == "await_contact" and "转交" in waiting.text
+    n = say("帮助")
+    [private_answer] = answers(n)  # one call: the response_url answers once
+    assert private_answer.startswith("已收到您的反馈，编号") and "帮助" not in private_answer[:10]
+    assert len(private_answer) > len(waiting.text)  # the reply to 「帮助」 follows in the same answer
+    db_session.expire_all()
+    assert db_session.get(OutboxMessage, waiting.id).status == "sent"

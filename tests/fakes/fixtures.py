@@ -63,13 +63,14 @@ def make_school(session, code: str = SCHOOL):
 
 
 def queue(session, now, platform: str, address: str, text: str = "您好", *, kind: str = "user",
-          school_id: int | None = None, context: dict | None = None, **kwargs: object) -> int:
+          school_id: int | None = None, context: dict | None = None, identity_id: int | None = None,
+          **kwargs: object) -> int:
     """Add an outbox row and commit it, as a webhook route would; return its id."""
     from bot.message import Recipient
     from models.outbox import enqueue
 
-    row = enqueue(session, Recipient(platform, kind, address, school_id, context=context or {}), text, now=now,
-                  **kwargs)
+    row = enqueue(session, Recipient(platform, kind, address, school_id, identity_id, context=context or {}), text,
+                  now=now, **kwargs)
     assert row is not None
     session.commit()
     return row.id
