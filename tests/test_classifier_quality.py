@@ -12,10 +12,13 @@ from handlers.evaluation import Report, evaluate, read_labelled
 DEV = Path(__file__).resolve().parents[2] / "shared/data/dev.jsonl"
 DATA = Path(__file__).resolve().parent / "data"
 # Sets the lexicons were tuned on (their errors were read and fixed): the full bar applies.
-OWN = [DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl")]
-# The latest blind batch: scored once before any change it prompted (docs/classifier.md), then
-# fixed by word class only. Its floor is what it honestly reaches, below the bar.
-LATEST_BLIND = DATA / "blind4.jsonl"
+OWN = [
+    DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl", "blind5.jsonl")
+]
+# Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
+# by word class and rule only. Their floors are what they honestly reach.
+BLIND4 = DATA / "blind4.jsonl"
+LATEST_BLIND = DATA / "blind6.jsonl"
 
 
 def assert_quality_floor(report: Report) -> None:
@@ -38,12 +41,22 @@ def test_quality_on_our_own_labelled_sets() -> None:
     assert_quality_floor(evaluate(rows))
 
 
-def test_quality_floor_on_the_latest_blind_batch() -> None:
-    report = evaluate(read_labelled(LATEST_BLIND))
+def test_quality_floor_on_blind_batch_4() -> None:
+    report = evaluate(read_labelled(BLIND4))
     assert report.kind_accuracy >= 0.88, report.kind_accuracy
-    assert report.category_macro_f1 >= 0.72, report.category_macro_f1
+    assert report.category_macro_f1 >= 0.85, report.category_macro_f1
     assert report.urgent.recall >= 0.92, report.urgent.recall
     assert report.urgent.precision >= 0.90, report.urgent.precision
+    assert report.actionable.precision >= 0.97, report.actionable.precision
+
+
+def test_quality_floor_on_the_latest_blind_batch() -> None:
+    # blind6 first score: kind 0.784, macro-F1 0.877, urgent P 0.78 / R 0.70; one class-level round.
+    report = evaluate(read_labelled(LATEST_BLIND))
+    assert report.kind_accuracy >= 0.90, report.kind_accuracy
+    assert report.category_macro_f1 >= 0.95, report.category_macro_f1
+    assert report.urgent.recall >= 0.97, report.urgent.recall
+    assert report.urgent.precision >= 0.85, report.urgent.precision
     assert report.actionable.precision >= 0.97, report.actionable.precision
 
 
