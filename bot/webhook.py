@@ -4,9 +4,10 @@ A route reads the body (Flask answers 413 above ``app.max_body_bytes``),
 verifies and decodes it in its adapter, then calls ``deliver``: every message
 goes through ``handlers.dispatch`` (stored, deduplicated, handled, replies
 queued in the outbox) and is committed *before* the platform gets its answer.
-Platform API calls (sending the replies, pulling 微信客服 messages) run only
-after the response has been written (``call_on_close``); they are best-effort,
-because the outbox is persistent and the scheduler drains whatever is left.
+Platform API calls run only after the answer: replies go to the worker's
+bounded send queue (``bot/send_queue.py``), 微信客服 pulls run when the response
+has been written (``call_on_close``); both are best-effort, because the outbox
+is persistent and the scheduler drains whatever is left.
 """
 
 from __future__ import annotations
@@ -152,8 +153,30 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
     db.commit()
     response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")
     if ids:
-        after_response(response, lambda: send_ids(app_ext, ids))
+        send_soon(app_ext, response, ids)
     return response
+
+
+def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
+    """Send new outbox rows once the answer is out: via the worker's send queue (bot/send_queue.py).
+
+    Under ``app.testing`` the rows are sent when the response closes, in the
+    request thread, so tests see the calls without waiting for a thread.
+    """
+    if current_app.testing:
+        after_response(response, lambda: send_ids(app_ext, ids))
+        return
+    send_queue(app_ext).offer(ids)
+
+
+def send_queue(app_ext: Any) -> Any:
+    """Return this app's send queue."""
+    from bot.send_queue import SendQueue
+
+    found = current_app.extensions.get("lianxin.send_queue")
+    if found is None:
+        found = current_app.extensions.setdefault("lianxin.send_queue", SendQueue(lambda ids: send_ids(app_ext, ids)))
+    return found
 
 
 def after_response(response: Response, work: Callable[[], Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -160,3 +161,41 @@ def test_reply_is_sent_through_the_session_webhook_after_the_response(client, sc
     assert "绑定" in json.dumps(call.json, ensure_ascii=False)
     db_session.expire_all()
     assert outbox(db_session)[0].status == "sent"
+
+
+def test_in_production_replies_go_through_the_workers_send_queue(app, client, school, db_session, now,
+                                                                 fake_dingtalk):  # noqa: F811
+    """Outside tests the request only queues the new outbox ids; a daemon thread sends them."""
+    from bot.webhook import send_queue
+
+    app.testing = False
+    try:
+        body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-q"))
+        assert post(client, body, now).status_code == 200
+        with app.app_context():
+            send_queue(app.extensions["lianxin"]).join()  # wait for the thread, not a clock
+    finally:
+        app.testing = True
+    assert len(fake_dingtalk.sent("/session/cidDM-q")) == 1
+    db_session.expire_all()
+    assert outbox(db_session)[0].status == "sent"
+
+
+def test_a_full_send_queue_leaves_rows_to_the_scheduler():
+    from bot.send_queue import SendQueue
+
+    sent: list[list[int]] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def send(ids: list[int]) -> None:
+        started.set()
+        gate.wait(5)
+        sent.append(ids)
+
+    q = SendQueue(send, maxsize=1)
+    assert q.offer([1])
+    assert started.wait(5)  # the thread took [1] and waits at the gate
+    assert q.offer([2, 3]) and not q.offer([4])  # full: row 4 waits for drain_outbox
+    gate.set()
+    q.join()
+    assert sorted(i for ids in sent for i in ids) == [1, 2, 3]
