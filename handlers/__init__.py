@@ -28,12 +28,13 @@ def build_registry() -> Registry:
     """Return the registry with every feature's handlers, in order.
 
     Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
-    50 parent messages (classification), 100 strangers.
+    40 leave notes, 50 parent messages (classification), 100 strangers.
     """
     from handlers import (  # noqa: I001 - feature modules, in registration order below
         basic,
         exports,
         groups,
+        leave,
         leader_commands,
         notice_acks,
         notices,
@@ -46,7 +47,7 @@ def build_registry() -> Registry:
     from handlers.registry import CommandHandler, Registry
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, tickets, ticket_commands, leader_commands,
+    for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
                    visits):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)

@@ -1,0 +1,67 @@
+"""Leave notes (请假): relayed to the head teacher, never ticketed, never lost.
+
+A leave note is not a problem for the ledger (the taxonomy labels it
+``none``), but a parent who writes "孩子发烧了明天请假一天" expects the class
+teacher to know. This handler runs before the parent-message handler and
+only takes messages that are leave notes and nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.message import InboundMessage, Reply
+from handlers import classifier
+from handlers.context import PARENT, Context
+from handlers.registry import FuncHandler, Registry
+from models import people
+from models.directory import Guardianship
+
+_LEAVE = re.compile(r"请(个|一|半|两|几)?[天日]?假|病假|事假|不能来上学|不去学校了|在家休息[一两几]?天")
+# "already told the teacher" / "the note was handed in": a status report, nothing to relay.
+_ALREADY = re.compile(r"(已经|已)(跟|和|向|给)?(班主任|老师).{0,4}(说|讲|请|报)|假条.{0,8}(交|给)|已请假")
+
+
+def is_leave_note(text: str) -> bool:
+    """Return whether the text asks for leave (and is not just reporting it was done)."""
+    return bool(_LEAVE.search(text)) and not _ALREADY.search(text)
+
+
+def _check(msg: InboundMessage, ctx: Context) -> bool:
+    if msg.msgtype != "text" or PARENT not in ctx.actor.roles or not is_leave_note(msg.text):
+        return False
+    return classifier.classify(msg.text).kind == "none"
+
+
+def _child(msg: InboundMessage, ctx: Context) -> Guardianship | None:
+    pairs = ctx.actor.guardianships
+    named = [gs for gs in pairs if gs.student.name in msg.text]
+    if len(named) == 1:
+        return named[0]
+    if msg.is_group and ctx.group is not None:
+        in_class = [gs for gs in pairs if gs.student.class_id == ctx.group.class_id]
+        if len(in_class) == 1:
+            return in_class[0]
+    return pairs[0] if len(pairs) == 1 else None
+
+
+def _relay(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    gs = _child(msg, ctx)
+    if gs is None:
+        names = "、".join(p.student.name for p in ctx.actor.guardianships)
+        return [Reply(f"请注明是哪个孩子请假，例如「{ctx.actor.guardianships[0].student.name} 明天请假一天」（{names}）。",
+                      private=msg.is_group)]
+    head = gs.student.school_class.head_teacher
+    recipients = people.staff_recipients(ctx.session, head) if head is not None else []
+    if not recipients:
+        return [Reply("班主任还没有开通连心，请直接电话或当面告知班主任。", private=msg.is_group)]
+    note = f"【请假】{gs.display_name}（{gs.student.school_class.name}）：{msg.text.strip()}"
+    replies = [Reply(note, to=r, ref=f"leave:{ctx.inbound_id}") for r in recipients[:1]]
+    return [*replies, Reply(f"已转告{gs.student.school_class.name}班主任{head.name}老师。祝孩子早日康复！"
+                            if re.search("病|烧|疼|痛|咳|吐|医院|不舒服", msg.text) else
+                            f"已转告{gs.student.school_class.name}班主任{head.name}老师。", private=msg.is_group)]
+
+
+def register(registry: Registry) -> None:
+    """Take leave notes before the parent-message handler classifies them away."""
+    registry.add(FuncHandler(_check, _relay, "leave_note"), group=40)
