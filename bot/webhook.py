@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from sqlalchemy.engine import Connection
 
 from bot.message import InboundMessage
 
@@ -160,10 +161,15 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
 def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
     """Send new outbox rows once the answer is out: via the worker's send queue (bot/send_queue.py).
 
-    Under ``app.testing`` the rows are sent when the response closes, in the
-    request thread, so tests see the calls without waiting for a thread.
+    When sessions share one connection (the tests' rolled-back transaction),
+    no other thread may use it: the rows are then sent when the response
+    closes, in the request thread. ``app.config["LIANXIN_WEBHOOK_SEND"]``
+    (``queue`` or ``inline``) overrides the choice.
     """
-    if current_app.testing:
+    mode = current_app.config.get("LIANXIN_WEBHOOK_SEND")
+    if mode is None:
+        mode = "inline" if isinstance(app_ext.sessionmaker.kw.get("bind"), Connection) else "queue"
+    if mode == "inline":
         after_response(response, lambda: send_ids(app_ext, ids))
         return
     send_queue(app_ext).offer(ids)

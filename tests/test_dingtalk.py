@@ -168,14 +168,14 @@ def test_in_production_replies_go_through_the_workers_send_queue(app, client, sc
     """Outside tests the request only queues the new outbox ids; a daemon thread sends them."""
     from bot.webhook import send_queue
 
-    app.testing = False
+    app.config["LIANXIN_WEBHOOK_SEND"] = "queue"  # the test's session waits while the thread sends
     try:
         body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-q"))
         assert post(client, body, now).status_code == 200
         with app.app_context():
             send_queue(app.extensions["lianxin"]).join()  # wait for the thread, not a clock
     finally:
-        app.testing = True
+        app.config.pop("LIANXIN_WEBHOOK_SEND")
     assert len(fake_dingtalk.sent("/session/cidDM-q")) == 1
     db_session.expire_all()
     assert outbox(db_session)[0].status == "sent"
