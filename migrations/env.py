@@ -13,7 +13,7 @@ config = context.config
 target_metadata = models.Base.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Leave tables that others own (APScheduler's job store) out of autogenerate."""
     return not (type_ == "table" and name == "apscheduler_jobs")
 
@@ -42,7 +42,7 @@ def run_migrations_online() -> None:
         conn.commit()
 
 
-def _run(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -3,11 +3,26 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
-from models import conversation, directory, identity, inbound, outbox, ratelimit, simulator, tokens  # noqa: F401
-from models import platform_state  # noqa: F401
-from models import faq, praise, tickets  # noqa: F401
-from models import exports, notice_acks, notices, surveys  # noqa: F401
-from models import jobs, visits  # noqa: F401
+from models import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+    conversation,
+    directory,
+    exports,
+    faq,
+    identity,
+    inbound,
+    jobs,
+    notice_acks,
+    notices,
+    outbox,
+    platform_state,
+    praise,
+    ratelimit,
+    simulator,
+    surveys,
+    tickets,
+    tokens,
+    visits,
+)
 from models.base import Base
 
 __all__ = ["Base"]

@@ -10,7 +10,7 @@ from handlers.commands import Command, CommandTable, split_args
 from handlers.exceptions import UsageError
 
 
-def _noop(args, msg, ctx):  # noqa: ANN001, ANN202
+def _noop(args, msg, ctx):
     return []
 
 

@@ -16,13 +16,13 @@ from models.migrate import upgrade
 from tests.conftest import PG_URL, REQUIRE_PG, _pg_available
 
 
-def _diff(engine) -> list:  # noqa: ANN001
+def _diff(engine) -> list:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(ctx, models.Base.metadata)
 
 
-def test_sqlite_migrations_match_models(tmp_path) -> None:  # noqa: ANN001
+def test_sqlite_migrations_match_models(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
     upgrade(engine)
     upgrade(engine)  # idempotent: running init-db twice is harmless

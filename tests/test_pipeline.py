@@ -10,7 +10,7 @@ from models.outbox import OutboxMessage
 from tests.factories import build_school
 
 
-def test_audience_follows_the_recipient(ext, db_session, now) -> None:  # noqa: ANN001
+def test_audience_follows_the_recipient(ext, db_session, now) -> None:
     school = build_school(db_session, now)
     teacher = people.touch_identity(db_session, "simulator", school.school.id, "t-1", "王芳", now)
     teacher.staff_id = school.staff["王芳"].id
@@ -27,10 +27,10 @@ def test_audience_follows_the_recipient(ext, db_session, now) -> None:  # noqa: 
     assert [(r.address, r.audience) for r in rows] == [("t-1", "staff"), ("p-1", "parent")]
 
 
-def test_a_failing_handler_keeps_the_message_and_answers_politely(ext, db_session, now) -> None:  # noqa: ANN001
+def test_a_failing_handler_keeps_the_message_and_answers_politely(ext, db_session, now) -> None:
     school = build_school(db_session, now)
 
-    def boom(msg, ctx):  # noqa: ANN001, ANN202
+    def boom(msg, ctx):
         raise RuntimeError("bug")
 
     registry = Registry()

@@ -13,12 +13,12 @@ from tests.test_wecom import KF, kf_event, kf_item
 
 
 @pytest.fixture
-def settings_overrides(settings_overrides, fake_wecom):  # noqa: ANN001, ANN201, F811
+def settings_overrides(settings_overrides, fake_wecom):  # noqa: F811
     return {**settings_overrides, "platforms": p.CREDENTIALS,
             "platform_api": {"wecom_api": f"{fake_wecom.url}/cgi-bin/", "timeout_seconds": 2}}
 
 
-def test_failed_pull_is_retried_by_the_sync_kf_job(client, school, db_session, ext, now, fake_wecom):  # noqa: ANN001, F811
+def test_failed_pull_is_retried_by_the_sync_kf_job(client, school, db_session, ext, now, fake_wecom):  # noqa: F811
     fake_wecom.kf_messages.append(kf_item("kfmsg-job", "老师好，孩子明天请假", now))
     fake_wecom.fail_next(times=1, status=502, path="kf/sync_msg")
     assert client.post(KF, **p.wecom_post(kf_event(now), now), buffered=True).status_code == 200

@@ -9,11 +9,11 @@ from config.exceptions import SettingsError
 from config.settings import load_settings
 
 
-def _env(tmp_path, **extra) -> dict[str, str]:  # noqa: ANN001
+def _env(tmp_path, **extra) -> dict[str, str]:
     return {"LIANXIN_APP_INSTANCE_PATH": str(tmp_path), "LIANXIN_APP_SECRET_KEY": "x" * 32, **extra}
 
 
-def test_defaults_give_a_sqlite_file_under_instance(tmp_path) -> None:  # noqa: ANN001
+def test_defaults_give_a_sqlite_file_under_instance(tmp_path) -> None:
     settings = load_settings(environ={"LIANXIN_APP_INSTANCE_PATH": str(tmp_path)})
     assert settings.database.url == f"sqlite:///{tmp_path / 'lianxin.sqlite3'}"
     assert settings.app.timezone == "Asia/Shanghai"
@@ -21,7 +21,7 @@ def test_defaults_give_a_sqlite_file_under_instance(tmp_path) -> None:  # noqa: 
     assert (tmp_path / "secret_key").read_text() == settings.app.secret_key
 
 
-def test_environment_overrides_every_layer(tmp_path) -> None:  # noqa: ANN001
+def test_environment_overrides_every_layer(tmp_path) -> None:
     (tmp_path / "settings.yaml").write_text("binding:\n  max_failures: 7\n", encoding="utf-8")
     settings = load_settings(environ=_env(tmp_path, LIANXIN_BINDING_LOCK_MINUTES="15",
                                           DATABASE_URL="postgresql+psycopg://u@h/db"))
@@ -30,7 +30,7 @@ def test_environment_overrides_every_layer(tmp_path) -> None:  # noqa: ANN001
     assert settings.database.url == "postgresql+psycopg://u@h/db"
 
 
-def test_test_overrides_come_last(tmp_path) -> None:  # noqa: ANN001
+def test_test_overrides_come_last(tmp_path) -> None:
     settings = load_settings({"binding": {"max_failures": 2}}, environ=_env(tmp_path, LIANXIN_BINDING_MAX_FAILURES="9"))
     assert settings.binding.max_failures == 2
 
@@ -44,7 +44,7 @@ def test_test_overrides_come_last(tmp_path) -> None:  # noqa: ANN001
         ({"LIANXIN_APP_SECRET_KEY": "short"}, "app.secret_key"),
     ],
 )
-def test_bad_values_fail_at_start_up_naming_the_key(tmp_path, env, key) -> None:  # noqa: ANN001
+def test_bad_values_fail_at_start_up_naming_the_key(tmp_path, env, key) -> None:
     environ = {**_env(tmp_path), **env}
     with pytest.raises(SettingsError) as info:
         create_app(load_settings(environ=environ))
@@ -52,13 +52,13 @@ def test_bad_values_fail_at_start_up_naming_the_key(tmp_path, env, key) -> None:
     assert key in str(info.value)
 
 
-def test_unknown_key_in_instance_file_is_named(tmp_path) -> None:  # noqa: ANN001
+def test_unknown_key_in_instance_file_is_named(tmp_path) -> None:
     (tmp_path / "settings.yaml").write_text("binding:\n  max_failurs: 7\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="binding.max_failurs"):
         load_settings(environ=_env(tmp_path))
 
 
-def test_settings_command_masks_secrets(tmp_path) -> None:  # noqa: ANN001
+def test_settings_command_masks_secrets(tmp_path) -> None:
     app = create_app(load_settings(environ=_env(tmp_path)))
     out = app.test_cli_runner().invoke(args=["settings"]).output
     assert "app.secret_key = ***" in out
