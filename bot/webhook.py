@@ -146,10 +146,12 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
     app_ext, db = ext(), session()
     now = app_ext.now()
     ids: list[int] = []
+    fresh = False
     for msg in messages:
         result = dispatch(msg, session=db, settings=app_ext.settings, registry=app_ext.registry, now=now)
         ids.extend(result.outbox_ids)
-    if also is not None:
+        fresh = fresh or not result.duplicate
+    if also is not None and fresh:  # a redelivery brings nothing new (its reply handle is used)
         ids.extend(also(db, now))
     db.commit()
     response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")

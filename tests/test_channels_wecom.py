@@ -179,3 +179,23 @@ def test_aibot_private_row_without_url_goes_by_app_to_staff_and_waits_for_parent
     assert ext.sender.drain(db_session, later) == 0
     failed = db_session.get(OutboxMessage, to_parent, populate_existing=True)
     assert (failed.status, failed.error_code) == ("failed", "no_private_chat") and "电话" in failed.last_error
+
+
+def test_sending_options_are_typed_credentials_with_the_robot_key_from_the_environment():
+    from config.exceptions import SettingsError
+    from config.platforms import build_platforms, env_layer
+
+    raw = {"s1": {"wecom": {"corp_id": "ww1", "agent_id": "1", "school_notice": "true"},
+                  "wechat": {"app_id": "wx1", "template_id": "TPL9"}}}
+    env = {"LIANXIN_S1_WECOM_TOKEN": "t", "LIANXIN_S1_WECOM_AES_KEY": "a" * 43, "LIANXIN_S1_WECOM_SECRET": "s",
+           "LIANXIN_S1_WECOM_WEBHOOK_KEY": "robot-key", "LIANXIN_S1_WECHAT_TOKEN": "t",
+           "LIANXIN_S1_WECHAT_SECRET": "s"}
+    for code, platforms in env_layer(env, raw).items():
+        for platform, keys in platforms.items():
+            raw[code][platform].update(keys)
+    creds = build_platforms(raw)["s1"]
+    assert creds.wecom.school_notice is True and creds.wecom.webhook_key == "robot-key"
+    assert creds.wechat.template_id == "TPL9" and "robot-key" not in repr(creds)
+    raw["s1"]["wecom"]["school_notice"] = "maybe"
+    with pytest.raises(SettingsError, match="school_notice"):
+        build_platforms(raw)
