@@ -157,6 +157,23 @@ def stats_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
     return [Reply("\n".join(lines), private=msg.is_group)]
 
 
+def cancel_scheduled_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Cancel a scheduled notice before the scheduler sends it (author or leaders)."""
+    staff = ctx.actor.staff
+    assert staff is not None
+    if not args[0].isdigit():
+        raise UsageError(_CANCEL, "请写通知编号，例如「取消通知 3」。")
+    notice = notices.get_notice(ctx.session, int(args[0]), staff.school_id)
+    if notice is None or notice.status == notices.NoticeStatus.DRAFT:
+        raise HandlerError(f"没有找到定时通知 {args[0]}。")
+    if LEADER not in ctx.actor.roles and notice.author_id != staff.id:
+        raise Forbidden("只能取消自己发起的定时通知。")
+    if notice.status != notices.NoticeStatus.SCHEDULED or not notices.cancel_notice(ctx.session, notice):
+        state = "已发送" if notice.status == notices.NoticeStatus.SENT else "已取消"
+        raise HandlerError(f"通知 {notice.id} {state}，无法取消。")
+    return [Reply(f"已取消定时通知 {notice.id}（{notice.scope_label}），不会发送。")]
+
+
 def _excerpt(text: str) -> str:
     return text if len(text) <= 20 else text[:20] + "…"
 
@@ -167,10 +184,11 @@ _IMPORTANT = Command("重要通知", important_notice_command, roles=SENDERS, mi
 _SCHEDULED = Command("定时通知", scheduled_notice_command, roles=SENDERS, min_args=4, max_args=4, rest=True,
                      private_only=True)
 _STATS = Command("通知统计", stats_command, roles=SENDERS, min_args=1, max_args=1)
+_CANCEL = Command("取消通知", cancel_scheduled_command, roles=SENDERS, min_args=1, max_args=1, private_only=True)
 
 
 def register(registry: Registry) -> None:
     """Add the notice commands and the preview answers."""
-    for command in (_NOTICE, _IMPORTANT, _SCHEDULED, _STATS):
+    for command in (_NOTICE, _IMPORTANT, _SCHEDULED, _STATS, _CANCEL):
         registry.add_command(command)
     registry.add(FuncHandler(_is_preview_answer, _preview_answer, "notice_preview"), group=10)

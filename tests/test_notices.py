@@ -163,6 +163,18 @@ def test_scheduled_notice_goes_out_once_at_its_time(bot, db_session, ext, now):
     assert sum("明早升旗仪式" in line for line in bot.pop("张小明妈妈")) == 1
 
 
+def test_scheduled_notice_can_be_cancelled_before_it_goes_out(bot, db_session, ext, now):
+    bot.say("王芳", "定时通知 2026-11-24 08:00 一年级一班 明天穿校服")
+    bot.say("王芳", "确认发送")
+    notice_id = max(n.id for n in db_session.scalars(select(notices.Notice)))
+    assert any("只能取消自己发起" in r for r in bot.say("孙丽", f"取消通知 {notice_id}"))
+    assert any("已取消定时通知" in r for r in bot.say("赵校长", f"取消通知 {notice_id}"))
+    assert any("无法取消" in r for r in bot.say("王芳", f"取消通知 {notice_id}"))
+    at = dt.datetime(2026, 11, 24, 0, 0, tzinfo=dt.UTC)
+    assert notices.send_due_notices(db_session, ext.settings, at) == 0
+    assert any("取消通知 通知编号" in r for r in bot.say("王芳", "取消通知 abc"))
+
+
 def test_scheduled_time_in_the_past_is_refused(bot):
     assert any("已过" in r for r in bot.say("赵校长", "定时通知 2026-11-01 08:00 全校 升旗"))
     assert any("时间格式" in r for r in bot.say("赵校长", "定时通知 明天 08:00 全校 升旗"))
