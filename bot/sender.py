@@ -141,12 +141,14 @@ class Sender:
         return self.send_ids(session, self.due_ids(session, now, limit), now)
 
     def _claim(self, session: Session, row_id: int, now: dt.datetime) -> OutboxMessage | None:
-        claimed = session.execute(
+        # One round trip: the conditional update returns the row only to the sender that won it.
+        row = session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.SENDING, claimed_at=now)
-        ).rowcount
-        row = session.get(OutboxMessage, row_id, populate_existing=True) if claimed else None
+            .returning(OutboxMessage),
+            execution_options={"populate_existing": True},
+        ).first()
         session.commit()
         return row
 
