@@ -16,6 +16,8 @@ __all__ = ["agent_regex", "attribute_violence", "find_agents"]
 
 # "告诉老师", "跟老师说": a teacher addressed is not the one who did it.
 _ADDRESSED = frozenset(["告诉", "跟", "找", "问", "报告", "告", "和", "给", "向", "叫"])
+# "老师能不能帮忙看看", "老师，孩子刚才…": a teacher asked for something is the addressee.
+_ASKED = re.compile(r"(?:们)?(?:能不能|可不可以|能否|可否|麻烦|帮忙|帮我|帮着|您|你好|好,|,)")
 # "老师让…同学蹲马步", "老师把孩子们关在…": the classmates are the object, not the agent.
 _CAUSATIVE = frozenset(["让", "叫", "罚", "要求", "逼", "逼着", "命令", "安排", "把", "将", "对", "冲", "朝"])
 _TEACHER_SLOT = Slot.CAT0 + CATEGORY_CODES.index("teacher_conduct")
@@ -42,6 +44,9 @@ def find_agents(
         if m.lastgroup == "t":
             if text[max(0, at - 2) : at] in _ADDRESSED or (at and text[at - 1] in _ADDRESSED):
                 continue
+            asked = _ASKED.match(text, m.end())
+            if asked and (at <= 2 or asked.group(0)[-1] != ","):
+                continue  # vocative at the start, or a request put to the teacher
             teacher_at.append(bisect_right(starts, at) - 1)
         else:
             peer_at.append(bisect_right(starts, at) - 1)
@@ -81,6 +86,8 @@ def attribute_violence(
         share = 1.5 if (teachers or agents) else 0.75  # "抽了一下" with nobody doing it is weak
         s[_TEACHER_SLOT if by_teacher else _SAFETY_SLOT] += weight * share
         s[Slot.URGENT] += weight
+    # Harm by a teacher is always blame (体罚 is a complaint); by peers it may be a worried report.
     if by_teachers or by_peers:
-        s[Slot.COMPLAINT] += 0.5 * min(by_teachers + by_peers, 4.0)
+        s[Slot.COMPLAINT] += min(by_teachers, 4.0) + 0.5 * min(by_peers, 4.0)
     s[Slot.AGENT] = 1.0 if by_teachers > by_peers else 0.0
+    s[Slot.PEER_HARM] = by_peers

@@ -19,6 +19,8 @@ _CAT_END = Slot.CAT0 + len(CATEGORY_CODES)
 _IDX = {code: i for i, code in enumerate(CATEGORY_CODES)}
 _FEES, _FACILITIES, _TEACHER, _SAFETY = _IDX["fees"], _IDX["facilities"], _IDX["teacher_conduct"], _IDX["safety"]
 _AFTER_SCHOOL = _IDX["after_school"]
+# Where a classmate's violence may happen; the violence, not the venue, is the topic (safety).
+_VENUES = frozenset(_IDX[c] for c in ("transport", "after_school", "facilities", "schedule"))
 # Money charged for these services is fees (taxonomy: "even for meals or buses").
 _FEES_OVER = frozenset(
     _IDX[c] for c in ("food", "transport", "after_school", "schedule", "facilities", "other", "enrollment", "homework")
@@ -90,7 +92,7 @@ class Decider:
         cats[_TEACHER if s[Slot.AGENT] else _SAFETY] += s[Slot.HARM] * (1.0 if danger else 0.3)
         return cats
 
-    def rank(self, cats: list[float], urgent: bool) -> list[int]:
+    def rank(self, cats: list[float], urgent: bool, peer_harm: float = 0.0) -> list[int]:
         """Order the categories best first, applying the taxonomy's tie-breaks."""
         ranked = sorted(range(len(cats)), key=lambda k: (cats[k], _TIE_BREAK[k]), reverse=True)
         fees = cats[_FEES]
@@ -98,8 +100,10 @@ class Decider:
             _promote(ranked, _FEES)  # money charged is fees, even for meals, buses or 托管
         elif ranked[0] in _SERVICE_CONTENT and cats[_AFTER_SCHOOL] >= self.service_context:
             _promote(ranked, _AFTER_SCHOOL)  # "托管班就让孩子自己写作业": the service is the topic
-        if urgent and ranked[0] == _FACILITIES:
-            _promote(ranked, _SAFETY)  # a facility that endangers a child now is a safety matter
+        if urgent and (ranked[0] == _FACILITIES or (ranked[0] in _VENUES and peer_harm >= 2.0)):
+            # a facility that endangers a child now, or classmates hurting a child on the bus or
+            # in 托管, is a safety matter
+            _promote(ranked, _SAFETY)
         return ranked
 
     def conclude(self, s: list[float], place: list[float], found: tuple[str, ...]) -> Decision:
@@ -137,7 +141,7 @@ class Decider:
         if strength < self.min_evidence or none_score >= strength + 0.5:
             conf = margin(max(none_score, 1.0), max(strength, 0.0))
             return Decision("none", None, False, conf, 0.0, found)
-        ranked = self.rank(cats, danger)
+        ranked = self.rank(cats, danger, s[Slot.PEER_HARM])
         if best < self.explicit_floor:
             # A bare statement: thanks with a school topic is praise, a child's own difficulty
             # (health, hardship) is a call for help, anything else is a complaint.

@@ -51,7 +51,8 @@ class Slot:
     TARGET = URGENT + 12
     HARM = URGENT + 13  # an injury whose category follows whoever caused it
     AGENT = URGENT + 14  # 1 when the harm in a message was done by a teacher
-    SIZE = URGENT + 15
+    PEER_HARM = URGENT + 15  # violence credited to classmates or strangers
+    SIZE = URGENT + 16
 
 
 # Sections of kinds.yaml / urgency.yaml / modifiers.yaml → (slot, negatable).

@@ -36,6 +36,7 @@ class Engine:
         self.request_clause_boost = lexicon.params.get("request_clause_boost", 1.5)
         self.decider = Decider(lexicon.params)
         self._agents = agent_regex(lexicon)
+        self._targets = _target_regex(lexicon)
 
     def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple, str]]]:
         """Find lexicon terms over token n-grams, honouring negation within a clause."""
@@ -141,7 +142,15 @@ class Engine:
                 starts = list(accumulate(map(len, _tokens), initial=0))
             find_agents(self._agents, text, starts, teacher_at, peer_at)
         attribute_violence(s, _tokens, violence_at, teacher_at, peer_at)
+        if s[Slot.PRAISE] > 0 and s[Slot.TARGET] <= 0 and s[Slot.TEACHER] <= 0 and self._targets.search(text):
+            s[Slot.TARGET] = 1.0  # "张老师", "谢谢学校": jieba glued the target into a longer token
         return self.decider.conclude(s, place, tuple(found))
+
+
+def _target_regex(lexicon: Lexicon) -> re.Pattern[str]:
+    """Compile one regex finding a praise target (老师, 学校, 食堂…) inside any token."""
+    words = {t for t, eff in lexicon.terms.items() if any(sl in (Slot.TARGET, Slot.TEACHER) for sl, _w, _n in eff)}
+    return re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)) or "(?!)")
 
 
 def _negated_before(text: str, start: int) -> bool:
