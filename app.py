@@ -109,14 +109,14 @@ def register_cli(app: Flask) -> None:
     from bot.cli import chat_command
     from bot.cli_outbox import outbox_group
     from handlers.classify_cli import classify_command, classify_eval_command
-    from models.cli import init_db_command, roster_group, seed_demo_command
+    from models.cli import init_db_command, roster_group, schools_group, seed_demo_command
     from models.export_cli import export_command
     from models.groups_cli import groups_group
     from models.ticket_cli import tickets_group
     from scheduler.cli import digest_command, run_job_command, scheduler_command
 
     for command in (
-        init_db_command, seed_demo_command, roster_group, chat_command, show_settings_command,
+        init_db_command, seed_demo_command, roster_group, schools_group, chat_command, show_settings_command,
         classify_command, classify_eval_command, tickets_group, groups_group, outbox_group,
         export_command, scheduler_command, run_job_command, digest_command,
     ):

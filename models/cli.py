@@ -67,3 +67,36 @@ def roster_import_command(path: Path) -> None:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc
     click.echo(report.summary())
+
+
+@click.group("schools")
+def schools_group() -> None:
+    """Schools and their codes (the code names a school in URLs and --school options)."""
+
+
+@schools_group.command("list")
+@with_appcontext
+def schools_list_command() -> None:
+    """List every school with its code, kind and size."""
+    from models.schools import school_overview
+
+    with _ext().sessionmaker() as session:
+        for row in school_overview(session):
+            click.echo(f"{row.code}\t{row.name}\t{row.kind_name}\t{row.classes} 个班\t{row.students} 名学生")
+
+
+@schools_group.command("set-code")
+@click.argument("school")
+@click.argument("code")
+@with_appcontext
+def schools_set_code_command(school: str, code: str) -> None:
+    """Give a school a readable code, e.g. ``schools set-code 实验小学 shiyan-primary``."""
+    from models.schools import SchoolCodeError, set_code
+
+    ext = _ext()
+    try:
+        with ext.sessionmaker.begin() as session:
+            set_code(session, school, code)
+    except SchoolCodeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"学校编码已设为 {code}；平台回调地址中的编码也要一并修改。")

@@ -163,6 +163,9 @@ def _student_rows(kids: list[_Kid], heads: dict[str, str]) -> list[RawRow]:
     return rows
 
 
+DEMO_CODES = {PRIMARY: "demo-primary", KINDERGARTEN: "demo-kg"}
+
+
 def seed_demo(session: Session, now: dt.datetime) -> str:
     """Load (or refresh) the demo district and register its simulated class groups.
 
@@ -173,12 +176,14 @@ def seed_demo(session: Session, now: dt.datetime) -> str:
     lines = ["演示学区已就绪："]
     for school in session.scalars(select(School).where(School.name.in_((PRIMARY, KINDERGARTEN)))
                                   .order_by(School.id)):
+        if school.code.startswith("s-"):  # readable codes for URLs and --school (only if never renamed)
+            school.code = DEMO_CODES[school.name]
         classes = session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id)).all()
         for cls in classes:
             ensure_group(session, cls, now)
         count = session.scalar(select(func.count()).select_from(Student)
                                .where(Student.school_id == school.id, Student.active.is_(True)))
-        lines.append(f"· {school.name}：{len(classes)} 个班，{count} 名学生")
+        lines.append(f"· {school.name}（编码 {school.code}）：{len(classes)} 个班，{count} 名学生")
     created = report.counts["学生"]["created"]
     lines.append(f"· 本次新建学生 {created} 名" if created else "· 演示数据已存在，未重复导入")
     lines += [

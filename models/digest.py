@@ -128,9 +128,6 @@ class Digest:
     actions: list[str] = dataclasses.field(default_factory=list)
 
 
-def find_school(session: Session, code: str) -> School | None:
-    """Return the school with this code."""
-    return session.scalar(select(School).where(School.code == code))
 
 
 def day_bounds(date: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

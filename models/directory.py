@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
 
@@ -228,3 +228,8 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def find_school(session: Session, key: str) -> School | None:
+    """Return the school whose code or name is ``key`` (what operators type after --school)."""
+    return session.scalar(select(School).where((School.code == key) | (School.name == key)))

@@ -23,13 +23,14 @@ def export_command(kind: str, file: Path, school: str, start: dt.datetime | None
     """Write 问题整改台账 (ledger), 入户访问登记表 (visits), 特殊关爱清单 (care) or 满意度测评结果 (survey)."""
     from app import lianxin
     from models import exports
+    from models.directory import find_school
 
     ext = lianxin()
     tz = ZoneInfo(ext.settings.app.timezone)
     since = start.replace(tzinfo=tz).astimezone(dt.UTC) if start else None
     until = (end.replace(tzinfo=tz) + dt.timedelta(days=1)).astimezone(dt.UTC) if end else None
     with ext.sessionmaker() as session:
-        found = exports.find_school(session, school)
+        found = find_school(session, school)
         if found is None:
             raise click.ClickException(f"没有找到学校：{school}")
         try:

@@ -50,9 +50,6 @@ class ExportFile(Base):
         return f"{({**KINDS, 'weekly': '周调度'}).get(self.kind, self.kind)}-{self.created_at:%Y%m%d}.xlsx"
 
 
-def find_school(session: Session, key: str) -> School | None:
-    """Return a school by code or name."""
-    return session.scalar(select(School).where((School.code == key) | (School.name == key)))
 
 
 def latest_survey(session: Session, school_id: int) -> Survey | None:

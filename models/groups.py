@@ -9,7 +9,7 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.directory import School, SchoolClass, Staff
+from models.directory import SchoolClass, Staff
 from models.identity import ChatGroup
 
 
@@ -95,6 +95,3 @@ def list_groups(session: Session, school_id: int | None = None) -> list[ChatGrou
     return list(session.scalars(stmt))
 
 
-def school_by_code(session: Session, code: str) -> School | None:
-    """Return the school with this code."""
-    return session.scalar(select(School).where(School.code == code))

@@ -17,13 +17,14 @@ def groups_group() -> None:
 def list_command(school_code: str | None) -> None:
     """List registered groups and their classes."""
     from app import lianxin
-    from models.groups import list_groups, school_by_code
+    from models.directory import find_school
+    from models.groups import list_groups
 
     ext = lianxin()
     with ext.sessionmaker() as session:
         school_id = None
         if school_code:
-            school = school_by_code(session, school_code)
+            school = find_school(session, school_code)
             if school is None:
                 raise click.ClickException(f"没有学校代码 {school_code}")
             school_id = school.id
@@ -44,11 +45,12 @@ def list_command(school_code: str | None) -> None:
 def link_command(platform: str, conversation_id: str, class_name: str, school_code: str, title: str | None) -> None:
     """Register PLATFORM's CONVERSATION_ID as the group of CLASS_NAME."""
     from app import lianxin
-    from models.groups import link_group, school_by_code
+    from models.directory import find_school
+    from models.groups import link_group
 
     ext = lianxin()
     with ext.sessionmaker.begin() as session:
-        school = school_by_code(session, school_code)
+        school = find_school(session, school_code)
         if school is None:
             raise click.ClickException(f"没有学校代码 {school_code}")
         outcome = link_group(session, platform=platform, school_id=school.id, conversation_id=conversation_id,

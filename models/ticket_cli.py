@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.directory import School
+from models.directory import find_school
 from models.tickets import CLOSE_REASON_NAMES, SATISFACTION_NAMES, STATE_NAMES, Ticket
 
 CSV_COLUMNS = (
@@ -28,7 +28,7 @@ def _iso(value: Any) -> str | None:
 
 def ledger_rows(session: Session, school_code: str, state: str | None = None) -> list[dict[str, Any]]:
     """Return every ticket of a school with its current state and full history, oldest first."""
-    school = session.scalar(select(School).where(School.code == school_code))
+    school = find_school(session, school_code)
     if school is None:
         raise click.ClickException(f"没有编码为 {school_code} 的学校")
     query = select(Ticket).where(Ticket.school_id == school.id).order_by(Ticket.id)

@@ -65,8 +65,9 @@ def run_job_command(name: str) -> None:
 @with_appcontext
 def digest_command(school_code: str, day: dt.datetime | None, role: str, markdown: bool) -> None:
     """Print a school's daily digest as the directors and principal receive it."""
-    from models.digest import build_digest, find_school
+    from models.digest import build_digest
     from models.digest_render import render_markdown, render_text
+    from models.directory import find_school
 
     ext = _ext()
     tz = ZoneInfo(ext.settings.scheduler.timezone)
