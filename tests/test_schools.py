@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.demo import seed_demo
 
 
-def test_demo_schools_have_readable_codes_and_operators_may_rename(runner, db_session, now) -> None:  # noqa: ANN001
+def test_demo_schools_have_readable_codes_and_operators_may_rename(runner, db_session, now) -> None:
     seed_demo(db_session, now)
     db_session.commit()
     listing = runner.invoke(args=["schools", "list"]).output
