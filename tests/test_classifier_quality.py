@@ -13,12 +13,13 @@ DEV = Path(__file__).resolve().parents[2] / "shared/data/dev.jsonl"
 DATA = Path(__file__).resolve().parent / "data"
 # Sets the lexicons were tuned on (their errors were read and fixed): the full bar applies.
 OWN = [
-    DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl", "blind5.jsonl")
+    DATA / name for name in ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl", "blind5.jsonl", "blind7.jsonl")
 ]
 # Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
 # by word class and rule only. Their floors are what they honestly reach.
 BLIND4 = DATA / "blind4.jsonl"
-LATEST_BLIND = DATA / "blind6.jsonl"
+BLIND6 = DATA / "blind6.jsonl"
+LATEST_BLIND = DATA / "blind8.jsonl"
 
 
 def assert_quality_floor(report: Report) -> None:
@@ -50,9 +51,9 @@ def test_quality_floor_on_blind_batch_4() -> None:
     assert report.actionable.precision >= 0.97, report.actionable.precision
 
 
-def test_quality_floor_on_the_latest_blind_batch() -> None:
+def test_quality_floor_on_blind_batch_6() -> None:
     # blind6 first score: kind 0.784, macro-F1 0.877, urgent P 0.78 / R 0.70; one class-level round.
-    report = evaluate(read_labelled(LATEST_BLIND))
+    report = evaluate(read_labelled(BLIND6))
     assert report.kind_accuracy >= 0.90, report.kind_accuracy
     assert report.category_macro_f1 >= 0.95, report.category_macro_f1
     assert report.urgent.recall >= 0.97, report.urgent.recall
@@ -79,3 +80,13 @@ def test_evaluate_computes_metrics_on_a_tiny_set() -> None:
     assert report.categories["fees"].recall == 0.0 and report.categories["schedule"].precision == 0.5
     assert [e["id"] for e in report.errors] == [4]
     assert report.kind_confusion[("none", "none")] == 1
+
+
+def test_quality_floor_on_the_latest_blind_batch() -> None:
+    # blind8 first score: kind 0.894, macro-F1 0.807, urgent P 0.91 / R 0.625; one class-level round.
+    report = evaluate(read_labelled(LATEST_BLIND))
+    assert report.kind_accuracy >= 0.95, report.kind_accuracy
+    assert report.category_macro_f1 >= 0.85, report.category_macro_f1
+    assert report.urgent.recall >= 0.97, report.urgent.recall
+    assert report.urgent.precision >= 0.85, report.urgent.precision
+    assert report.actionable.precision >= 0.97, report.actionable.precision
