@@ -37,6 +37,17 @@ class Engine:
         self.decider = Decider(lexicon.params)
         self._agents = agent_regex(lexicon)
         self._targets = _target_regex(lexicon)
+        # Inverted required-character index: a pattern is tried only when the text holds at
+        # least one of the characters it needs (one dict lookup per character of the text
+        # instead of one set test per pattern).
+        self._always: list[int] = []
+        self._by_char: dict[str, list[int]] = {}
+        for k, (_pattern, _effects, needs, _neg) in enumerate(lexicon.patterns):
+            if needs is None:
+                self._always.append(k)
+            else:
+                for ch in needs:
+                    self._by_char.setdefault(ch, []).append(k)
 
     def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple, str]]]:
         """Find lexicon terms over token n-grams, honouring negation within a clause."""
@@ -115,11 +126,15 @@ class Engine:
                     place[slot - Slot.CAT0] += weight
                 if slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
-        chars = set(text)
+        candidates = set(self._always)
+        by_char = self._by_char
+        for ch in set(text):
+            if (ks := by_char.get(ch)) is not None:
+                candidates.update(ks)
+        patterns = self.lexicon.patterns
         starts: list[int] | None = None
-        for pattern, effects, needs, negatable_rule in self.lexicon.patterns:
-            if needs is not None and needs.isdisjoint(chars):
-                continue
+        for k in sorted(candidates):
+            pattern, effects, _needs, negatable_rule = patterns[k]
             m = pattern.search(text)
             if m is None:
                 continue
