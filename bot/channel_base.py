@@ -58,10 +58,17 @@ class PlatformChannel:
             log.warning("settings section 'delivery' is no longer read: move school_notice and webhook_key "
                         "under platforms.<school>.wecom, wechat_template_id to platforms.<school>.wechat.template_id")
         self.base_url = settings.app.base_url
+        self._codes: dict[int, str] = {}
 
     def school(self, session: Session, row: OutboxMessage) -> SchoolDelivery:
         """Return the row's school delivery settings; a missing school is a permanent error."""
-        code = school_code(session, row.school_id) if row.school_id is not None else None
+        code = None
+        if row.school_id is not None:  # codes never change under a running process: look each up once
+            code = self._codes.get(row.school_id)
+            if code is None:
+                code = school_code(session, row.school_id)
+                if code is not None:
+                    self._codes[row.school_id] = code
         if code is None and len(self.platforms) == 1:
             code = next(iter(self.platforms))
         creds = self.platforms.get(code or "")
