@@ -73,14 +73,24 @@ class Decider:
         self.service_context = p.get("service_context", 3.5)
         self.complaint_over_help = p.get("complaint_over_help", 0.8)
 
-    def urgency(self, s: list[float]) -> float:
-        """Return the urgency score: cues minus background, scaled down for past stories."""
+    def urgency(self, s: list[float], net: float = 0.0) -> float:
+        """Return the urgency score: cues minus background, scaled down for past stories.
+
+        ``net`` is the safety net's harm score when it fired (handlers/_safety_net.py): a
+        strong net overrides a main lexicon that saw no danger ("prefer urgent").
+        """
         urgency = s[Slot.URGENT] - s[Slot.BACKGROUND]
         if s[Slot.BACKGROUND] >= self.past_frame:
             return urgency * self.past_scale  # a past or settled incident: the whole story is background
         if urgency > 0:
             urgency += s[Slot.IMMEDIATE] + s[Slot.GROUP]
+        if net and urgency < self.urgent_threshold:
+            urgency = max(urgency, self.urgent_threshold)
         return urgency
+
+    def needs_net(self, s: list[float]) -> bool:
+        """Return whether the safety net could change the outcome (no danger seen, no past frame)."""
+        return s[Slot.BACKGROUND] < self.past_frame and self.urgency(s) < self.urgent_threshold
 
     def categories(self, s: list[float], place: list[float], danger: bool) -> list[float]:
         """Return the category scores after the place and harm rules."""
@@ -106,9 +116,9 @@ class Decider:
             _promote(ranked, _SAFETY)
         return ranked
 
-    def conclude(self, s: list[float], place: list[float], found: tuple[str, ...]) -> Decision:
+    def conclude(self, s: list[float], place: list[float], found: tuple[str, ...], net: float = 0.0) -> Decision:
         """Turn accumulated evidence into labels and confidences."""
-        urgency = self.urgency(s)
+        urgency = self.urgency(s, net)
         danger = urgency >= self.urgent_threshold
         cats = self.categories(s, place, danger)
         topic = max(cats)

@@ -87,6 +87,7 @@ class Lexicon:
     userdict: Path
     max_ngram: int
     digest: str
+    net: dict[str, Any]  # safety_net.yaml, compiled by handlers._safety_net
 
 
 def _read_yaml(path: Path) -> Any:
@@ -165,6 +166,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         userdict=directory / "userdict.txt",
         max_ngram=3,
         digest=digest.hexdigest()[:16],
+        net=_read_yaml(directory / "safety_net.yaml") if (directory / "safety_net.yaml").is_file() else {},
     )
 
 

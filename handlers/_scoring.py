@@ -11,6 +11,7 @@ import jieba
 from handlers._attribution import agent_regex, attribute_violence, find_agents
 from handlers._decide import Decider, Decision
 from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot
+from handlers._safety_net import SafetyNet
 
 __all__ = ["Decision", "Engine"]
 
@@ -35,6 +36,7 @@ class Engine:
         self.tokenizer = tokenizer
         self.request_clause_boost = lexicon.params.get("request_clause_boost", 1.5)
         self.decider = Decider(lexicon.params)
+        self.net = SafetyNet(lexicon.net)
         self._agents = agent_regex(lexicon)
         self._targets = _target_regex(lexicon)
         # Inverted required-character index: a pattern is tried only when the text holds at
@@ -159,7 +161,16 @@ class Engine:
         attribute_violence(s, _tokens, violence_at, teacher_at, peer_at)
         if s[Slot.PRAISE] > 0 and s[Slot.TARGET] <= 0 and s[Slot.TEACHER] <= 0 and self._targets.search(text):
             s[Slot.TARGET] = 1.0  # "张老师", "谢谢学校": jieba glued the target into a longer token
-        return self.decider.conclude(s, place, tuple(found))
+        net = 0.0
+        if s[Slot.URGENT] > 0 and self.net.exception(text):
+            # a drill, a rule or a story heard elsewhere, with nothing happening now: background
+            s[Slot.BACKGROUND] += self.decider.past_frame
+            found.append("net:exception")
+        elif self.decider.needs_net(s):  # the net can only add urgency the main lexicon missed
+            net, fields = self.net.score(text)
+            if fields:
+                found.append("net:" + ",".join(fields) + f"={net}")
+        return self.decider.conclude(s, place, tuple(found), net if net >= self.net.fire else 0.0)
 
 
 def _target_regex(lexicon: Lexicon) -> re.Pattern[str]:
