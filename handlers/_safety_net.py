@@ -18,10 +18,11 @@ so most messages cost one set intersection.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from re import _constants as _sre_c
+from re import _parser as _sre_p
 from typing import Any
-
-from handlers._lexicon import _required_chars
 
 __all__ = ["SafetyNet"]
 
@@ -38,7 +39,7 @@ class _Field:
 class SafetyNet:
     """Compute the harm score of a normalised, lower-cased message."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], char_freq: Callable[[str], float] | None = None) -> None:
         params = {k: float(v) for k, v in (data.get("params") or {}).items()}
         self.fire = params.get("fire", 2.4)
         self.no_child = params.get("no_child", 0.55)
@@ -46,19 +47,20 @@ class SafetyNet:
         self.cap = params.get("field_cap", 4.0)
         self.child = re.compile(data.get("child") or "(?!)")
         self.recency = re.compile(data.get("recency") or "(?!)")
+        freq = char_freq or (lambda ch: 1.0)
         fields = []
-        derived: set[str] = set()
+        gate: set[str] | None = set()
         for name, rules in (data.get("fields") or {}).items():
             compiled = []
             for r in rules:
-                needs = frozenset(r["gate"]) if r.get("gate") else _required_chars(r["re"])
+                needs = _gate_chars(r["re"], freq)
                 compiled.append((re.compile(r["re"]), float(r["w"]), needs))
-                derived.update(needs or ())
+                gate = None if needs is None or gate is None else gate | needs
             fields.append(_Field(name, tuple(compiled)))
         self.fields = tuple(fields)
-        # The message-level gate: characters one of which every danger message names (most
-        # messages skip the net with one set test); without it, the rules' required characters.
-        self.gate = frozenset(data["gate"]) if data.get("gate") else frozenset(derived)
+        # One set test skips the net for most messages: every match of every rule contains at
+        # least one of these characters (the rarest mandatory character of each alternative).
+        self.gate = frozenset(gate) if gate is not None else None
         self.damping = tuple(
             (name, re.compile(d["re"]), float(d["x"]), re.compile(d["unless"]) if d.get("unless") else None)
             for name, d in (data.get("damping") or {}).items()
@@ -76,7 +78,7 @@ class SafetyNet:
 
     def score(self, text: str) -> tuple[float, tuple[str, ...]]:
         """Return the net's harm score and the fields and dampers that fired."""
-        if not self.enabled or self.gate.isdisjoint(text):
+        if not self.enabled or (self.gate is not None and self.gate.isdisjoint(text)):
             return 0.0, ()
         total = 0.0
         fired: list[str] = []
@@ -105,3 +107,39 @@ class SafetyNet:
                 total *= factor
                 fired.append("-" + name)
         return round(total, 3), tuple(fired)
+
+
+def _gate_chars(pattern: str, freq: Callable[[str], float]) -> frozenset[str] | None:
+    """Return characters one of which every match of ``pattern`` contains, rarest first, or None."""
+    try:
+        chosen = _mandatory(list(_sre_p.parse(pattern)), freq)
+    except Exception:  # the gate is an optimisation only
+        return None
+    return frozenset(chosen) if chosen else None
+
+
+def _mandatory(seq: list, freq: Callable[[str], float]) -> set[str] | None:
+    """Pick the cheapest set of characters a match of this parsed sequence must contain one of."""
+    if len(seq) == 1 and seq[0][0] is _sre_c.BRANCH:
+        out: set[str] = set()
+        for branch in seq[0][1][1]:
+            part = _mandatory(list(branch), freq)
+            if not part:
+                return None
+            out |= part
+        return out
+    options: list[set[str]] = []
+    for op, av in seq:
+        if op is _sre_c.LITERAL:
+            options.append({chr(av)})
+        elif op is _sre_c.SUBPATTERN or op is _sre_c.BRANCH:
+            part = _mandatory(list(av[-1]) if op is _sre_c.SUBPATTERN else [(op, av)], freq)
+            if part:
+                options.append(part)
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
+            part = _mandatory(list(av[2]), freq)
+            if part:
+                options.append(part)
+    if not options:
+        return None
+    return min(options, key=lambda chars: sum(freq(ch) for ch in chars))

@@ -36,7 +36,7 @@ class Engine:
         self.tokenizer = tokenizer
         self.request_clause_boost = lexicon.params.get("request_clause_boost", 1.5)
         self.decider = Decider(lexicon.params)
-        self.net = SafetyNet(lexicon.net)
+        self.net = SafetyNet(lexicon.net, lambda ch: float(tokenizer.FREQ.get(ch) or 0.0))
         self._agents = agent_regex(lexicon)
         self._targets = _target_regex(lexicon)
         # Inverted required-character index: a pattern is tried only when the text holds at
