@@ -66,26 +66,32 @@ class SafetyNet:
             for name, d in (data.get("damping") or {}).items()
         )
         self.enabled = bool(self.fields)
-        exception = data.get("exception") or {}
-        self._exception = re.compile(exception["re"]) if exception.get("re") else None
-        self._exception_unless = re.compile(exception["unless"]) if exception.get("unless") else None
+        self._exceptions = tuple(
+            (re.compile(e["re"]), re.compile(e["unless"]) if e.get("unless") else None)
+            for e in (data.get("exception") or ())
+        )
 
     def exception(self, text: str) -> bool:
-        """Return whether the message is a taxonomy exception (a drill, a policy question, hearsay)."""
-        if self._exception is None or self._exception.search(text) is None:
-            return False
-        return self._exception_unless is None or self._exception_unless.search(text) is None
+        """Return whether the message is a taxonomy exception (a drill, a policy question, settled)."""
+        return any(
+            pattern.search(text) is not None and (unless is None or unless.search(text) is None)
+            for pattern, unless in self._exceptions
+        )
 
     def score(self, text: str) -> tuple[float, tuple[str, ...]]:
         """Return the net's harm score and the fields and dampers that fired."""
         if not self.enabled or (self.gate is not None and self.gate.isdisjoint(text)):
             return 0.0, ()
+        child = self.child.search(text) is not None
+        if not child and self.no_child * self.cap * self.no_recency < self.fire:
+            return 0.0, ()  # without a child in the message the net cannot reach its threshold
         total = 0.0
         fired: list[str] = []
+        chars = set(text)
         for field in self.fields:
             best = 0.0
             for pattern, weight, needs in field.rules:
-                if weight > best and (needs is None or not needs.isdisjoint(text)) and pattern.search(text):
+                if weight > best and (needs is None or not needs.isdisjoint(chars)) and pattern.search(text):
                     best = weight
             if best:
                 total += best
@@ -93,7 +99,7 @@ class SafetyNet:
         if not total:
             return 0.0, ()
         total = min(total, self.cap)
-        if not self.child.search(text):
+        if not child:
             total *= self.no_child
         if not self.recency.search(text):
             total *= self.no_recency

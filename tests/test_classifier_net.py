@@ -1,0 +1,71 @@
+"""The urgent safety net (handlers/_safety_net.py, config/lexicons/safety_net.yaml)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from handlers._normalize import prepare
+from handlers.classifier import classify, get_classifier
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子刚才说肚子里像刀绞一样，脸都白了，现在趴在桌上起不来",  # body distress, new wording
+        "儿子今天留了张纸条说他不在了大家就轻松了",  # danger to life
+        "闺女五点半就该到家了，现在七点了人还没回来，电话手表也打不通",  # loss of contact
+        "有个不认识的叔叔今天在校门口拉着我女儿的手要带她去买玩具",  # stranger
+        "老师今天让我儿子在操场上晒着站了一个下午",  # punishment on the body
+    ],
+)
+def test_the_net_catches_dangers_now_in_wordings_the_lexicon_lacks(text: str) -> None:
+    c = classify(text)
+    assert c.urgency == "urgent", (c, c.signals)
+    assert c.kind in ("complaint", "help")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "建议学校每个楼层都放一个急救箱，孩子万一流血了可以先处理",  # suggestion
+        "下周的防溺水安全课孩子需要带什么吗？",  # drill / safety lesson
+        "学校对老师体罚学生是怎么处分的？想了解一下",  # policy question
+        "孩子姥姥前天摔了一跤住院了，这周孩子由舅舅接",  # a family member's accident
+        "上个月孩子在操场磕破了头，班主任马上送医务室，现在早就好了，谢谢老师",  # settled, praised
+    ],
+)
+def test_the_taxonomy_exceptions_are_not_urgent(text: str) -> None:
+    c = classify(text)
+    assert c.urgency != "urgent", (c, c.signals)
+
+
+def test_the_gate_never_hides_a_message_the_net_would_flag() -> None:
+    """Every labelled urgent message the net scores without the gate also passes the gate."""
+    classifier = get_classifier()
+    net = classifier._engine.net
+    assert net.gate is not None and len(net.gate) < 400
+    texts = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("urgency") == "urgent":
+                texts.append(prepare(row["text"], classifier.lexicon.emoticons)[0].lower())
+    gate, net.gate = net.gate, None
+    try:
+        flagged = [t for t in texts if net.score(t)[0] >= net.fire]
+    finally:
+        net.gate = gate
+    assert len(flagged) >= 0.8 * len(texts)
+    assert all(not gate.isdisjoint(t) for t in flagged)
+    assert [net.score(t)[0] >= net.fire for t in flagged] == [True] * len(flagged)
+
+
+def test_most_ordinary_messages_skip_the_net() -> None:
+    net = get_classifier()._engine.net
+    ordinary = ["收到，谢谢老师", "请问期末考试是哪一天？", "已交", "校服一套要四百八", "周末愉快"]
+    assert sum(net.gate.isdisjoint(t) for t in ordinary) >= 3
