@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,6 +55,7 @@ class FakeServer:
         self.tokens_issued = 0
         self.lock = threading.Lock()
         self.url = ""
+        self.released = threading.Event()  # set when the server stops: slow answers end
 
     # -- test controls -------------------------------------------------
     def fail_next(self, times: int = 1, **failure: Any) -> None:
@@ -97,7 +97,9 @@ class FakeServer:
                 return None
             self.failures.remove(failure)
         if failure.delay:
-            time.sleep(min(failure.delay, MAX_DELAY))
+            # Hang like a slow platform until the client has given up (its timeout is
+            # shorter) and the test is over; nothing in the test waits on this.
+            self.released.wait(min(failure.delay, MAX_DELAY))
         if failure.errcode is not None:
             return self.reply({"errcode": failure.errcode, "errmsg": f"injected {failure.errcode}"})
         return self.reply(failure.body or {"message": "injected failure"}, failure.status)
@@ -124,5 +126,6 @@ def serving(fake: FakeServer) -> Iterator[FakeServer]:
     try:
         yield fake
     finally:
+        fake.released.set()
         server.shutdown()
         thread.join(timeout=5)
