@@ -35,6 +35,9 @@ _TIE_BREAK = tuple(
     -(_PRIORITY.index(code) if code in _PRIORITY else len(_PRIORITY) + i) for i, code in enumerate(CATEGORY_CODES)
 )
 
+_INDEXES = range(len(CATEGORY_CODES))
+assert len(set(_TIE_BREAK)) == len(_TIE_BREAK)
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -104,7 +107,8 @@ class Decider:
 
     def rank(self, cats: list[float], urgent: bool, peer_harm: float = 0.0) -> list[int]:
         """Order the categories best first, applying the taxonomy's tie-breaks."""
-        ranked = sorted(range(len(cats)), key=lambda k: (cats[k], _TIE_BREAK[k]), reverse=True)
+        # _TIE_BREAK values are distinct, so the index never decides and the order is total.
+        ranked = [k for _c, _t, k in sorted(zip(cats, _TIE_BREAK, _INDEXES, strict=True), reverse=True)]
         fees = cats[_FEES]
         if ranked[0] in _FEES_OVER and fees >= 2.5 and fees >= self.money_share * cats[ranked[0]]:
             _promote(ranked, _FEES)  # money charged is fees, even for meals, buses or 托管

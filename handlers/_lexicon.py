@@ -19,7 +19,7 @@ import yaml
 from handlers._compose import compile_rules
 from handlers._normalize import prepare
 
-__all__ = ["CATEGORY_CODES", "DEFAULT_LEXICON_DIR", "Lexicon", "Slot", "build_tokenizer", "load_lexicon"]
+__all__ = ["CATEGORY_CODES", "DEFAULT_LEXICON_DIR", "Lexicon", "Slot", "build_tokenizer", "load_lexicon", "required_options"]
 
 DEFAULT_LEXICON_DIR = Path(__file__).resolve().parents[1] / "config" / "lexicons"
 
@@ -205,6 +205,45 @@ def _required_chars(pattern: str) -> frozenset[str] | None:
     except Exception:  # the prefilter is an optimisation only; never fail on it
         return None
     return frozenset(chars) if chars else None
+
+
+def _all_options(items: Any) -> list[frozenset[str]]:
+    """Return character sets a match must each intersect: one per mandatory element of ``items``."""
+    out: list[frozenset[str]] = []
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            out.append(frozenset(chr(av)))
+        elif op is _sre_c.IN:
+            req = {chr(a) for o, a in av if o is _sre_c.LITERAL}
+            if req and len(req) == len(av):
+                out.append(frozenset(req))
+        elif op is _sre_c.SUBPATTERN:
+            out += _all_options(av[-1])
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
+            out += _all_options(av[2])
+        elif op is _sre_c.BRANCH:
+            union: set[str] = set()
+            for branch in av[1]:
+                sub = _all_options(branch)
+                if not sub:
+                    break
+                union |= min(sub, key=len)
+            else:
+                out.append(frozenset(union))
+    return out
+
+
+def required_options(pattern: str) -> tuple[frozenset[str], ...]:
+    """Return character sets a text must each share a character with for ``pattern`` to match.
+
+    A conjunctive prefilter ("被.{0,4}打" needs 被 and 打): cheaper than running a regex
+    that cannot match. Empty when nothing is known; the prefilter is an optimisation only.
+    """
+    try:
+        options = _all_options(_sre_p.parse(pattern))
+    except Exception:
+        return ()
+    return tuple(dict.fromkeys(sorted(options, key=len)))
 
 
 def _cache_dir() -> Path:

@@ -24,6 +24,8 @@ from re import _constants as _sre_c
 from re import _parser as _sre_p
 from typing import Any
 
+from handlers._lexicon import required_options
+
 __all__ = ["SafetyNet"]
 
 # A request for action now keeps a "谢谢" from reading as praise of a settled story.
@@ -33,7 +35,8 @@ _REQUEST = re.compile(r"能不能|帮忙|麻烦|赶紧|快点|怎么办|救|马�
 @dataclass(frozen=True, slots=True)
 class _Field:
     name: str
-    rules: tuple[tuple[re.Pattern[str], float, frozenset[str] | None], ...]
+    # (regex, weight, character sets a match must each share a character with)
+    rules: tuple[tuple[re.Pattern[str], float, tuple[frozenset[str], ...]], ...]
 
 
 class SafetyNet:
@@ -54,7 +57,8 @@ class SafetyNet:
             compiled = []
             for r in rules:
                 needs = _gate_chars(r["re"], freq)
-                compiled.append((re.compile(r["re"]), float(r["w"]), needs))
+                checks = tuple(dict.fromkeys(((needs,) if needs else ()) + required_options(r["re"])))
+                compiled.append((re.compile(r["re"]), float(r["w"]), checks))
                 gate = None if needs is None or gate is None else gate | needs
             fields.append(_Field(name, tuple(compiled)))
         self.fields = tuple(fields)
@@ -87,11 +91,11 @@ class SafetyNet:
             return 0.0, ()  # without a child in the message the net cannot reach its threshold
         total = 0.0
         fired: list[str] = []
-        chars = set(text)
+        disjoint = set(text).isdisjoint
         for field in self.fields:
             best = 0.0
             for pattern, weight, needs in field.rules:
-                if weight > best and (needs is None or not needs.isdisjoint(chars)) and pattern.search(text):
+                if weight > best and not any(map(disjoint, needs)) and pattern.search(text):
                     best = weight
             if best:
                 total += best

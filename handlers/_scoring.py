@@ -10,7 +10,7 @@ import jieba
 
 from handlers._attribution import agent_regex, attribute_violence, find_agents
 from handlers._decide import Decider, Decision
-from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot
+from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot, required_options
 from handlers._safety_net import SafetyNet
 
 __all__ = ["Decision", "Engine"]
@@ -40,21 +40,51 @@ class Engine:
         self._agents = agent_regex(lexicon)
         self._targets = _target_regex(lexicon)
         # Inverted required-character index: a pattern is tried only when the text holds at
-        # least one of the characters it needs (one dict lookup per character of the text
-        # instead of one set test per pattern).
+        # least one character of its rarest mandatory element (one dict lookup per character
+        # of the text instead of one set test per pattern), and then only when every other
+        # mandatory element shares a character with the text too ("被.{0,4}打" needs 被 and
+        # 打). Both are necessary conditions, so they never change a result.
         self._always: list[int] = []
-        self._by_char: dict[str, list[int]] = {}
-        for k, (_pattern, _effects, needs, _neg) in enumerate(lexicon.patterns):
-            if needs is None:
+        by_char: dict[str, list[int]] = {}
+        # The other elements are bits: a character sets the bit of every element it belongs
+        # to, and a pattern runs only when the text's bits cover all of its own.
+        bits: dict[frozenset[str], int] = {}
+        checks: list[int] = []
+        for k, (pattern, _effects, _needs, _neg) in enumerate(lexicon.patterns):
+            options = required_options(pattern.pattern)
+            if not options:
                 self._always.append(k)
-            else:
-                for ch in needs:
-                    self._by_char.setdefault(ch, []).append(k)
+                checks.append(0)
+                continue
+            key = min(options, key=lambda chars: sum(tokenizer.FREQ.get(ch) or 0 for ch in chars))
+            for ch in key:
+                by_char.setdefault(ch, []).append(k)
+            need = 0
+            for o in options:
+                if o is not key:
+                    need |= bits.setdefault(o, 1 << len(bits))
+            checks.append(need)
+        self._checks = tuple(checks)
+        char_bits: dict[str, int] = {}
+        for chars, bit in bits.items():
+            for ch in chars:
+                char_bits[ch] = char_bits.get(ch, 0) | bit
+        # character → (patterns it may start, element bits it sets)
+        self._by_char = {ch: (tuple(by_char.get(ch, ())), char_bits.get(ch, 0)) for ch in {*by_char, *char_bits}}
+        self._index_chars = frozenset(self._by_char)
+        # Every proper prefix of a term: a token that is none of them cannot start a term of
+        # two or three tokens, so the n-gram lookups are skipped for it.
+        self._heads = frozenset(t[:k] for t in lexicon.terms for k in range(1, len(t)))
+        # Effects that carry a request for help ("能不能", "麻烦"): their clause gets the boost.
+        self._help_effects = frozenset(
+            id(eff) for eff in lexicon.terms.values() if any(sl == Slot.HELP for sl, _, _ in eff)
+        )
 
     def _match(self, text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, tuple, str]]]:
         """Find lexicon terms over token n-grams, honouring negation within a clause."""
         lex = self.lexicon
         terms, negators, breaks = lex.terms, lex.negators, lex.clause_breaks
+        heads = self._heads
         tokens = self.tokenizer.lcut(text, HMM=False)
         n = len(tokens)
         hits: list[tuple[int, int, int, tuple, str]] = []  # (token index, clause, negated, effects, term)
@@ -71,12 +101,16 @@ class Engine:
                 continue
             size, effects = 1, terms.get(tok)
             if i + 1 < n:
-                two = tok + tokens[i + 1]
-                if i + 2 < n and (three := terms.get(two + tokens[i + 2])) is not None:
-                    size, effects = 3, three
-                elif (pair := terms.get(two)) is not None:
-                    size, effects = 2, pair
-                elif effects is None and len(tok) > 2:
+                if tok in heads:  # only a term's proper prefix can start a longer term
+                    two = tok + tokens[i + 1]
+                    if i + 2 < n and (three := terms.get(two + tokens[i + 2])) is not None:
+                        size, effects = 3, three
+                    elif (pair := terms.get(two)) is not None:
+                        size, effects = 2, pair
+                    elif effects is None and len(tok) > 2:
+                        effects = terms.get(tok[-1] + tokens[i + 1]) or terms.get(tok[-2:] + tokens[i + 1])
+                        size = 2 if effects is not None else 1
+                elif effects is None and len(tok) > 2 and (tok[-1] in heads or tok[-2:] in heads):
                     # Boundary repair: jieba may glue a cue's first character to the previous
                     # word ("石头砸|到" hides "砸到"); try the token's tail with the next token.
                     effects = terms.get(tok[-1] + tokens[i + 1]) or terms.get(tok[-2:] + tokens[i + 1])
@@ -85,8 +119,9 @@ class Engine:
                 negated = (i - 1 > last_break and tokens[i - 1] in negators) or (
                     i - 2 > last_break and tokens[i - 2] in negators and tokens[i - 1] in _FILLERS
                 )
-                hits.append((i, clause, negated, effects, tok if size == 1 else "".join(tokens[i : i + size])))
-                found.append("!" + "".join(tokens[i : i + size]) if negated else "".join(tokens[i : i + size]))
+                word = tok if size == 1 else "".join(tokens[i : i + size])
+                hits.append((i, clause, negated, effects, word))
+                found.append("!" + word if negated else word)
             i += size
         return tokens, found, hits
 
@@ -101,8 +136,9 @@ class Engine:
         _tokens, found, hits = self._match(text)
         n_tokens = len(_tokens)
         s = [0.0] * Slot.SIZE
-        request_clauses = {c for _, c, _, eff, _ in hits if any(sl == Slot.HELP for sl, _, _ in eff)}
-        boost = self.request_clause_boost if len(request_clauses) and _ncl(hits) > 1 else 1.0
+        help_effects = self._help_effects
+        request_clauses = {c for _, c, _, eff, _ in hits if id(eff) in help_effects}
+        boost = self.request_clause_boost if request_clauses and _ncl(hits) > 1 else 1.0
         teacher_at: list[int] = []
         peer_at: list[int] = []
         violence_at: list[tuple[int, float]] = []
@@ -130,12 +166,18 @@ class Engine:
                     violence_at.append((idx, weight))
         candidates = set(self._always)
         by_char = self._by_char
-        for ch in set(text):
-            if (ks := by_char.get(ch)) is not None:
-                candidates.update(ks)
+        chars = set(text)
+        have = 0
+        for ch in chars & self._index_chars:
+            ks, bits = by_char[ch]
+            candidates.update(ks)
+            have |= bits
         patterns = self.lexicon.patterns
+        checks = self._checks
         starts: list[int] | None = None
         for k in sorted(candidates):
+            if checks[k] & ~have:
+                continue
             pattern, effects, _needs, negatable_rule = patterns[k]
             m = pattern.search(text)
             if m is None:
