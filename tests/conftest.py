@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -48,6 +49,33 @@ def _pg_available() -> str | None:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
 
 
+@contextmanager
+def pg_schema_engine(prefix: str = "lx_test") -> Iterator[Engine]:
+    """Yield an engine on a fresh PostgreSQL schema, dropped afterwards.
+
+    Skips with the reason when PostgreSQL does not answer, or fails when
+    ``LIANXIN_REQUIRE_PG=1`` (CI), so PostgreSQL tests never skip silently.
+    """
+    reason = _pg_available()
+    if reason is not None:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required (LIANXIN_REQUIRE_PG=1) but unavailable: {reason}")
+        pytest.skip(f"PostgreSQL not available at {PG_URL}: {reason}")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def _make_db(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     if kind == "sqlite":
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
@@ -56,25 +84,9 @@ def _make_db(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[En
         yield engine
         engine.dispose()
         return
-    reason = _pg_available()
-    if reason is not None:
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL required (LIANXIN_REQUIRE_PG=1) but unavailable: {reason}")
-        pytest.skip(f"PostgreSQL not available at {PG_URL}: {reason}")
-    schema = f"lx_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
+    with pg_schema_engine() as engine:
         models.Base.metadata.create_all(engine)
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import models
 from models.db import make_engine
 from models.migrate import upgrade
-from tests.conftest import PG_URL, REQUIRE_PG, _pg_available
+from tests.conftest import pg_schema_engine
 
 
 def _diff(engine) -> list:
@@ -30,22 +25,6 @@ def test_sqlite_migrations_match_models(tmp_path) -> None:
 
 
 def test_postgresql_migrations_match_models() -> None:
-    reason = _pg_available()
-    if reason:
-        if REQUIRE_PG:
-            pytest.fail(reason)
-        pytest.skip(f"PostgreSQL not available: {reason}")
-    schema = f"lx_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
+    with pg_schema_engine("lx_mig") as engine:
         upgrade(engine)
         assert _diff(engine) == []
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
