@@ -19,6 +19,7 @@ from models.directory import Guardianship, School
 from models.ticket_notify import Notice
 from models.tickets import Ticket
 
+URGENT_ADVICE = "如孩子正面临人身危险，请立即拨打 110（报警）或 120（急救），并电话联系学校。"
 PRIVATE_ACK = "好的，收到。有需要反映的问题、求助或咨询，直接留言就行，我会转给负责老师。"
 
 
@@ -152,9 +153,13 @@ def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> li
         owner = ticket_notify.signature(ticket.assignee) if ticket.assignee else "学校"
         detail = (f"已收到您的反馈，编号 {n}（{ticket_notify.category_name(ticket.category)}），已转交{owner}办理，"
                   f"将于 {ticket_notify.local(ticket.resolve_by, tz)} 前办结。发送「进度 {n}」随时查看进度。")
+    urgent = ticket.urgency == "urgent"
+    if urgent and not appended:
+        detail += f"\n已按紧急事项处理，学校负责人已同时收到提醒。{URGENT_ADVICE}"
     if in_group:
-        return [Reply(f"已收到，编号 {n}，处理进度会私信告知您", mention_sender=True), Reply(detail, private=True)]
-    return [Reply(detail)]
+        return [Reply(f"已收到，编号 {n}，处理进度会私信告知您", mention_sender=True, urgent=urgent),
+                Reply(detail, private=True, urgent=urgent)]
+    return [Reply(detail, urgent=urgent)]
 
 
 def register(registry: Registry) -> None:

@@ -121,13 +121,15 @@ def test_duplicate_within_a_day_is_appended(bot, db_session, now):
 
 
 def test_urgent_ticket_alerts_leaders_at_once(bot, db_session):
-    bot.say("张小明妈妈", "孩子今天被同学打了")
+    replies = bot.say("张小明妈妈", "孩子今天被同学打了")
+    assert any("按紧急事项处理" in r and "120" in r for r in replies), "the parent learns it is treated as urgent"
     ticket = _ticket(db_session)
     assert (ticket.urgency, ticket.category, ticket.assignee.name) == ("urgent", "safety", "李强")
     assert ticket.resolve_by - ticket.created_at == dt.timedelta(hours=24)
     assert ticket.respond_by - ticket.created_at == dt.timedelta(hours=1)
     assert any("紧急工单" in r for r in bot.pop("钱主任"))
     assert any("紧急工单" in r for r in bot.pop("赵校长"))
+    assert "120" not in "".join(bot.say("张小明妈妈", "食堂的菜太咸了")), "only urgent tickets carry the advice"
 
 
 def test_two_children_are_asked_which_one(bot, db_session):
