@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -20,9 +21,8 @@ class ConfigurableClientMixin:
     TOKEN_PATH = ""
     API_BASE_URL: str
     _token_retried = False
-
-    def _token_params(self) -> dict[str, str]:
-        raise NotImplementedError
+    # Each client defines the query its token endpoint takes (corpid/corpsecret, appid/secret).
+    _token_params: Callable[[], dict[str, str]]
 
     def fetch_access_token(self) -> dict[str, Any]:
         """Fetch a token from ``API_BASE_URL`` + ``TOKEN_PATH`` and store it (with the request timeout)."""
