@@ -201,3 +201,23 @@ def test_thanks_with_substance_is_praise() -> None:
     assert labels("谢谢老师") == ("none", None, None)
     assert labels("谢谢王老师，孩子这学期英语进步很大") == ("praise", "teaching", "low")
     assert labels("食堂的饭菜比以前好吃多了，孩子中午能吃两碗") == ("praise", "food", "low")
+
+
+# --- round 6 (blind11): kind and category by word class, wordings in no data set ----------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("办个转学手续跑了三趟，每次都说少一样东西", ("complaint", "enrollment", "normal")),  # runaround
+        ("教室的窗户插销全是坏的，冬天还得拿纸板堵着", ("complaint", "facilities", "normal")),  # burden, not a request
+        ("说是每周有两节体育课，这叫体育课？天天被主科占", ("complaint", "wellbeing", "normal")),  # 这叫…？
+        ("能不能把家长会的时间早点公布，我们好安排请假", ("suggestion", "communication", "low")),  # for everyone
+        ("新建的图书馆太好了，孩子放学都想去看书", ("praise", "facilities", "low")),  # a new facility is a target
+        ("英语老师讲得很清楚，孩子这次考到了九十分", ("praise", "teaching", "low")),  # learning progress
+        ("孩子们画的画都好漂亮", ("none", None, None)),  # praise of children's work is chatter
+        ("宿管员晚上罚我女儿在走廊站了一个小时", ("complaint", "teacher_conduct", "urgent")),  # staff punish
+        ("孩子刚才在教室胃疼得直冒冷汗，麻烦老师先送去医务室", ("help", "wellbeing", "urgent")),  # illness, not injury
+    ],
+)
+def test_round_6_word_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
