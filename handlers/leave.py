@@ -30,7 +30,10 @@ def is_leave_note(text: str) -> bool:
 def _check(msg: InboundMessage, ctx: Context) -> bool:
     if msg.msgtype != "text" or PARENT not in ctx.actor.roles or not is_leave_note(msg.text):
         return False
-    return classifier.classify(msg.text).kind == "none"
+    c = classifier.classify(msg.text)
+    # A leave note is chatter to the ledger; when illness is its reason the classifier may
+    # see a health matter, which is still just a leave note unless it is urgent.
+    return c.kind == "none" or (c.category == "wellbeing" and c.urgency != "urgent" and c.kind in ("help", "complaint"))
 
 
 def _child(msg: InboundMessage, ctx: Context) -> Guardianship | None:
