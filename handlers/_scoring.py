@@ -12,6 +12,7 @@ from handlers._attribution import agent_regex, attribute_violence, find_agents
 from handlers._decide import Decider, Decision
 from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot, required_options
 from handlers._safety_net import SafetyNet
+from handlers._segment import Segmenter
 
 __all__ = ["Decision", "Engine"]
 
@@ -34,6 +35,7 @@ class Engine:
     def __init__(self, lexicon: Lexicon, tokenizer: jieba.Tokenizer) -> None:
         self.lexicon = lexicon
         self.tokenizer = tokenizer
+        self.segmenter = Segmenter(tokenizer)
         self.request_clause_boost = lexicon.params.get("request_clause_boost", 1.5)
         self.decider = Decider(lexicon.params)
         self.net = SafetyNet(lexicon.net, lambda ch: float(tokenizer.FREQ.get(ch) or 0.0))
@@ -69,9 +71,12 @@ class Engine:
         for chars, bit in bits.items():
             for ch in chars:
                 char_bits[ch] = char_bits.get(ch, 0) | bit
-        # character → (patterns it may start, element bits it sets)
-        self._by_char = {ch: (tuple(by_char.get(ch, ())), char_bits.get(ch, 0)) for ch in {*by_char, *char_bits}}
-        self._index_chars = frozenset(self._by_char)
+        # character → (bit set of the patterns it may start, element bits it sets); both are
+        # ints so that a message's candidates are a few ORs, tried in pattern order
+        self._by_char = {
+            ch: (sum(1 << k for k in set(by_char.get(ch, ()))), char_bits.get(ch, 0)) for ch in {*by_char, *char_bits}
+        }
+        self._always_mask = sum(1 << k for k in self._always)
         # Every proper prefix of a term: a token that is none of them cannot start a term of
         # two or three tokens, so the n-gram lookups are skipped for it.
         self._heads = frozenset(t[:k] for t in lexicon.terms for k in range(1, len(t)))
@@ -85,7 +90,7 @@ class Engine:
         lex = self.lexicon
         terms, negators, breaks = lex.terms, lex.negators, lex.clause_breaks
         heads = self._heads
-        tokens = self.tokenizer.lcut(text, HMM=False)
+        tokens = self.segmenter.lcut(text)
         n = len(tokens)
         hits: list[tuple[int, int, int, tuple, str]] = []  # (token index, clause, negated, effects, term)
         found: list[str] = []
@@ -164,18 +169,21 @@ class Engine:
                     place[slot - Slot.CAT0] += weight
                 if slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
-        candidates = set(self._always)
-        by_char = self._by_char
-        chars = set(text)
+        candidates = self._always_mask
         have = 0
-        for ch in chars & self._index_chars:
-            ks, bits = by_char[ch]
-            candidates.update(ks)
-            have |= bits
+        by_char = self._by_char
+        for ch in set(text):
+            entry = by_char.get(ch)
+            if entry is not None:
+                candidates |= entry[0]
+                have |= entry[1]
         patterns = self.lexicon.patterns
         checks = self._checks
         starts: list[int] | None = None
-        for k in sorted(candidates):
+        while candidates:
+            low = candidates & -candidates
+            candidates ^= low
+            k = low.bit_length() - 1
             if checks[k] & ~have:
                 continue
             pattern, effects, _needs, negatable_rule = patterns[k]
