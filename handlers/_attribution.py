@@ -20,6 +20,8 @@ _ADDRESSED = frozenset(["告诉", "跟", "找", "问", "报告", "告", "和", "
 _ASKED = re.compile(r"(?:们)?(?:能不能|可不可以|能否|可否|麻烦|帮忙|帮我|帮着|您|你好|好,|,)")
 # "老师让…同学蹲马步", "老师把孩子们关在…": the classmates are the object, not the agent.
 _CAUSATIVE = frozenset(["让", "叫", "罚", "要求", "逼", "逼着", "命令", "安排", "把", "将", "对", "冲", "朝"])
+# A teacher named at the very start and followed by a break or a new subject is addressed.
+_NEW_SUBJECT = re.compile(r"(?:\s|[,:;。!?~]|孩子|我|娃|宝宝|您好|你好)")
 _TEACHER_SLOT = Slot.CAT0 + CATEGORY_CODES.index("teacher_conduct")
 _SAFETY_SLOT = Slot.CAT0 + CATEGORY_CODES.index("safety")
 
@@ -47,6 +49,8 @@ def find_agents(
             asked = _ASKED.match(text, m.end())
             if asked and (at <= 2 or asked.group(0)[-1] != ","):
                 continue  # vocative at the start, or a request put to the teacher
+            if at <= 2 and _NEW_SUBJECT.match(text, m.end()):
+                continue  # "老师 孩子今天…", "老师我家孩子…": the teacher is addressed, not the agent
             teacher_at.append(bisect_right(starts, at) - 1)
         else:
             peer_at.append(bisect_right(starts, at) - 1)
@@ -61,12 +65,12 @@ def attribute_violence(
     Harm with an agent is blame (complaint evidence); an injury (HARM) follows the
     agent of the violence in the same message, or is an accident (safety).
     """
-    teachers = [t for t in teacher_at if t > 1] or teacher_at
+    teachers = teacher_at
     hit_at = {idx for idx, _ in violence_at}
     agents = []
     for p in peer_at:
-        if p - 1 in hit_at or p - 2 in hit_at:
-            continue  # "打男生": the classmate is the victim
+        if p in hit_at or p - 1 in hit_at or p - 2 in hit_at:
+            continue  # "打男生", "摸女生" (one token): the classmate is the victim
         before = max((t for t in teachers if t < p), default=-1)
         if before >= 0 and _CAUSATIVE.intersection(tokens[before + 1 : p]):
             continue

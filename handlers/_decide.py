@@ -19,6 +19,7 @@ _CAT_END = Slot.CAT0 + len(CATEGORY_CODES)
 _IDX = {code: i for i, code in enumerate(CATEGORY_CODES)}
 _FEES, _FACILITIES, _TEACHER, _SAFETY = _IDX["fees"], _IDX["facilities"], _IDX["teacher_conduct"], _IDX["safety"]
 _AFTER_SCHOOL = _IDX["after_school"]
+_SCHEDULE, _TRANSPORT = _IDX["schedule"], _IDX["transport"]
 # Where a classmate's violence may happen; the violence, not the venue, is the topic (safety).
 _VENUES = frozenset(_IDX[c] for c in ("transport", "after_school", "facilities", "schedule"))
 # Money charged for these services is fees (taxonomy: "even for meals or buses").
@@ -74,6 +75,7 @@ class Decider:
         self.past_scale = p.get("past_scale", 0.6)
         self.place_discount = p.get("place_discount", 0.7)
         self.service_context = p.get("service_context", 3.5)
+        self.vehicle_context = p.get("vehicle_context", 4.0)
         self.complaint_over_help = p.get("complaint_over_help", 0.8)
 
     def urgency(self, s: list[float], net: float = 0.0) -> float:
@@ -114,6 +116,8 @@ class Decider:
             _promote(ranked, _FEES)  # money charged is fees, even for meals, buses or 托管
         elif ranked[0] in _SERVICE_CONTENT and cats[_AFTER_SCHOOL] >= self.service_context:
             _promote(ranked, _AFTER_SCHOOL)  # "托管班就让孩子自己写作业": the service is the topic
+        elif ranked[0] == _SCHEDULE and cats[_TRANSPORT] >= self.vehicle_context:
+            _promote(ranked, _TRANSPORT)  # "校车六点就到村口": a school bus's timetable is transport
         if urgent and (ranked[0] == _FACILITIES or (ranked[0] in _VENUES and peer_harm >= 2.0)):
             # a facility that endangers a child now, or classmates hurting a child on the bus or
             # in 托管, is a safety matter
@@ -127,6 +131,7 @@ class Decider:
         cats = self.categories(s, place, danger)
         topic = max(cats)
         none_score = s[Slot.ACK] + s[Slot.STATUS] + s[Slot.CHAT] + 0.8 * s[Slot.THANKS]
+        complaint = s[Slot.COMPLAINT]  # before the hedge: "不是投诉…能不能让食堂…" still asks for a correction
         if s[Slot.HEDGE] >= 1.5:
             s[Slot.COMPLAINT] *= 0.5
             s[Slot.INQUIRY] += s[Slot.HEDGE]
@@ -166,9 +171,10 @@ class Decider:
             else:
                 kind = "complaint"
             second = best
-        elif not danger and kind == "help" and s[Slot.COMPLAINT] >= max(1.0, self.complaint_over_help * s[Slot.HELP]):
+        elif not danger and kind == "help" and complaint >= max(1.0, self.complaint_over_help * s[Slot.HELP]):
             # taxonomy: complaining and asking for an action for this child → complaint (a child
-            # hurt now stays help unless blame outweighs the call for help)
+            # hurt now stays help unless blame outweighs the call for help); a hedge ("不是投诉")
+            # softens the tone of a question, not a grievance that comes with a request
             kind = "complaint"
         urgent = danger and kind in ("complaint", "help", "inquiry")
         if urgent and kind == "inquiry":
