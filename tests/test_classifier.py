@@ -221,3 +221,64 @@ def test_thanks_with_substance_is_praise() -> None:
 )
 def test_round_6_word_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
     assert labels(text) == expected
+
+
+# --- round 7 (blind12, blind13): kind boundaries and categories by word class, wordings in no data set --
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # questions whose question word jieba splits ("是|哪|天呀"), choice questions, follow-ups
+        ("运动会定在哪天呀", ("inquiry", "schedule", "normal")),
+        ("期中考试考几门", ("inquiry", "schedule", "normal")),
+        ("我们小区划到哪所初中", ("inquiry", "enrollment", "normal")),
+        ("上周那次体检的结果出来了吗", ("inquiry", "wellbeing", "normal")),
+        ("学校有没有规定老师不能给学生推销辅导书？", ("inquiry", "teacher_conduct", "normal")),
+        ("周记是每周写两篇吗", ("inquiry", "homework", "normal")),  # amount of an assignment
+        ("下学期英语换谁来教？", ("inquiry", "teaching", "normal")),  # who teaches
+        ("这学期英语换成外研版了吗", ("inquiry", "teaching", "normal")),  # textbook editions
+        # rhetorical complaints: "问过家长吗", "还让他开吗", an absent teacher "去哪了"
+        ("午餐费又涨了，事先问过家长吗？", ("complaint", "fees", "normal")),
+        ("接送车司机上午开车一直在刷视频，下午还让他开吗", ("complaint", "transport", "urgent")),
+        ("一个月有一半时间是自习，英语老师到底去哪了", ("complaint", "teaching", "normal")),
+        ("校车五点四十就得出门等，天还没亮，太早了", ("complaint", "transport", "normal")),  # a bus timetable
+        ("贫困生名额一点都不透明，都是关系户", ("complaint", "aid", "normal")),  # unfair allocation
+        ("一本练习册要六十多，外面书店才二十", ("complaint", "fees", "normal")),  # unit price, price comparison
+        ("放学时私家车乱停车把校门口堵死了，孩子只能从车缝里穿过去", ("complaint", "safety", "normal")),
+        # a hedge softens a question, not a grievance that comes with a request for correction
+        ("不是投诉哈，就是汤里老有沙子，能不能跟食堂反映一下洗干净点", ("complaint", "food", "normal")),
+        # the category follows the request, not a transfer in the background; a diagnosed condition
+        ("孩子插班过来之后数学一直跟不上，老师能不能帮忙补一补", ("help", "teaching", "normal")),
+        ("孩子有多动症，上课坐不住，能不能请老师多包容一点", ("help", "wellbeing", "normal")),
+        # "打一份" serves food, "打我手机" phones; a habitual reaction ("一吃虾就…") is not urgent
+        ("孩子对海鲜过敏，一吃虾就起疹子，食堂能不能给他打一份别的菜", ("help", "food", "normal")),
+        ("孩子有事麻烦老师直接打我手机，他爸爸不在家", ("help", "communication", "normal")),
+        ("午休只能坐在椅子上睡，孩子说腿都压麻了", ("complaint", "after_school", "normal")),  # posture
+        # praise by deed, without a praise word
+        ("王老师自掏腰包给班里买了图书角的书", ("praise", "teacher_conduct", "low")),
+        ("班主任给孩子免费补了一个月的课，分文不取", ("praise", "teacher_conduct", "low")),
+        ("托管老师天天陪孩子们下棋，孩子放学都舍不得回家", ("praise", "after_school", "low")),
+        ("校车师傅接送三年了从来没出过差错", ("praise", "transport", "low")),
+        ("宿舍换了全新的空调，孩子说晚上终于能睡个好觉了", ("praise", "facilities", "low")),
+        ("办转学手续比想象中顺利太多，一次就办好了", ("praise", "enrollment", "low")),
+        ("班主任有事都单独私聊，不在群里点名，我们家长心里很踏实", ("praise", "communication", "low")),
+        ("贫困补助的材料班主任都帮我们填好了，太感谢了", ("praise", "aid", "low")),
+        # status updates and parents' chat about something seen in the group
+        ("孩子烧退了，明天正常上学", ("none", None, None)),
+        ("群里那个新闻我们家也看了，以后要多提醒孩子别去河边", ("none", None, None)),
+        # dangers: punishment with no punisher named, a teacher as the subject at the start,
+        # a child imagining its own death, cut marks described in series
+        ("孩子被罚站，厕所也不让上，一直憋到放学", ("complaint", "teacher_conduct", "urgent")),
+        ("数学老师上课总是去摸女同学的头发和后背", ("complaint", "teacher_conduct", "urgent")),
+        ("女儿昨天问我如果我死了你们会不会哭，今天还是一个人不说话", ("help", "wellbeing", "urgent")),
+        ("儿子手臂上老是贴着创可贴，今天我看了是一条一条划的", ("help", "wellbeing", "urgent")),
+    ],
+)
+def test_round_7_word_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+def test_round_7_smoke_of_any_colour_is_a_danger_now() -> None:
+    c = classify("食堂后面冒白烟了，孩子们还在里面吃饭")
+    assert (c.category, c.urgency) == ("safety", "urgent")
+    assert classify("宿舍的烟雾报警器总是半夜乱响，能不能修一下").urgency == "normal"
