@@ -35,8 +35,10 @@ class SendQueue:
         maxsize: id lists that may wait; ``offer`` refuses more.
     """
 
-    def __init__(self, send: Callable[[list[int]], object], maxsize: int = MAX_PENDING) -> None:
+    def __init__(self, send: Callable[[list[int]], object], maxsize: int = MAX_PENDING,
+                 name: str = "lianxin-send-queue") -> None:
         self.send = send
+        self.name = name
         self._queue: queue.Queue[list[int]] = queue.Queue(maxsize)
         self._lock = threading.Lock()
         self._owner: int | None = None  # the pid whose thread runs (gunicorn forks after create_app)
@@ -47,7 +49,7 @@ class SendQueue:
         try:
             self._queue.put_nowait(list(ids))
         except queue.Full:
-            log.info("send queue full: leaving outbox rows to the scheduler's drain")
+            log.info("%s full: leaving the rows to the scheduler's sweep", self.name)
             return False
         return True
 
@@ -60,7 +62,7 @@ class SendQueue:
             if self._owner == os.getpid():
                 return
             self._owner = os.getpid()
-            threading.Thread(target=self._run, name="lianxin-send-queue", daemon=True).start()
+            threading.Thread(target=self._run, name=self.name, daemon=True).start()
 
     def _run(self) -> None:
         while True:

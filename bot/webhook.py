@@ -133,31 +133,112 @@ def from_epoch(value: Any, now: dt.datetime, unit_ms: bool = False) -> dt.dateti
 
 def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
             also: Callable[[Any, dt.datetime], list[int]] | None = None) -> Response:
-    """Store and handle the messages, commit, and send the replies after the response.
+    """Store the messages, commit, answer; handle them and send the replies after the answer.
 
-    ``also(session, now)`` may add outbox rows to send with the replies (rows
-    that were waiting for this message's reply handle).
+    Before the answer there is one deduplicating insert per message (the
+    platform's retry clock is running); the handlers (classification, tickets,
+    replies) run right after it in the worker's inbox thread, and the
+    scheduler's ``process_inbox`` sweep handles whatever that thread never
+    reached. ``also(session, now)`` may add outbox rows to send with the
+    replies (rows that were waiting for this message's reply handle).
 
     Returns:
         The platform's acknowledgement; a redelivery gets the same one.
     """
-    from handlers import dispatch
+    from handlers.pipeline import receive
 
     app_ext, db = ext(), session()
     now = app_ext.now()
-    ids: list[int] = []
-    fresh = False
+    new_ids: list[int] = []
     for msg in messages:
-        result = dispatch(msg, session=db, settings=app_ext.settings, registry=app_ext.registry, now=now)
-        ids.extend(result.outbox_ids)
-        fresh = fresh or not result.duplicate
-    if also is not None and fresh:  # a redelivery brings nothing new (its reply handle is used)
-        ids.extend(also(db, now))
+        record = receive(msg, session=db, now=now)
+        if record is not None:
+            new_ids.append(record.id)
+    extra = also(db, now) if also is not None and new_ids else []  # a redelivery brings nothing new
     db.commit()
     response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")
-    if ids:
-        send_soon(app_ext, response, ids)
+    if new_ids:
+        handle_soon(app_ext, response, new_ids, extra)
+    elif extra:
+        send_soon(app_ext, response, extra)
     return response
+
+
+def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox_ids: list[int]) -> None:
+    """Handle stored messages once the answer is out, and send what they queued.
+
+    Same threading rule as ``send_soon``: in production the worker's inbox
+    thread handles them and hands each message's replies to the send queue at
+    once; when sessions share one connection (tests) everything runs in the
+    request thread after the response.
+    """
+    if app_ext.settings.app.inbox == "worker":  # the inbox-worker process handles them
+        if outbox_ids:
+            send_soon(app_ext, response, outbox_ids)
+        return
+    if _mode(app_ext) == "inline":
+        def inline() -> None:
+            sent = list(outbox_ids)
+            handle_ids(app_ext, inbound_ids, sent.extend)
+            if sent:
+                send_ids(app_ext, sent)
+
+        after_response(response, inline)
+        return
+    sends = send_queue(app_ext)
+    inbox = current_app.extensions.get("lianxin.inbox_queue")
+    if inbox is None:
+        from bot.send_queue import SendQueue
+
+        inbox = current_app.extensions.setdefault(
+            "lianxin.inbox_queue", SendQueue(lambda ids: handle_ids(app_ext, ids, sends.offer), name="lianxin-inbox")
+        )
+    if outbox_ids:
+        sends.offer(outbox_ids)
+    inbox.offer(inbound_ids)
+
+
+def inbox_queue(app_ext: Any) -> Any:
+    """Return this app's inbox queue, if a webhook has created it (tests wait on it)."""
+    return current_app.extensions.get("lianxin.inbox_queue")
+
+
+def handle_ids(app_ext: Any, inbound_ids: list[int], send: Callable[[list[int]], object]) -> int:
+    """Handle stored messages, each in its own transaction; pass each one's replies to ``send``.
+
+    A message another process already took is skipped; one whose handling
+    fails stays ``new`` for the scheduler's ``process_inbox`` sweep.
+    """
+    from handlers.pipeline import process
+
+    handled = 0
+    db = app_ext.sessionmaker()
+    try:
+        for inbound_id in inbound_ids:
+            try:
+                result = process(
+                    inbound_id, session=db, settings=app_ext.settings, registry=app_ext.registry, now=app_ext.now()
+                )
+                db.commit()
+            except Exception:
+                db.rollback()
+                log.exception("handling inbound %s failed", inbound_id)
+                continue
+            if result is not None:
+                handled += 1
+                if result.outbox_ids:
+                    send(result.outbox_ids)
+    finally:
+        db.close()
+    return handled
+
+
+def _mode(app_ext: Any) -> str:
+    """Return ``queue`` or ``inline`` (see ``send_soon``)."""
+    mode = current_app.config.get("LIANXIN_WEBHOOK_SEND")
+    if mode is None:
+        mode = "inline" if isinstance(app_ext.sessionmaker.kw.get("bind"), Connection) else "queue"
+    return mode
 
 
 def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
@@ -168,10 +249,7 @@ def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
     closes, in the request thread. ``app.config["LIANXIN_WEBHOOK_SEND"]``
     (``queue`` or ``inline``) overrides the choice.
     """
-    mode = current_app.config.get("LIANXIN_WEBHOOK_SEND")
-    if mode is None:
-        mode = "inline" if isinstance(app_ext.sessionmaker.kw.get("bind"), Connection) else "queue"
-    if mode == "inline":
+    if _mode(app_ext) == "inline":
         after_response(response, lambda: send_ids(app_ext, ids))
         return
     send_queue(app_ext).offer(ids)

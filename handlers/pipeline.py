@@ -36,7 +36,19 @@ def dispatch(
     The caller owns the transaction and commits it. A redelivered message
     (same platform message id) does nothing and reports ``duplicate``.
     """
-    record = inbound.record_inbound(
+    record = receive(msg, session=session, now=now)
+    if record is None:
+        return DispatchResult(duplicate=True)
+    return handle(record, msg, session=session, settings=settings, registry=registry, now=now)
+
+
+def receive(msg: InboundMessage, *, session: Any, now: dt.datetime) -> inbound.InboundRecord | None:
+    """Store the message unhandled (status ``new``); return None for a redelivery.
+
+    This is all a webhook does before it answers: one deduplicating insert.
+    ``process`` (or ``dispatch``) handles the stored message.
+    """
+    return inbound.record_inbound(
         session,
         platform=msg.platform,
         platform_msg_id=msg.msg_id,
@@ -48,24 +60,71 @@ def dispatch(
         msgtype=msg.msgtype,
         text=msg.text,
         raw=dict(msg.raw) if msg.raw else None,
+        envelope=_envelope(msg, with_reply_handle=True),
         sent_at=msg.sent_at,
         received_at=now,
+        status=inbound.NEW,
     )
+
+
+def process(
+    inbound_id: int, *, session: Any, settings: Settings, registry: Registry, now: dt.datetime
+) -> DispatchResult | None:
+    """Handle a stored message that nobody has handled yet; None when it is taken or done.
+
+    The caller commits. Used by the webhook's inbox thread right after the
+    answer and by the scheduler's ``process_inbox`` sweep for what that
+    thread never reached (a crash, a full queue).
+    """
+    record = inbound.claim_inbound(session, inbound_id)
     if record is None:
-        return DispatchResult(duplicate=True)
+        return None
+    return handle(record, message_of(record), session=session, settings=settings, registry=registry, now=now)
+
+
+def message_of(record: inbound.InboundRecord) -> InboundMessage:
+    """Rebuild the normalised message from its stored form."""
+    envelope = record.envelope or {}
+    return InboundMessage(
+        platform=record.platform,
+        school_id=record.school_id or 0,
+        msg_id=record.platform_msg_id,
+        conversation_id=record.conversation_id or "",
+        is_group=record.is_group,
+        sender_id=record.sender_external_id or "",
+        text=record.text,
+        sent_at=record.sent_at or record.received_at,
+        sender_name=record.sender_name,
+        msgtype=record.msgtype,
+        mentions=tuple(envelope.get("mentions") or ()),
+        mentioned_bot=bool(envelope.get("mentioned_bot")),
+        raw=record.raw,
+        reply_context=dict(envelope.get("reply_context") or {}),
+    )
+
+
+def handle(
+    record: inbound.InboundRecord, msg: InboundMessage, *, session: Any, settings: Settings,
+    registry: Registry, now: dt.datetime,
+) -> DispatchResult:
+    """Run the handlers on a stored message and queue its replies in the outbox."""
     identity = people.touch_identity(session, msg.platform, msg.school_id, msg.sender_id, msg.sender_name, now)
     group = people.find_group(session, msg.platform, msg.conversation_id) if msg.is_group else None
     ctx = Context(session, settings, now, Actor.of(identity), group, record.id, {"registry": registry})
     try:
         with session.begin_nested():
             replies = registry.run(msg, ctx)
-        record.status = "processed"
+        record.status = inbound.PROCESSED
     except Exception as exc:  # one polite answer, one log line, the message kept
         log.exception("handler failed for inbound %s", record.id)
-        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        record.status, record.error = inbound.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         replies = [Reply(SORRY, private=msg.is_group)]
     # Set with the status so the record is updated once (fewer round trips before the ack).
     record.identity_id, record.processed_at = identity.id, now
+    if msg.reply_context:
+        # The reply handle (a bearer URL on DingTalk and the AI bot) is kept only until handled:
+        # the replies below carry their own copy.
+        record.envelope = _envelope(msg, with_reply_handle=False)
     sender_audience = "staff" if ctx.actor.is_staff else "parent"
     ids = []
     for reply in replies:
@@ -81,6 +140,18 @@ def dispatch(
             session.flush()
             ids.append(row.id)
     return DispatchResult(False, record.id, replies, ids)
+
+
+def _envelope(msg: InboundMessage, *, with_reply_handle: bool) -> dict[str, Any] | None:
+    """Return what a stored message needs beyond its columns to be handled later."""
+    envelope: dict[str, Any] = {}
+    if msg.mentions:
+        envelope["mentions"] = list(msg.mentions)
+    if msg.mentioned_bot:
+        envelope["mentioned_bot"] = True
+    if with_reply_handle and msg.reply_context:
+        envelope["reply_context"] = dict(msg.reply_context)
+    return envelope or None
 
 
 def _recipient(reply: Reply, msg: InboundMessage, identity_id: int) -> Recipient:

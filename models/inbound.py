@@ -1,4 +1,10 @@
-"""The raw inbound message log, deduplicated on (platform, platform message id)."""
+"""The raw inbound message log, deduplicated on (platform, platform message id).
+
+It is also the webhook's inbox: a callback stores the message (status ``new``)
+and answers; the message is handled right after the answer by the worker's
+inbox thread, or by the scheduler's ``process_inbox`` sweep when that thread
+never got to it. ``claim_inbound`` makes sure one message is handled once.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,18 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, bindparam, select, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -18,7 +35,10 @@ class InboundRecord(Base):
     """One message or event as a platform delivered it."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("platform", "platform_msg_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_msg_id"),
+        Index("ix_inbound_messages_status_received_at", "status", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
@@ -32,6 +52,9 @@ class InboundRecord(Base):
     msgtype: Mapped[str] = mapped_column(String(20), default="text")
     text: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the adapter derived beyond the columns (mentions, the reply handle such as a
+    # DingTalk sessionWebhook), so that a stored message can be handled later as delivered.
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sent_at: Mapped[dt.datetime | None]
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="new")
@@ -115,5 +138,37 @@ def find_inbound(session: Session, platform: str, platform_msg_id: str) -> Inbou
     return session.scalar(
         select(InboundRecord).where(
             InboundRecord.platform == platform, InboundRecord.platform_msg_id == platform_msg_id
+        )
+    )
+
+
+NEW, PROCESSING, PROCESSED, FAILED = "new", "processing", "processed", "failed"
+
+
+def claim_inbound(session: Session, inbound_id: int) -> InboundRecord | None:
+    """Take a stored, unhandled message for handling in the caller's transaction.
+
+    One ``UPDATE … WHERE status = 'new'``: of two handlers racing for the same
+    message (the worker's inbox thread and the scheduler's sweep) the second
+    finds nothing. The claim belongs to the caller's transaction, so a crash
+    before the commit leaves the message ``new`` for the next sweep.
+    """
+    stmt = (
+        update(InboundRecord)
+        .where(InboundRecord.id == inbound_id, InboundRecord.status == NEW)
+        .values(status=PROCESSING)
+        .returning(InboundRecord)
+    )
+    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+
+
+def unhandled_ids(session: Session, received_before: dt.datetime, limit: int = 500) -> list[int]:
+    """Return ids of messages stored before ``received_before`` and not yet handled, oldest first."""
+    return list(
+        session.scalars(
+            select(InboundRecord.id)
+            .where(InboundRecord.status == NEW, InboundRecord.received_at < received_before)
+            .order_by(InboundRecord.received_at, InboundRecord.id)
+            .limit(limit)
         )
     )

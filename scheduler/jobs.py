@@ -52,6 +52,35 @@ def drain_outbox(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     return run_sweep(ext, "drain_outbox", lambda s, st, n: drain(s, st, n, ext.sender), now)
 
 
+INBOX_GRACE = dt.timedelta(seconds=30)
+
+
+def handle_inbox(session: Any, settings: Any, now: dt.datetime, ext: Any) -> int:
+    """Handle stored messages that no webhook worker handled; return how many.
+
+    A webhook stores a message, answers the platform and handles it right
+    after in its inbox thread; a message still ``new`` after ``INBOX_GRACE``
+    was left by a crash, a restart or a full queue. Each is handled in its own
+    transaction (the claim makes a race with a late inbox thread harmless),
+    and the replies are sent by the next ``drain_outbox``.
+    """
+    from handlers.pipeline import process
+    from models.inbound import unhandled_ids
+
+    handled = 0
+    for inbound_id in unhandled_ids(session, now - INBOX_GRACE):
+        if process(inbound_id, session=session, settings=settings, registry=ext.registry, now=now) is not None:
+            handled += 1
+        session.commit()
+    return handled
+
+
+def process_inbox(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Handle webhook messages that were stored but never handled."""
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "process_inbox", lambda s, st, n: handle_inbox(s, st, n, ext), now)
+
+
 def sync_kf(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Pull 微信客服 messages that a missed or failed callback left on the platform.
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -140,8 +141,21 @@ def db_session(ext):
 
 @pytest.fixture
 def client(app):
-    """A Flask test client."""
+    """A Flask test client that reads and closes every response, as a WSGI server does.
+
+    Closing runs the work a webhook does after its answer (handling the stored
+    message, sending the replies) before the test looks at the database.
+    """
+    app.test_client_class = ClosingClient
     return app.test_client()
+
+
+class ClosingClient(FlaskClient):
+    """``buffered=True`` by default: the body is read and the response closed."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -154,9 +154,14 @@ def test_parent_binds_and_their_message_is_replied_to_in_the_same_chat(client, s
 def test_reply_is_sent_through_the_session_webhook_after_the_response(client, school, db_session, now,
                                                                        fake_dingtalk):  # noqa: F811
     body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-staff-001"))
-    resp = post(client, body, now)
+    resp = client.post(URL, buffered=False, **p.dingtalk_request(body, now))
+    assert resp.status_code == 200
+    # Before the answer the message is only stored: not handled, nothing queued, nothing sent.
+    assert [r.status for r in stored(db_session)] == ["new"] and outbox(db_session) == []
     assert fake_dingtalk.sent("/session/cidDM-staff-001") == [], "nothing is sent before the ack"
     resp.close()  # the server finished writing the answer
+    db_session.expire_all()
+    assert [r.status for r in stored(db_session)] == ["processed"]
     [call] = fake_dingtalk.sent("/session/cidDM-staff-001")
     assert "绑定" in json.dumps(call.json, ensure_ascii=False)
     db_session.expire_all()
@@ -166,14 +171,16 @@ def test_reply_is_sent_through_the_session_webhook_after_the_response(client, sc
 def test_in_production_replies_go_through_the_workers_send_queue(app, client, school, db_session, now,
                                                                  fake_dingtalk):  # noqa: F811
     """Outside tests the request only queues the new outbox ids; a daemon thread sends them."""
-    from bot.webhook import send_queue
+    from bot.webhook import inbox_queue, send_queue
 
-    app.config["LIANXIN_WEBHOOK_SEND"] = "queue"  # the test's session waits while the thread sends
+    app.config["LIANXIN_WEBHOOK_SEND"] = "queue"  # the test's session waits while the threads work
     try:
         body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-q"))
         assert post(client, body, now).status_code == 200
         with app.app_context():
-            send_queue(app.extensions["lianxin"]).join()  # wait for the thread, not a clock
+            ext = app.extensions["lianxin"]
+            inbox_queue(ext).join()  # the inbox thread handled the message and queued its reply…
+            send_queue(ext).join()  # …which the send thread sent (waiting for threads, not a clock)
     finally:
         app.config.pop("LIANXIN_WEBHOOK_SEND")
     assert len(fake_dingtalk.sent("/session/cidDM-q")) == 1

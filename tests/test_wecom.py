@@ -55,13 +55,18 @@ def test_url_check_with_bad_signature_is_403(client, school, now):
 
 
 def test_app_text_is_stored_and_answered_later_with_an_empty_ack(client, school, db_session, now):
-    resp = client.post(APP, **p.wecom_post(p.wecom_text(now, "老师好"), now))
-    assert (resp.status_code, resp.data) == (200, b"")
+    resp = client.post(APP, buffered=False, **p.wecom_post(p.wecom_text(now, "老师好"), now))
+    assert resp.status_code == 200
     [record] = stored(db_session, "wecom_app")
     assert (record.text, record.sender_external_id, record.is_group) == ("老师好", "zhangsan", False)
+    assert record.status == "new" and outbox(db_session) == [], "handled only after the answer"
+    assert resp.data == b""  # reading the body does not close the response
+    resp.close()  # the server wrote the answer: the message is handled and the reply sent
+    db_session.expire_all()
+    assert record.status == "processed"
     [row] = outbox(db_session)
     assert (row.platform, row.address, row.context) == ("wecom_app", "zhangsan", {"agent_id": "1000002"})
-    assert row.status == "pending"
+    assert row.status == "sent"
 
 
 def test_bad_msg_signature_is_403_and_stores_nothing(client, school, db_session, now):
@@ -201,7 +206,7 @@ def kf_item(msgid: str, content: str, now: dt.datetime, user: str = "wmPARENT1",
 
 def test_kf_event_is_stored_and_acked_before_the_sync_runs(client, school, db_session, now, fake_wecom):  # noqa: F811
     fake_wecom.kf_messages.append(kf_item("kfmsg1", "帮助", now))
-    resp = client.post(KF, **p.wecom_post(kf_event(now), now))
+    resp = client.post(KF, buffered=False, **p.wecom_post(kf_event(now), now))
     assert (resp.status_code, resp.data) == (200, b"")
     [cursor] = db_session.scalars(select(KfCursor)).all()
     assert cursor.sync_token == "ENCsynctoken" and cursor.pending

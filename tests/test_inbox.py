@@ -1,0 +1,138 @@
+"""The webhook inbox: a stored message is handled once, even when the worker dies after answering."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from handlers.pipeline import process
+from models.inbound import InboundRecord, claim_inbound
+from models.outbox import OutboxMessage
+from models.tickets import Ticket
+from scheduler.jobs import process_inbox
+from tests import payloads as p
+from tests.factories import build_school
+from tests.fakes.fixtures import fake_dingtalk  # noqa: F401 - fixture
+
+URL = f"/dingtalk/{p.SCHOOL}/callback"
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides, fake_dingtalk):  # noqa: F811
+    return {**settings_overrides, "platforms": p.CREDENTIALS,
+            "platform_api": {"dingtalk_api": fake_dingtalk.url, "dingtalk_oapi": fake_dingtalk.url,
+                             "timeout_seconds": 0.5}}
+
+
+@pytest.fixture
+def school(db_session, now):
+    ts = build_school(db_session, now)
+    db_session.commit()
+    return ts
+
+
+def answered_but_not_handled(client, body, now):
+    """Post a callback and drop the response unclosed: the worker died right after answering."""
+    resp = client.post(URL, buffered=False, **p.dingtalk_request(body, now))
+    assert resp.status_code == 200
+    return resp
+
+
+def records(db_session) -> list[InboundRecord]:
+    db_session.expire_all()
+    return list(db_session.scalars(select(InboundRecord).order_by(InboundRecord.id)))
+
+
+def test_a_message_left_unhandled_is_handled_by_the_sweep_with_its_reply_handle(client, school, db_session, ext,
+                                                                                now, fake_dingtalk):  # noqa: F811
+    client.post(URL, **p.dingtalk_request(p.dingtalk_body(now, " 绑定 张小明 1234", staff_id="mom-01", nick="李娟"), now))
+    hook = fake_dingtalk.webhook_url("cidDM-mom-01")
+    body = p.dingtalk_body(now, " 食堂的饭菜总是凉的，孩子中午都吃不饱", staff_id="mom-01", nick="李娟",
+                           sessionWebhook=hook)
+    answered_but_not_handled(client, body, now)
+    [_, record] = records(db_session)
+    assert record.status == "new" and record.envelope["reply_context"]["session_webhook"] == hook
+    assert db_session.scalars(select(Ticket)).all() == []
+
+    assert process_inbox(ext, now + dt.timedelta(seconds=10)).results == {"process_inbox": 0}, "a live worker's turn"
+    assert process_inbox(ext, now + dt.timedelta(minutes=1)).results == {"process_inbox": 1}
+    [_, record] = records(db_session)
+    assert record.status == "processed" and "reply_context" not in (record.envelope or {})
+    [ticket] = db_session.scalars(select(Ticket)).all()
+    assert ticket.category == "food"
+    reply = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert reply.context["session_webhook"] == hook and reply.address == "mom-01"
+
+    # A redelivery of the same msgId (DingTalk retries after ~60 s) stores and handles nothing twice.
+    assert client.post(URL, **p.dingtalk_request(body, now)).status_code == 200
+    assert process_inbox(ext, now + dt.timedelta(minutes=2)).results == {"process_inbox": 0}
+    assert len(records(db_session)) == 2 and len(db_session.scalars(select(Ticket)).all()) == 1
+
+
+def test_a_message_is_handled_once_when_the_inbox_thread_and_the_sweep_race(client, school, db_session, ext, now):
+    answered_but_not_handled(client, p.dingtalk_body(now, " 你好"), now)
+    [record] = records(db_session)
+    first = process(record.id, session=db_session, settings=ext.settings, registry=ext.registry, now=now)
+    assert first is not None and first.outbox_ids
+    assert process(record.id, session=db_session, settings=ext.settings, registry=ext.registry, now=now) is None
+    assert claim_inbound(db_session, record.id) is None
+    db_session.commit()
+    assert len(db_session.scalars(select(OutboxMessage)).all()) == 1
+
+
+def test_a_claim_rolled_back_leaves_the_message_for_the_next_sweep(client, school, db_session, ext, now):
+    answered_but_not_handled(client, p.dingtalk_body(now, " 你好"), now)
+    [record] = records(db_session)
+    with db_session.begin_nested() as crashed:
+        assert claim_inbound(db_session, record.id) is not None
+        crashed.rollback()  # the process died before its commit
+    assert records(db_session)[0].status == "new"
+    assert process_inbox(ext, now + dt.timedelta(minutes=1)).results == {"process_inbox": 1}
+
+
+class _Collect:
+    """Stands in for the worker's send thread (the tests' sessions share one connection)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    def offer(self, ids: list[int]) -> bool:
+        self.ids.extend(ids)
+        return True
+
+
+def test_with_an_inbox_worker_the_web_process_only_stores_and_the_worker_handles(
+        client, school, db_session, ext, now, monkeypatch, fake_dingtalk):  # noqa: F811
+    from bot.inbox_worker import InboxWorker
+    from bot.webhook import send_ids
+
+    monkeypatch.setattr(ext, "settings", dataclasses.replace(
+        ext.settings, app=dataclasses.replace(ext.settings.app, inbox="worker")))
+    hook = fake_dingtalk.webhook_url("cidDM-staff-001")
+    body = p.dingtalk_body(now, " 你好", sessionWebhook=hook)
+    assert client.post(URL, **p.dingtalk_request(body, now)).status_code == 200  # response read and closed
+    [record] = records(db_session)
+    assert record.status == "new" and db_session.scalars(select(OutboxMessage)).all() == []
+
+    worker = InboxWorker(ext)
+    worker.sends = _Collect()
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0, "nothing is handled twice"
+    [record] = records(db_session)
+    [row] = db_session.scalars(select(OutboxMessage)).all()
+    assert record.status == "processed" and worker.sends.ids == [row.id]
+    assert send_ids(ext, worker.sends.ids) == 1
+    [call] = fake_dingtalk.sent("/session/cidDM-staff-001")  # through the stored reply handle
+    assert "绑定" in call.json["text"]["content"]
+
+
+def test_the_inbox_setting_is_validated():
+    from config.exceptions import SettingsError
+    from config.settings import load_settings
+
+    assert load_settings({"app": {"inbox": "worker"}}, environ={}).app.inbox == "worker"
+    with pytest.raises(SettingsError, match="app.inbox"):
+        load_settings({"app": {"inbox": "celery"}}, environ={})
