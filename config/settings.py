@@ -42,6 +42,10 @@ class AppSettings:
     log_level: str = "INFO"
     instance_path: str = "instance"
     max_body_bytes: int = 1_048_576
+    # Who handles a webhook message after the answer: "thread" (an inbox thread in each web
+    # worker; nothing else to run) or "worker" (the separate `flask inbox-worker` process,
+    # so that web workers only store and answer; see docs/platforms.md).
+    inbox: str = "thread"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,6 +231,8 @@ def _finish(settings: Settings, instance: Path) -> Settings:
     if len(app.secret_key) < 16:
         raise SettingsError("app.secret_key", "must be at least 16 characters")
     _check_timezone(app.timezone)
+    if app.inbox not in ("thread", "worker"):
+        raise SettingsError("app.inbox", f"must be thread or worker, not {app.inbox!r}")
     return dataclasses.replace(settings, app=app, database=database)
 
 
