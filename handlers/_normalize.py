@@ -16,6 +16,8 @@ EMOJI_SIGNALS: dict[str, str] = {
     "😡": "anger", "😠": "anger", "🤬": "anger", "💢": "anger",
     "👍": "ack", "👌": "ack", "🙏": "ack", "🌹": "ack", "💐": "ack", "❤": "ack", "👏": "ack",
     "🤝": "ack", "✅": "ack", "🆗": "ack", "💯": "ack", "✌": "ack", "☺": "ack",
+    # laughter, like the [偷笑]/[破涕为笑] emoticon codes
+    "😂": "happy", "🤣": "happy", "😄": "happy", "😁": "happy", "😆": "happy",
 }
 
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}

@@ -198,7 +198,14 @@ class Engine:
                 if slot == Slot.VIOLENCE:
                     if starts is None:
                         starts = list(accumulate(map(len, _tokens), initial=0))
-                    violence_at.append((max(0, bisect_right(starts, m.start()) - 1), weight))
+                    at = max(0, bisect_right(starts, m.start()) - 1)
+                    if weight < 0:
+                        # a retraction ("打了…电话" is phoning) takes back only the harm of the
+                        # violence word it starts on, never harm found elsewhere in the message
+                        weight = -min(-weight, sum(w for i, w in violence_at if i == at))
+                        if not weight:
+                            continue
+                    violence_at.append((at, weight))
                 s[slot] += weight
         for tag in emoji_signals:
             for slot, weight, _neg in self.lexicon.signals.get(tag, ()):
