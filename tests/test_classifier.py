@@ -282,3 +282,53 @@ def test_round_7_smoke_of_any_colour_is_a_danger_now() -> None:
     c = classify("食堂后面冒白烟了，孩子们还在里面吃饭")
     assert (c.category, c.urgency) == ("safety", "urgent")
     assert classify("宿舍的烟雾报警器总是半夜乱响，能不能修一下").urgency == "normal"
+
+
+# --- round 8 (blind14): kind boundaries, false alarms and categories by class, wordings in no data set --
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # not a danger: phoning (打…电话), a teacher who has not come back, a settled fight told as
+        # praise, a quiz the child set its parent, a hazard reported before ("上学期就反映过") is no past frame
+        ("给英语老师打了三天电话都是关机，消息也不回", ("complaint", "communication", "normal")),
+        ("体育老师说是去外地集训了，一个多月都没回来，体育课全改成了自习", ("complaint", "teaching", "normal")),
+        ("上回两个男孩在走廊推搡那事，班主任处理得不偏不倚，两家都服气", ("praise", "safety", "low")),
+        ("女儿放学考我有陌生人给糖该怎么办，我说错了被她笑了半天😂", ("none", None, None)),
+        ("上学期就有家长反映篮球架晃，今天真倒了，把一个男孩砸得头破了", ("complaint", "safety", "urgent")),
+        # parents chatting to each other about their own children
+        ("你家孩子背完课文了吗 我家那个还在玩[捂脸]", ("none", None, None)),
+        # rhetorical complaints without a complaint word
+        ("周测成绩出来就把分数从高到低贴在教室门口，这是想干嘛？", ("complaint", "homework", "normal")),
+        ("一年级每天抄生字抄到九点多，真有必要写这么多吗", ("complaint", "homework", "normal")),
+        ("交了八百的托管费就这伙食？", ("complaint", "fees", "normal")),
+        ("群里一会说穿校服一会说穿便装，到底听谁的", ("complaint", "communication", "normal")),
+        ("好几个孩子都感冒发烧了，教室也不通风不消毒，真要全班都病倒才管吗", ("complaint", "wellbeing", "normal")),
+        # suggestions for everyone phrased as wishes or questions
+        ("要是运动会能安排在周六就好了，很多爸妈平时请不了假", ("suggestion", "schedule", "low")),
+        ("学校能不能每月把伙食费的账目公布一下", ("suggestion", "fees", "low")),
+        ("建议低年级和高年级分开时间上下学，门口就没那么挤了", ("suggestion", "schedule", "low")),
+        # praise by outcome or by deed, without a praise word
+        ("孩子以前一上台就脸红，这学期跟着李老师练朗诵，现在能在全校面前讲五分钟了", ("praise", "teaching", "low")),
+        ("宿舍卫生间全部翻新了，热水也通了，孩子说再也不用排长队了", ("praise", "facilities", "low")),
+        ("孩子在学校崴了脚，班主任自己背着他去的医务室，又开车把他送回家", ("praise", "teacher_conduct", "low")),
+        ("学校每天跑操坚持了一年，孩子体重降了十斤，感冒都少了", ("praise", "wellbeing", "low")),
+        ("这次的作业是和爸爸一起做风筝，爷俩忙了一下午，孩子乐坏了", ("praise", "homework", "low")),
+        # information questions that mention a problem word; a left-behind child's request
+        ("孩子得了手足口病，好了以后返校需要开什么证明吗", ("inquiry", "wellbeing", "normal")),
+        ("孩子爸妈都在外地打工，孩子跟着外婆，学校有留守儿童的帮扶吗？能帮我们报一下吗", ("help", "aid", "normal")),
+        # categories: a teacher leaving is teaching; a refund is fees; punishment denying lunch is
+        # teacher_conduct; designated shops are teacher_conduct; derision of a group of pupils;
+        # feedback to parents; gate traffic is safety; staggered dismissal is schedule
+        ("听说语文老师要调到别的学校了，下学期谁来带？", ("inquiry", "teaching", "normal")),
+        ("冬令营取消都半个月了，每人两千二一分钱还没退", ("complaint", "fees", "normal")),
+        ("托管班的老师因为孩子口算没做完，中午就不让他吃饭，饿到下午三点", ("complaint", "teacher_conduct", "urgent")),
+        ("英语老师要求字典只能去学校对面那家文具店买，别的店买的不算", ("complaint", "teacher_conduct", "normal")),
+        ("班主任在班上说“你们这几个单亲家庭的就是拖后腿”，孩子回家哭了一晚上", ("complaint", "teacher_conduct", "normal")),
+        ("刘老师每天下班前都会在微信上给我讲讲孩子当天的表现，我们在外地也放心", ("praise", "communication", "low")),
+        ("校门口应该加几根防撞桩，早上送孩子的车太多，万一冲上人行道就完了", ("suggestion", "safety", "low")),
+        ("吃完宿舍发的夜宵，我儿子和同寝室四个人都在拉肚子，有一个已经送医院了", ("complaint", "food", "urgent")),
+    ],
+)
+def test_round_8_word_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
