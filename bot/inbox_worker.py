@@ -1,57 +1,67 @@
-"""The inbox worker: handles stored webhook messages in a process of its own.
+"""Handling stored webhook messages: the inbox worker and the web worker's inbox thread.
 
-With ``app.inbox: worker`` the web workers only verify, store and answer (one
-insert per message), and this process does the rest: it polls the inbox for
-``new`` messages, handles each in its own transaction (the claim in
-``models.inbound.claim_inbound`` lets several workers, the web workers' inbox
-threads and the scheduler's ``process_inbox`` sweep run side by side without
-handling a message twice) and hands the replies to its send thread.
+A webhook stores a message (status ``new``) and answers; everything else
+happens here, after the answer. ``InboxWorker.run_once`` drains the inbox:
+it claims the oldest unhandled message (``models.inbound.claim_next``: on
+PostgreSQL ``FOR UPDATE SKIP LOCKED``, so any number of drainers work side by
+side), handles it and commits, one transaction per message, and hands the
+replies to a send function. It runs in one of two places (``app.inbox``):
 
-It runs at a lower CPU priority by default (``--nice``): when a burst arrives,
-answering the platforms inside their retry window matters more than how fast
-the replies follow, and the backlog is persistent.
+- ``thread`` (default): an ``InboxThread`` in every web worker, woken by each
+  new message. Nothing else to run; under a burst the handling competes with
+  answering for the same CPU.
+- ``worker``: the ``flask inbox-worker`` process (``bot/cli_inbox.py``), which
+  polls, at a lower CPU priority; web workers then only verify, store and
+  answer, so the platforms get their answer in time even when handling lags.
+
+Either way the scheduler's ``process_inbox`` sweep handles what a crash left.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
+from collections.abc import Callable
 from typing import Any
-
-from bot.send_queue import SendQueue
-from bot.webhook import handle_ids, send_ids
-from models.inbound import unhandled_ids
 
 log = logging.getLogger(__name__)
 
-BATCH = 100
-
 
 class InboxWorker:
-    """Poll the inbox and handle what is waiting."""
+    """Drain the inbox, handing each message's replies to ``send``."""
 
-    def __init__(self, app_ext: Any, poll_seconds: float = 0.2) -> None:
+    def __init__(self, app_ext: Any, send: Callable[[list[int]], object], poll_seconds: float = 0.2) -> None:
         self.app_ext = app_ext
+        self.send = send
         self.poll_seconds = poll_seconds
-        self.sends = SendQueue(lambda ids: send_ids(app_ext, ids), name="lianxin-inbox-worker-send")
 
     def run_once(self) -> int:
-        """Handle every message waiting now, batch by batch; return how many were handled."""
-        total = 0
-        while True:
-            with self.app_ext.sessionmaker() as session:
-                # Everything stored up to now: the web workers answered these already.
-                ids = unhandled_ids(session, self.app_ext.now() + dt.timedelta(seconds=1), limit=BATCH)
-            if not ids:
-                return total
-            handled = handle_ids(self.app_ext, ids, self.sends.offer)
-            total += handled
-            if handled == 0:
-                return total  # all taken by someone else (or failing): poll again later
+        """Handle every message waiting now; return how many were handled."""
+        from handlers.pipeline import process_next
+
+        ext = self.app_ext
+        handled = 0
+        with ext.sessionmaker() as session:
+            while True:
+                now = ext.now()
+                try:
+                    result = process_next(session=session, settings=ext.settings, registry=ext.registry, now=now,
+                                          received_before=now + dt.timedelta(seconds=1))
+                    session.commit()
+                except Exception:  # the message stays `new`; try again on the next pass
+                    session.rollback()
+                    log.exception("handling a stored message failed")
+                    return handled
+                if result is None:
+                    return handled
+                handled += 1
+                if result.outbox_ids:
+                    self.send(result.outbox_ids)
 
     def run(self, stop: threading.Event) -> None:
-        """Handle messages until ``stop`` is set."""
+        """Poll and drain until ``stop`` is set (the inbox-worker process)."""
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -60,4 +70,42 @@ class InboxWorker:
                 busy = 0
             if not busy:
                 stop.wait(self.poll_seconds)
-        self.sends.join()
+
+
+class InboxThread:
+    """One daemon thread per web worker process that drains the inbox when woken."""
+
+    def __init__(self, worker: InboxWorker) -> None:
+        self.worker = worker
+        self._wanted = False
+        self._busy = False
+        self._cond = threading.Condition()
+        self._owner: int | None = None  # the pid whose thread runs (gunicorn forks after create_app)
+
+    def wake(self) -> None:
+        """Ask the thread to drain the inbox (new messages were stored)."""
+        with self._cond:
+            if self._owner != os.getpid():
+                self._owner = os.getpid()
+                threading.Thread(target=self._run, name="lianxin-inbox", daemon=True).start()
+            self._wanted = True
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until everything asked for has been drained (tests, shutdown)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._wanted and not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._wanted)
+                self._wanted, self._busy = False, True
+            try:
+                self.worker.run_once()
+            except Exception:  # best effort: the scheduler's sweep handles what is left
+                log.exception("inbox thread pass failed")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

@@ -167,10 +167,12 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
 def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox_ids: list[int]) -> None:
     """Handle stored messages once the answer is out, and send what they queued.
 
-    Same threading rule as ``send_soon``: in production the worker's inbox
-    thread handles them and hands each message's replies to the send queue at
-    once; when sessions share one connection (tests) everything runs in the
-    request thread after the response.
+    With ``app.inbox: worker`` the inbox-worker process handles them. Otherwise
+    the same threading rule as ``send_soon``: in production the web worker's
+    inbox thread is woken (it drains every stored message, this request's and
+    any other's) and hands each message's replies to the send queue; when
+    sessions share one connection (tests) this request's messages are handled
+    in the request thread after the response.
     """
     if app_ext.settings.app.inbox == "worker":  # the inbox-worker process handles them
         if outbox_ids:
@@ -186,21 +188,22 @@ def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox
         after_response(response, inline)
         return
     sends = send_queue(app_ext)
-    inbox = current_app.extensions.get("lianxin.inbox_queue")
-    if inbox is None:
-        from bot.send_queue import SendQueue
-
-        inbox = current_app.extensions.setdefault(
-            "lianxin.inbox_queue", SendQueue(lambda ids: handle_ids(app_ext, ids, sends.offer), name="lianxin-inbox")
-        )
     if outbox_ids:
         sends.offer(outbox_ids)
-    inbox.offer(inbound_ids)
+    inbox_thread(app_ext).wake()
 
 
-def inbox_queue(app_ext: Any) -> Any:
-    """Return this app's inbox queue, if a webhook has created it (tests wait on it)."""
-    return current_app.extensions.get("lianxin.inbox_queue")
+def inbox_thread(app_ext: Any) -> Any:
+    """Return this app's inbox thread (bot/inbox_worker.py), created on first use."""
+    found = current_app.extensions.get("lianxin.inbox_thread")
+    if found is None:
+        from bot.inbox_worker import InboxThread, InboxWorker
+
+        sends = send_queue(app_ext)
+        found = current_app.extensions.setdefault(
+            "lianxin.inbox_thread", InboxThread(InboxWorker(app_ext, sends.offer))
+        )
+    return found
 
 
 def handle_ids(app_ext: Any, inbound_ids: list[int], send: Callable[[list[int]], object]) -> int:

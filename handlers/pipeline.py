@@ -82,6 +82,20 @@ def process(
     return handle(record, message_of(record), session=session, settings=settings, registry=registry, now=now)
 
 
+def process_next(
+    *, session: Any, settings: Settings, registry: Registry, now: dt.datetime, received_before: dt.datetime
+) -> DispatchResult | None:
+    """Handle the oldest unhandled message stored before ``received_before``; None when there is none.
+
+    The caller commits after each message (the claim and the handling are one
+    transaction, so a crash leaves the message unhandled, never half-handled).
+    """
+    record = inbound.claim_next(session, received_before)
+    if record is None:
+        return None
+    return handle(record, message_of(record), session=session, settings=settings, registry=registry, now=now)
+
+
 def message_of(record: inbound.InboundRecord) -> InboundMessage:
     """Rebuild the normalised message from its stored form."""
     envelope = record.envelope or {}

@@ -162,6 +162,30 @@ def claim_inbound(session: Session, inbound_id: int) -> InboundRecord | None:
     return session.scalars(stmt, execution_options={"populate_existing": True}).first()
 
 
+def claim_next(session: Session, received_before: dt.datetime) -> InboundRecord | None:
+    """Take the oldest unhandled message stored before ``received_before``, if any.
+
+    On PostgreSQL the pick skips rows another handler has locked (``FOR UPDATE
+    SKIP LOCKED``), so several inbox threads and workers drain one inbox side by
+    side without waiting for each other; SQLite serialises writers anyway.
+    """
+    oldest = (
+        select(InboundRecord.id)
+        .where(InboundRecord.status == NEW, InboundRecord.received_at < received_before)
+        .order_by(InboundRecord.received_at, InboundRecord.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(InboundRecord)
+        .where(InboundRecord.id == oldest, InboundRecord.status == NEW)
+        .values(status=PROCESSING)
+        .returning(InboundRecord)
+    )
+    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+
+
 def unhandled_ids(session: Session, received_before: dt.datetime, limit: int = 500) -> list[int]:
     """Return ids of messages stored before ``received_before`` and not yet handled, oldest first."""
     return list(

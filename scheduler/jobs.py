@@ -64,14 +64,13 @@ def handle_inbox(session: Any, settings: Any, now: dt.datetime, ext: Any) -> int
     transaction (the claim makes a race with a late inbox thread harmless),
     and the replies are sent by the next ``drain_outbox``.
     """
-    from handlers.pipeline import process
-    from models.inbound import unhandled_ids
+    from handlers.pipeline import process_next
 
     handled = 0
-    for inbound_id in unhandled_ids(session, now - INBOX_GRACE):
-        if process(inbound_id, session=session, settings=settings, registry=ext.registry, now=now) is not None:
-            handled += 1
+    while process_next(session=session, settings=settings, registry=ext.registry, now=now,
+                       received_before=now - INBOX_GRACE) is not None:
         session.commit()
+        handled += 1
     return handled
 
 

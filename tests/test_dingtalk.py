@@ -168,24 +168,28 @@ def test_reply_is_sent_through_the_session_webhook_after_the_response(client, sc
     assert outbox(db_session)[0].status == "sent"
 
 
-def test_in_production_replies_go_through_the_workers_send_queue(app, client, school, db_session, now,
-                                                                 fake_dingtalk):  # noqa: F811
-    """Outside tests the request only queues the new outbox ids; a daemon thread sends them."""
-    from bot.webhook import inbox_queue, send_queue
+def test_in_production_the_inbox_thread_handles_and_the_send_queue_sends(app, client, school, db_session, now,
+                                                                        fake_dingtalk):  # noqa: F811
+    """Outside tests the request only stores and wakes the inbox thread; replies go to the send queue."""
+    from bot.send_queue import SendQueue
+    from bot.webhook import inbox_thread, send_ids
 
-    app.config["LIANXIN_WEBHOOK_SEND"] = "queue"  # the test's session waits while the threads work
+    ext = app.extensions["lianxin"]
+    offered: list[int] = []
+    sends = SendQueue(offered.extend)  # the real queue; its thread records instead of sending, because
+    app.extensions["lianxin.send_queue"] = sends  # the tests' sessions share one connection
+    app.config["LIANXIN_WEBHOOK_SEND"] = "queue"
     try:
         body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-q"))
         assert post(client, body, now).status_code == 200
         with app.app_context():
-            ext = app.extensions["lianxin"]
-            inbox_queue(ext).join()  # the inbox thread handled the message and queued its reply…
-            send_queue(ext).join()  # …which the send thread sent (waiting for threads, not a clock)
+            assert inbox_thread(ext).wait_idle()  # the inbox thread handled the message…
+        sends.join()  # …and handed its reply to the send queue (waiting for threads, not a clock)
     finally:
         app.config.pop("LIANXIN_WEBHOOK_SEND")
-    assert len(fake_dingtalk.sent("/session/cidDM-q")) == 1
-    db_session.expire_all()
-    assert outbox(db_session)[0].status == "sent"
+    [row] = outbox(db_session)
+    assert offered == [row.id] and stored(db_session)[0].status == "processed"
+    assert send_ids(ext, offered) == 1 and len(fake_dingtalk.sent("/session/cidDM-q")) == 1
 
 
 def test_a_full_send_queue_leaves_rows_to_the_scheduler():

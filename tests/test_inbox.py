@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from handlers.pipeline import process
 from models.inbound import InboundRecord, claim_inbound
@@ -117,14 +117,14 @@ def test_with_an_inbox_worker_the_web_process_only_stores_and_the_worker_handles
     [record] = records(db_session)
     assert record.status == "new" and db_session.scalars(select(OutboxMessage)).all() == []
 
-    worker = InboxWorker(ext)
-    worker.sends = _Collect()
+    sends = _Collect()
+    worker = InboxWorker(ext, sends.offer)
     assert worker.run_once() == 1
     assert worker.run_once() == 0, "nothing is handled twice"
     [record] = records(db_session)
     [row] = db_session.scalars(select(OutboxMessage)).all()
-    assert record.status == "processed" and worker.sends.ids == [row.id]
-    assert send_ids(ext, worker.sends.ids) == 1
+    assert record.status == "processed" and sends.ids == [row.id]
+    assert send_ids(ext, sends.ids) == 1
     [call] = fake_dingtalk.sent("/session/cidDM-staff-001")  # through the stored reply handle
     assert "绑定" in call.json["text"]["content"]
 
@@ -136,3 +136,32 @@ def test_the_inbox_setting_is_validated():
     assert load_settings({"app": {"inbox": "worker"}}, environ={}).app.inbox == "worker"
     with pytest.raises(SettingsError, match="app.inbox"):
         load_settings({"app": {"inbox": "celery"}}, environ={})
+
+
+def test_two_drainers_on_postgresql_take_different_messages_without_waiting():
+    """claim_next skips a message another transaction holds (FOR UPDATE SKIP LOCKED), it does not block."""
+    from sqlalchemy.orm import Session
+
+    from models.base import Base
+    from models.inbound import NEW, claim_next, record_inbound
+    from tests.conftest import pg_schema_engine
+
+    with pg_schema_engine("lx_inbox") as engine:
+        Base.metadata.create_all(engine)
+        at = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+        with Session(engine) as s:
+            for i in range(2):
+                record_inbound(s, platform="dingtalk", platform_msg_id=f"m{i}", msgtype="text", text=f"消息{i}",
+                               received_at=at + dt.timedelta(seconds=i), status=NEW)
+            s.commit()
+        later = at + dt.timedelta(minutes=1)
+        with Session(engine) as a, Session(engine) as b:
+            b.execute(text("SET lock_timeout = '2s'"))  # blocking would fail the test, not hang it
+            first = claim_next(a, later)  # held, uncommitted
+            second = claim_next(b, later)
+            assert (first.platform_msg_id, second.platform_msg_id) == ("m0", "m1")
+            assert claim_next(b, later) is None
+            a.rollback()  # a crashed: its message is free again
+            b.commit()
+        with Session(engine) as c:
+            assert claim_next(c, later).platform_msg_id == "m0"
