@@ -145,15 +145,15 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
     Returns:
         The platform's acknowledgement; a redelivery gets the same one.
     """
-    from handlers.pipeline import receive
+    from handlers.pipeline import receive_id
 
     app_ext, db = ext(), session()
     now = app_ext.now()
     new_ids: list[int] = []
     for msg in messages:
-        record = receive(msg, session=db, now=now)
-        if record is not None:
-            new_ids.append(record.id)
+        inbound_id = receive_id(msg, session=db, now=now)
+        if inbound_id is not None:
+            new_ids.append(inbound_id)
     extra = also(db, now) if also is not None and new_ids else []  # a redelivery brings nothing new
     db.commit()
     response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")

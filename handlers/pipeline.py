@@ -43,28 +43,36 @@ def dispatch(
 
 
 def receive(msg: InboundMessage, *, session: Any, now: dt.datetime) -> inbound.InboundRecord | None:
-    """Store the message unhandled (status ``new``); return None for a redelivery.
+    """Store the message unhandled (status ``new``); return None for a redelivery."""
+    return inbound.record_inbound(session, **_stored_fields(msg, now))
+
+
+def receive_id(msg: InboundMessage, *, session: Any, now: dt.datetime) -> int | None:
+    """Store the message unhandled and return its id (None for a redelivery).
 
     This is all a webhook does before it answers: one deduplicating insert.
-    ``process`` (or ``dispatch``) handles the stored message.
+    ``process`` / ``process_next`` handle the stored message afterwards.
     """
-    return inbound.record_inbound(
-        session,
-        platform=msg.platform,
-        platform_msg_id=msg.msg_id,
-        school_id=msg.school_id,
-        conversation_id=msg.conversation_id,
-        is_group=msg.is_group,
-        sender_external_id=msg.sender_id,
-        sender_name=msg.sender_name,
-        msgtype=msg.msgtype,
-        text=msg.text,
-        raw=dict(msg.raw) if msg.raw else None,
-        envelope=_envelope(msg, with_reply_handle=True),
-        sent_at=msg.sent_at,
-        received_at=now,
-        status=inbound.NEW,
-    )
+    return inbound.store_inbound(session, **_stored_fields(msg, now))
+
+
+def _stored_fields(msg: InboundMessage, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "platform": msg.platform,
+        "platform_msg_id": msg.msg_id,
+        "school_id": msg.school_id,
+        "conversation_id": msg.conversation_id,
+        "is_group": msg.is_group,
+        "sender_external_id": msg.sender_id,
+        "sender_name": msg.sender_name,
+        "msgtype": msg.msgtype,
+        "text": msg.text,
+        "raw": dict(msg.raw) if msg.raw else None,
+        "envelope": _envelope(msg, with_reply_handle=True),
+        "sent_at": msg.sent_at,
+        "received_at": now,
+        "status": inbound.NEW,
+    }
 
 
 def process(

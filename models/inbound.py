@@ -88,6 +88,33 @@ def record_inbound(session: Session, **fields: Any) -> InboundRecord | None:
     return record
 
 
+def store_inbound(session: Session, **fields: Any) -> int | None:
+    """Store a delivered message and return its id; None when it was delivered before.
+
+    ``record_inbound`` without building the ORM object: the webhook answers
+    with the id alone, and loading an instance from ``RETURNING *`` costs more
+    than the insert itself on its hot path.
+    """
+    stmt = _insert_id_statement(session.get_bind().dialect.name)
+    if stmt is None:
+        record = record_inbound(session, **fields)
+        return None if record is None else record.id
+    return session.execute(stmt, insert_params(InboundRecord, fields)).scalar()
+
+
+@functools.cache
+def _insert_id_statement(dialect: str) -> Any:
+    """Build the deduplicating insert returning only the id, once per dialect."""
+    if dialect not in ("postgresql", "sqlite"):
+        return None
+    table = InboundRecord.__table__
+    cols = [c for c in table.columns if c.key != "id"]
+    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in cols)}) "
+           f"VALUES ({', '.join(':' + c.key for c in cols)}) "
+           "ON CONFLICT (platform, platform_msg_id) DO NOTHING RETURNING id")
+    return text(sql).bindparams(*[bindparam(c.key, type_=c.type) for c in cols])
+
+
 @functools.cache
 def _insert_statement(dialect: str) -> Any:
     """Build the deduplicating insert once per dialect."""
