@@ -37,6 +37,11 @@ def test_the_net_catches_dangers_now_in_wordings_the_lexicon_lacks(text: str) ->
         "学校对老师体罚学生是怎么处分的？想了解一下",  # policy question
         "孩子姥姥前天摔了一跤住院了，这周孩子由舅舅接",  # a family member's accident
         "上个月孩子在操场磕破了头，班主任马上送医务室，现在早就好了，谢谢老师",  # settled, praised
+        # round 9 (blind15): an object lost, not a child; tired from homework; a parent hurt; a hypothetical
+        "女儿的电话手表今天课间放在窗台上，放学就找不到了，老师能帮忙留意一下吗",
+        "作业天天写到快十二点，孩子早上起不来，眼睛红红的，能不能少布置点",
+        "她妈妈上周在车间把手压伤了还在养着，今天能不能晚点来接孩子",
+        "假如孩子在午睡的时候抽搐了，老师一般会怎么处理？想提前了解",
     ],
 )
 def test_the_taxonomy_exceptions_are_not_urgent(text: str) -> None:
