@@ -25,11 +25,12 @@ from re import _parser as _sre_p
 from typing import Any
 
 from handlers._lexicon import required_options
+from handlers._regex import guarded
 
 __all__ = ["SafetyNet"]
 
 # A request for action now keeps a "谢谢" from reading as praise of a settled story.
-_REQUEST = re.compile(r"能不能|帮忙|麻烦|赶紧|快点|怎么办|救|马上")
+_REQUEST = guarded(re.compile(r"能不能|帮忙|麻烦|赶紧|快点|怎么办|救|马上"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,8 @@ class SafetyNet:
         self.no_child = params.get("no_child", 0.55)
         self.no_recency = params.get("no_recency", 0.6)
         self.cap = params.get("field_cap", 4.0)
-        self.child = re.compile(data.get("child") or "(?!)")
-        self.recency = re.compile(data.get("recency") or "(?!)")
+        self.child = guarded(re.compile(data.get("child") or "(?!)"))
+        self.recency = guarded(re.compile(data.get("recency") or "(?!)"))
         freq = char_freq or (lambda ch: 1.0)
         fields = []
         gate: set[str] | None = set()
@@ -58,7 +59,7 @@ class SafetyNet:
             for r in rules:
                 needs = _gate_chars(r["re"], freq)
                 checks = tuple(dict.fromkeys(((needs,) if needs else ()) + required_options(r["re"])))
-                compiled.append((re.compile(r["re"]), float(r["w"]), checks))
+                compiled.append((guarded(re.compile(r["re"])), float(r["w"]), checks))
                 gate = None if needs is None or gate is None else gate | needs
             fields.append(_Field(name, tuple(compiled)))
         self.fields = tuple(fields)
@@ -66,12 +67,12 @@ class SafetyNet:
         # least one of these characters (the rarest mandatory character of each alternative).
         self.gate = frozenset(gate) if gate is not None else None
         self.damping = tuple(
-            (name, re.compile(d["re"]), float(d["x"]), re.compile(d["unless"]) if d.get("unless") else None)
+            (name, guarded(re.compile(d["re"])), float(d["x"]), guarded(re.compile(d["unless"])) if d.get("unless") else None)
             for name, d in (data.get("damping") or {}).items()
         )
         self.enabled = bool(self.fields)
         self._exceptions = tuple(
-            (re.compile(e["re"]), re.compile(e["unless"]) if e.get("unless") else None)
+            (guarded(re.compile(e["re"])), guarded(re.compile(e["unless"])) if e.get("unless") else None)
             for e in (data.get("exception") or ())
         )
 
