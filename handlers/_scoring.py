@@ -74,12 +74,14 @@ class Engine:
         for chars, bit in bits.items():
             for ch in chars:
                 char_bits[ch] = char_bits.get(ch, 0) | bit
-        # character → (bit set of the patterns it may start, element bits it sets); both are
-        # ints so that a message's candidates are a few ORs, tried in pattern order
+        # character → ((pattern, its other elements' bits) for every pattern keyed on it,
+        # element bits it sets): a message's runnable patterns are those whose bits its
+        # characters cover, found with one pass over its distinct characters.
         self._by_char = {
-            ch: (sum(1 << k for k in set(by_char.get(ch, ()))), char_bits.get(ch, 0)) for ch in {*by_char, *char_bits}
+            ch: (tuple((k, checks[k]) for k in sorted(set(by_char.get(ch, ())))), char_bits.get(ch, 0))
+            for ch in {*by_char, *char_bits}
         }
-        self._always_mask = sum(1 << k for k in self._always)
+        self._always_set = frozenset(self._always)
         # Every proper prefix of a term: a token that is none of them cannot start a term of
         # two or three tokens, so the n-gram lookups are skipped for it.
         self._heads = frozenset(t[:k] for t in lexicon.terms for k in range(1, len(t)))
@@ -172,23 +174,15 @@ class Engine:
                     place[slot - Slot.CAT0] += weight
                 if slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
-        candidates = self._always_mask
-        have = 0
         by_char = self._by_char
-        for ch in set(text):
-            entry = by_char.get(ch)
-            if entry is not None:
-                candidates |= entry[0]
-                have |= entry[1]
+        entries = [by_char[ch] for ch in set(text) if ch in by_char]
+        have = 0
+        for _keyed, bits in entries:
+            have |= bits
+        runnable = {k for keyed, _bits in entries for k, need in keyed if not need & ~have}
         patterns = self._patterns
-        checks = self._checks
         starts: list[int] | None = None
-        while candidates:
-            low = candidates & -candidates
-            candidates ^= low
-            k = low.bit_length() - 1
-            if checks[k] & ~have:
-                continue
+        for k in sorted(runnable | self._always_set):
             pattern, effects, _needs, negatable_rule = patterns[k]
             m = pattern.search(text)
             if m is None:

@@ -55,3 +55,16 @@ def test_every_lexicon_pattern_matches_the_same_with_its_guard() -> None:
             m1, m2 = plain.search(text), fast.search(text)
             assert (m1 and m1.span()) == (m2 and m2.span()), (plain.pattern, text)
     assert guarded_count > len(engine._patterns) // 2  # most compositional rules get a guard
+
+
+def test_the_pattern_prefilter_never_changes_a_classification() -> None:
+    """Trying every pattern on every message gives the same labels, confidences and signals."""
+    from handlers.classifier import Classifier
+
+    fast = get_classifier()
+    slow = Classifier()
+    engine = slow._engine
+    engine._by_char, engine._always_set = {}, frozenset(range(len(engine._patterns)))
+    texts = _labelled_texts()
+    for text in texts + [t + "😭" for t in texts[::7]] + [t[: len(t) // 2] for t in texts[::5]]:
+        assert fast.classify(text) == slow.classify(text), text
