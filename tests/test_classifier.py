@@ -417,3 +417,60 @@ def test_round_9_hypothetical_injury_question_is_not_urgent() -> None:
 )
 def test_round_9_kind_and_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
     assert labels(text) == expected
+
+
+# --- round 10 (blind16): urgency by class, then none and kind; wordings in no data set -----------
+# Written before running: 10 of 20 right before any change, 15 of 20 right at once after the blind16
+# fixes; the five misses fixed by class (a child put off at the wrong stop or lost is a call for help,
+# a family member's run-on injury retracts its harm and safety too, carpool wordings, eyesight degrees).
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a driver distracted or impaired while driving, children aboard
+        ("孩子回来说校车司机今天开车的时候一直低头看手机，车上坐满了小学生，差点追尾", ("complaint", "transport", "urgent")),
+        ("接送孩子的面包车司机早上一边开车一边打电话，一只手握方向盘，车里挤了十几个孩子", ("complaint", "transport", "urgent")),
+        ("今天校车司机身上一股酒味，开车的时候还在打瞌睡，孩子们都吓坏了", ("complaint", "transport", "urgent")),
+        # a child left alone somewhere unsafe
+        ("校车把我儿子放错站了，他现在一个人在国道边上，天快黑了，我联系不上司机", ("help", "transport", "urgent")),
+        ("放学没人接，女儿自己走出了校门，现在在马路边哭着说找不到路回家", ("help", "safety", "urgent")),
+        # a family member's accident told without commas is background
+        ("我老公前天在工地上从三楼摔下来腿骨折了现在住院家里没钱了孩子的餐费能不能申请减免",
+         ("help", "aid", "normal")),
+        # a teacher not answering is communication, not danger
+        ("孩子咳嗽在家休息早上打了班主任三次电话都没人接微信也不回只好找别的老师请的假",
+         ("complaint", "communication", "normal")),
+        # none: an item found, parents arranging a lift, a healed wound
+        ("老师不用找了，那把伞在他抽屉里找到了", ("none", None, None)),
+        ("周六去少年宫，咱们几家还是拼一辆车吧？我开车可以带三个孩子", ("none", None, None)),
+        ("孩子膝盖上的伤结痂了，已经不疼了，谢谢老师们惦记", ("none", None, None)),
+        # rhetorical complaints
+        ("秋游就去郊区的一个农家乐，一人要四百块，能要这么多？", ("complaint", "fees", "normal")),
+        ("英语老师让没报她补习班的孩子坐最后一排，这合适吗", ("complaint", "teacher_conduct", "normal")),
+        ("教室漏雨漏了一个星期，桌子上都放着盆接水，这还怎么上课", ("complaint", "facilities", "normal")),
+        ("不是说不让布置打卡作业了吗？怎么每天还要在小程序上打卡", ("complaint", "homework", "normal")),
+    ],
+)
+def test_round_10_urgency_and_kind_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a staff member touching a child in a club is teacher_conduct, not the club
+        ("女儿说篮球兴趣班的教练每次都借着教动作摸她胸口，还不让她跟家里说", ("complaint", "teacher_conduct", "urgent")),
+        # a bus attendant praised is transport
+        ("跟车的王阿姨每天把孩子一个个扶上车，冬天还给孩子们带暖宝宝，真的很用心", ("praise", "transport", "low")),
+        # eyesight degrees are not money
+        ("上网课一个学期，孩子近视从两百度涨到了四百度", ("complaint", "wellbeing", "normal")),
+        # cold classrooms
+        ("宿舍的暖气一点都不热，孩子晚上冻得睡不着，脚上都长冻疮了", ("complaint", "facilities", "normal")),
+        # compulsory voting and likes
+        ("天天让家长帮学校拉票点赞，还要截图发到群里，不点的还被老师点名", ("complaint", "other", "normal")),
+        # a teacher's deed in an injury now healed is praise
+        ("上周孩子在操场上摔了一跤，陈老师背着他跑去医务室，一直陪着直到我到，现在好了，特别感谢陈老师", ("praise", "teacher_conduct", "low")),
+    ],
+)
+def test_round_10_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected

@@ -21,6 +21,10 @@ DATA = Path(__file__).resolve().parent / "data"
         "闺女五点半就该到家了，现在七点了人还没回来，电话手表也打不通",  # loss of contact
         "有个不认识的叔叔今天在校门口拉着我女儿的手要带她去买玩具",  # stranger
         "老师今天让我儿子在操场上晒着站了一个下午",  # punishment on the body
+        # round 10 (blind16): a child left alone somewhere unsafe; a driver on his phone
+        "刚才托管班的车把儿子放到了桥那头，他现在一个人在公路边上等我",
+        "闺女说今天下错站了，现在不知道自己在哪，天也黑了",
+        "儿子说今天接送的车上司机一路刷着视频，车子开得左右晃",
     ],
 )
 def test_the_net_catches_dangers_now_in_wordings_the_lexicon_lacks(text: str) -> None:
@@ -42,6 +46,9 @@ def test_the_net_catches_dangers_now_in_wordings_the_lexicon_lacks(text: str) ->
         "作业天天写到快十二点，孩子早上起不来，眼睛红红的，能不能少布置点",
         "她妈妈上周在车间把手压伤了还在养着，今天能不能晚点来接孩子",
         "假如孩子在午睡的时候抽搐了，老师一般会怎么处理？想提前了解",
+        # round 10 (blind16): a family member's fall told as run-on voice text; a teacher not answering
+        "她爸前几天搬货从梯子上摔下来手骨折了现在干不了活孩子的校服钱能不能缓一缓",
+        "孩子发烧在家我早上打了六个电话给老师都没人接到现在也没回",
     ],
 )
 def test_the_taxonomy_exceptions_are_not_urgent(text: str) -> None:
