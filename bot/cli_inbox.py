@@ -7,7 +7,9 @@ import signal
 import threading
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
+
+inbox_group = AppGroup("inbox", help="Inspect stored webhook messages.")
 
 
 @click.command("inbox-worker")
@@ -36,3 +38,22 @@ def inbox_worker_command(poll: float, niceness: int) -> None:
     except KeyboardInterrupt:
         stop.set()
     sends.join()
+
+
+@inbox_group.command("status")
+def status_command() -> None:
+    """Show how many stored messages wait, are being handled, were handled or failed."""
+    from app import lianxin
+    from models.inbound import inbox_summary
+
+    ext = lianxin()
+    with ext.sessionmaker() as session:
+        summary = inbox_summary(session, ext.now())
+    c = summary["counts"]
+    click.echo(f"待处理 {c['new']}  处理中 {c['processing']}  已处理 {c['processed']}  失败 {c['failed']}")
+    waiting = summary["oldest_waiting_seconds"]
+    if waiting is not None:
+        click.echo(f"最早一条已等待 {waiting:.0f} 秒" + ("（超过 1 分钟：处理进程或定时任务是否在运行？）" if waiting > 60 else ""))
+    for record in summary["failed"]:
+        click.echo(f"失败 #{record.id} {record.platform} {record.sender_name or record.sender_external_id or '-'} "
+                   f"「{record.text[:30]}」 {record.error or ''}")

@@ -223,3 +223,21 @@ def unhandled_ids(session: Session, received_before: dt.datetime, limit: int = 5
             .limit(limit)
         )
     )
+
+
+def inbox_summary(session: Session, now: dt.datetime, failures: int = 10) -> dict[str, Any]:
+    """Return counts by status, the age of the oldest unhandled message and the latest failures."""
+    from sqlalchemy import func
+
+    counts = dict(session.execute(select(InboundRecord.status, func.count()).group_by(InboundRecord.status)).all())
+    oldest = session.scalar(select(func.min(InboundRecord.received_at)).where(InboundRecord.status == NEW))
+    failed = list(
+        session.scalars(
+            select(InboundRecord).where(InboundRecord.status == FAILED).order_by(InboundRecord.id.desc()).limit(failures)
+        )
+    )
+    return {
+        "counts": {status: counts.get(status, 0) for status in (NEW, PROCESSING, PROCESSED, FAILED)},
+        "oldest_waiting_seconds": None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+        "failed": failed,
+    }

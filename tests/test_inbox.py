@@ -165,3 +165,17 @@ def test_two_drainers_on_postgresql_take_different_messages_without_waiting():
             b.commit()
         with Session(engine) as c:
             assert claim_next(c, later).platform_msg_id == "m0"
+
+
+def test_operators_see_what_waits_in_the_inbox_and_what_failed(client, runner, school, db_session, ext, now,
+                                                                monkeypatch):
+    answered_but_not_handled(client, p.dingtalk_body(now, " 你好"), now)
+    answered_but_not_handled(client, p.dingtalk_body(now, " 帮助"), now)
+    [first, second] = records(db_session)
+    second.status, second.error = "failed", "OperationalError: server closed the connection"
+    db_session.commit()
+    monkeypatch.setattr(ext, "now", lambda: now + dt.timedelta(minutes=5))
+    out = runner.invoke(args=["inbox", "status"]).output
+    assert "待处理 1" in out and "失败 1" in out
+    assert "已等待 300 秒" in out and "定时任务是否在运行" in out
+    assert f"失败 #{second.id}" in out and "server closed the connection" in out
