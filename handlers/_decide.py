@@ -77,6 +77,7 @@ class Decider:
         self.service_context = p.get("service_context", 3.5)
         self.vehicle_context = p.get("vehicle_context", 4.0)
         self.complaint_over_help = p.get("complaint_over_help", 0.8)
+        self.hardship_help = p.get("hardship_help", 2.0)
 
     def urgency(self, s: list[float], net: float = 0.0) -> float:
         """Return the urgency score: cues minus background, scaled down for past stories.
@@ -176,6 +177,11 @@ class Decider:
             # hurt now stays help unless blame outweighs the call for help); a hedge ("不是投诉")
             # softens the tone of a question, not a grievance that comes with a request
             kind = "complaint"
+        elif kind == "inquiry" and ranked[0] in _OWN_TROUBLE and s[Slot.HELP] >= self.hardship_help:
+            # round 11: "家里现在没收入，想问问能不能申请减免" asks the school to act on the family's
+            # own hardship (help), even phrased as a question; a bare procedure question has no help
+            # evidence and stays an inquiry
+            kind = "help"
         urgent = danger and kind in ("complaint", "help", "inquiry")
         if urgent and kind == "inquiry":
             kind = "help"  # asking about a child in danger now is a call for help
