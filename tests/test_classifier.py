@@ -474,3 +474,97 @@ def test_round_10_urgency_and_kind_classes(text: str, expected: tuple[str, str |
 )
 def test_round_10_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
     assert labels(text) == expected
+
+
+# --- round 11 (blind17): urgency by class first, then kind and category; wordings in no data set --
+# Written before running (see docs/classifier.md, Round 11, for how many were right at once).
+
+SELF_HARM_R11 = [
+    # ideation with intensifiers and insertions
+    "女儿日记里写着“活着好没意思，真不想再醒来了”，今天早上还是照常上学去了，老师能不能帮忙留意一下",
+    "闺女跟同桌说她死了算了反正也没人在乎，同桌妈妈今天悄悄告诉我的",
+    # ideation with a plan or means
+    "儿子这几天老说活着都没什么意思，昨晚我在他书包夹层里翻出一整瓶安眠药，他说是一点点攒的",
+    "孩子手机的搜索记录全是怎么死才不痛苦，还查了吃什么药睡着就醒不过来，今天看着倒挺平静",
+    "孩子偷偷买了一盒刀片藏在笔袋里，还写了一封信跟我们告别，她现在在学校，麻烦班主任先看住她",
+    "中午孩子发消息说她现在站在教学楼天台上，谁也别来找她，我打她电话不接，求求老师快去看看",
+    # traditional script
+    "我女兒說活著真的沒什麼意思，想從樓上跳下去，麻煩老師今天多看著她一點",
+    # voice run-on, calm framing
+    "老师我跟你说一下我家孩子昨天晚上哭着说不想活了说想从六楼跳下去今天照常去学校了我不太放心",
+    "孩子最近总说好想睡过去永远不要醒来家里药箱的感冒药少了好几板她平时挺乖的今天也正常上学了",
+    # a farewell letter without the word 死
+    "儿子早上在桌上留了张纸条写着爸妈对不起下辈子再做你们的孩子，人已经去学校了，我好害怕",
+]
+
+
+@pytest.mark.parametrize("text", SELF_HARM_R11)
+def test_round_11_self_harm_ideation_and_plans_are_urgent(text: str) -> None:
+    c = classify(text)
+    assert (c.category, c.urgency) == ("wellbeing", "urgent"), (c, c.signals)
+    assert c.kind in ("help", "complaint")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # harm from deprivation imposed by a teacher (a rule, not a policy question)
+        ("英语老师规定课上谁都不准去厕所，我儿子憋到下课已经尿在裤子上了，同学都笑他", ("complaint", "teacher_conduct", "urgent")),
+        ("体育老师规定跑完十圈才准喝水，今天好几个孩子跑得头晕想吐", ("complaint", "teacher_conduct", "urgent")),
+        ("班主任不让课间出教室，女儿一整天没敢上厕所，晚上医生说是膀胱炎", ("complaint", "teacher_conduct", "urgent")),
+        # an object lost (not a child), even with today and a place
+        ("孩子的水杯今天中午在食堂不见了，蓝色的，上面写着名字，麻烦老师帮忙找找", ("help", "other", "normal")),
+        ("女儿的电话手表今天放学前在教室里不见了，屏幕上贴了膜，麻烦老师看看监控", ("help", "other", "normal")),
+        # a past illness with an unreachable teacher is a communication complaint
+        ("上周三孩子在学校肚子疼得厉害，我下班才知道，给班主任打电话一直没人接，孩子在医务室躺了一下午也没人通知我",
+         ("complaint", "communication", "normal")),
+        # marks and numbness from napping on a desk are not an injury
+        ("午睡只能趴在课桌上，孩子每天起来腿都麻了，额头上压出一道红印子，学校就不能配个午睡床吗", ("complaint", "after_school", "normal")),
+        ("托管班让孩子们趴着睡一个多小时，一觉醒来手都是麻的，脸上全是袖子的印子", ("complaint", "after_school", "normal")),
+        # being left out of an activity for not paying is a fee complaint, not corporal punishment
+        ("说是自愿订校刊，没订的孩子不让站在前排合影，一本就要六十，这也叫自愿？", ("complaint", "fees", "normal")),
+    ],
+)
+def test_round_11_urgency_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # praise with substance after thanks (scores, less homework, uniforms)
+        ("谢谢王老师，孩子英语从不及格考到了八十多分，高兴坏了", ("praise", "teaching", "low")),
+        ("这学期作业少多了，孩子每天八点就能写完，谢谢各位老师", ("praise", "homework", "low")),
+        # praise by deed of a teacher caring for a sick child
+        ("孩子上午在学校吐了，张老师一直守在他身边给他擦干净，还帮他换了干净衣服，太感动了", ("praise", "teacher_conduct", "low")),
+        # praise of aid received
+        ("班主任帮我们把助学金的手续都办好了，还跑了好几趟，非常感谢", ("praise", "aid", "low")),
+        ("谢谢学校过年前送来的米和油，还有给孩子的慰问金，我们全家都很感激", ("praise", "aid", "low")),
+        # a teacher's discriminating words about a family situation
+        ("班主任在班会上说爸妈离婚的孩子心理都有问题，我儿子听了回家一直哭，老师怎么能这么说话", ("complaint", "teacher_conduct", "normal")),
+        # ranks posted in the parents' group
+        ("月考的分数和名次老师全发在家长群里了，孩子排在后面，这两天都不想去学校", ("complaint", "homework", "normal")),
+        # teachers changed again and again
+        ("这学期才过一半，英语老师已经换了三个了，孩子都跟不上", ("complaint", "teaching", "normal")),
+        # rehearsals eating into lessons
+        ("合唱比赛排练天天占用下午的正课，都练了半个月了，期中考试怎么办", ("complaint", "schedule", "normal")),
+        # a snack in kindergarten, two children ill now
+        ("今天幼儿园的下午点心吃完以后，我女儿和她同桌回家都吐了，老师能问问其他孩子有没有事吗", ("help", "food", "urgent")),
+        # heatstroke at military training is wellbeing
+        ("孩子在军训时中暑晕倒了，现在人在医务室吗？我马上过去", ("help", "wellbeing", "urgent")),
+        # hardship with a request is help even when phrased as a question
+        ("孩子妈妈生病住院了，家里现在很困难，想问一下能不能申请减免餐费", ("help", "aid", "normal")),
+        # money asked again, with "能不能公布"
+        ("开学才收了三百班费，这又说不够了要再交，钱到底花哪儿了能不能把账公开", ("complaint", "fees", "normal")),
+        # aid selection unfair
+        ("贫困生名额给了家里开店的，我们家低保户反而没评上，评选标准能不能公开", ("complaint", "aid", "normal")),
+        # unsafe snacks sold at school, rhetorical
+        ("校门口小卖部卖的辣条都是三无产品，孩子天天去买，学校就不管管吗", ("complaint", "food", "normal")),
+        # "is it compulsory?" is an inquiry
+        ("学平险一定要在学校买吗？孩子已经有医保和商业保险了", ("inquiry", "fees", "normal")),
+        # a left-behind child who needs care is aid
+        ("我们两口子在外地打工，孩子跟奶奶住，最近成绩下滑得厉害，学校能不能安排老师多关心一下", ("help", "aid", "normal")),
+    ],
+)
+def test_round_11_kind_and_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected

@@ -49,6 +49,11 @@ def test_the_net_catches_dangers_now_in_wordings_the_lexicon_lacks(text: str) ->
         # round 10 (blind16): a family member's fall told as run-on voice text; a teacher not answering
         "她爸前几天搬货从梯子上摔下来手骨折了现在干不了活孩子的校服钱能不能缓一缓",
         "孩子发烧在家我早上打了六个电话给老师都没人接到现在也没回",
+        # round 11 (blind17): numb and marked from napping on a desk; a lost watch with today and a place;
+        # a past illness dated by weekday ("上周二" is one jieba word)
+        "托管班午睡只能趴在桌上，孩子今天睡醒手臂都麻了，脸上压得全是红印子",
+        "儿子的电话手表今天下午在体育馆更衣的时候不见了，麻烦老师帮着找一找",
+        "上周二孩子在学校头疼得厉害，老师一直没告诉我，打了电话也不接",
     ],
 )
 def test_the_taxonomy_exceptions_are_not_urgent(text: str) -> None:

@@ -33,6 +33,10 @@ OWN = [
         # macro-F1 0.892, urgent P 0.875 / R 0.875, urgency accuracy 0.917, actionable P 0.976 / R 0.976.
         # Tuned on afterwards by word class and rule: the full bar applies.
         "blind16.jsonl",
+        # round 11 first score (150 lines in dev.jsonl's style, held back during round 10): kind 0.907,
+        # macro-F1 0.880, urgent P 0.818 / R 0.900, urgency accuracy 0.920, actionable P 0.991 / R 0.991.
+        # Tuned on afterwards by word class and rule (urgency first): the full bar applies.
+        "blind17.jsonl",
     )
 ]
 # Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
@@ -110,8 +114,10 @@ def test_quality_on_the_round_6_blind_batch_alone() -> None:
     assert_quality_floor(evaluate(read_labelled(DATA / "blind11.jsonl")))
 
 
-@pytest.mark.parametrize("name", ["blind12.jsonl", "blind13.jsonl", "blind14.jsonl", "blind15.jsonl", "blind16.jsonl"])
-def test_quality_on_the_round_7_to_10_blind_batches_alone(name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["blind12.jsonl", "blind13.jsonl", "blind14.jsonl", "blind15.jsonl", "blind16.jsonl", "blind17.jsonl"]
+)
+def test_quality_on_the_round_7_to_11_blind_batches_alone(name: str) -> None:
     # Scored once (first scores above, in OWN), then tuned on by word class and rule; the full bar
     # applies to each batch alone, and no `none` line of theirs becomes a ticket.
     report = evaluate(read_labelled(DATA / name))
