@@ -568,3 +568,83 @@ def test_round_11_urgency_classes(text: str, expected: tuple[str, str | None, st
 )
 def test_round_11_kind_and_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
     assert labels(text) == expected
+
+
+# --- round 12 (blind18): urgency by class first, then none-as-ticket, kind, category; wordings in no
+# data set, written before running (see docs/classifier.md, Round 12, for how many were right at once).
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an intruder wandering or walking in (not only climbing a fence), near children
+        ("今天早上一个醉醺醺的男的摇摇晃晃走进了幼儿园操场，离小朋友就几米远，门口一个看门的都没有", ("complaint", "safety", "urgent")),
+        ("刚才有个精神不太正常的人从侧门溜进了教学楼，在走廊里追着学生跑，学校到底怎么管的", ("complaint", "safety", "urgent")),
+        ("放学前一个满身酒气的大叔闯进了我们班教室，孩子们吓得直哭，学校保安呢？", ("complaint", "safety", "urgent")),
+        ("剛才一個喝醉的男人晃進了校園，在操場上對著孩子們大吼，保安根本沒攔", ("complaint", "safety", "urgent")),
+        # a demand that the school act today on bullying or a hazard is blame, not the family's difficulty
+        ("隔壁班几个男生天天在厕所里堵我儿子要钱，昨天还把他推倒在地上，膝盖都磕破了，学校今天必须给个说法", ("complaint", "safety", "urgent")),
+        ("学校后门的井盖缺了一块一直没人管，今天早上我女儿差点一脚踩进去，学校能不能马上找人盖上", ("complaint", "safety", "urgent")),
+    ],
+)
+def test_round_12_urgent_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an injury clarified as the child's own bump at home: thanks, nothing asked
+        ("老师不用担心，不是别人推的，是他自己在家跳沙发磕的，我已经问过了，谢谢", ("none", None, None)),
+        ("孩子脸上的划痕不是在学校弄的，是家里的猫抓的，已经搞清楚了，谢谢老师关心", ("none", None, None)),
+        # an allergy diet is an accommodation (help, food), not an emergency
+        ("女儿对花生和芒果过敏，有医院证明，午餐能不能别给她打这两样的菜", ("help", "food", "normal")),
+        ("儿子乳糖不耐受，喝牛奶就拉肚子，学校的课间奶能不能给他换成豆浆", ("help", "food", "normal")),
+        # harm that has not happened ("非得等出了事才…吗") is a complaint about a condition, not a danger now
+        ("放学那会儿门口的车一辆接一辆开得飞快，连个指挥的人都没有，非得等撞了孩子才有人管吗", ("complaint", "safety", "normal")),
+    ],
+)
+def test_round_12_not_urgent_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a teacher on the phone in class
+        ("数学老师上课经常坐在讲台上玩手机，让孩子们自己做题，这算什么上课", ("complaint", "teacher_conduct", "normal")),
+        # a teacher's paid small class at home
+        ("语文老师暑假在她自己家开了个小班，一个人一千五，班上一半同学都去了", ("complaint", "teacher_conduct", "normal")),
+        # meagre meals
+        ("食堂的菜一连几天都是白菜炖白菜，一点肉都看不到，孩子下午饿得肚子咕咕叫", ("complaint", "food", "normal")),
+        # the school not considering working parents
+        ("四点就放学，家长都还在上班，学校一点都不考虑双职工家庭", ("complaint", "schedule", "normal")),
+        # a refund question about money already paid is an inquiry, not a status report
+        ("孩子下学期不在这读了，已经交的午餐费可以退吗？找谁办手续", ("inquiry", "fees", "normal")),
+        # praise of a new facility by the child's delight
+        ("教室新装的护眼灯孩子特别喜欢，说看黑板清楚多了", ("praise", "facilities", "low")),
+        # the pick-up area is transport
+        ("接送区早上全是乱停的车，孩子下车都得从车中间挤过去，也没个人指挥", ("complaint", "transport", "normal")),
+        # activities eating lessons
+        ("这学期又是运动会又是艺术节，天天排练，语文课都好几周没正经上了", ("complaint", "schedule", "normal")),
+    ],
+)
+def test_round_12_kind_and_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # second batch for the round 12 kind/category classes, written after the first fixes and
+        # before running them
+        ("孩子右手腕骨裂了打着夹板，这两周的抄写作业能不能先少写一点", ("help", "homework", "normal")),
+        ("儿子中午在学校头疼，班主任一直陪着他等到我来，自己饭都没顾上吃，特别感谢", ("praise", "teacher_conduct", "low")),
+        ("群里通知说明天要带工具，也没说带什么工具，孩子只能空着手去", ("complaint", "communication", "normal")),
+        ("孩子爸妈都在外地打工，我年纪大了作业也没人辅导，学校能不能给找个志愿者帮帮", ("help", "aid", "normal")),
+        ("学校把午休改成了可以躺着睡，孩子说下午上课不犯困了，这个调整很好", ("praise", "after_school", "low")),
+        ("班主任让孩子们上自习，自己在讲台上玩游戏，还开着声音", ("complaint", "teacher_conduct", "normal")),
+    ],
+)
+def test_round_12_kind_and_category_classes_second_batch(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected

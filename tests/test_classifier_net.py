@@ -54,6 +54,11 @@ def test_the_net_catches_dangers_now_in_wordings_the_lexicon_lacks(text: str) ->
         "托管班午睡只能趴在桌上，孩子今天睡醒手臂都麻了，脸上压得全是红印子",
         "儿子的电话手表今天下午在体育馆更衣的时候不见了，麻烦老师帮着找一找",
         "上周二孩子在学校头疼得厉害，老师一直没告诉我，打了电话也不接",
+        # round 12 (blind18): an allergy diet is an accommodation; a harm that has not happened
+        # ("难道要等…才…"); an injury clarified as the child's own at home
+        "女儿对芒果过敏，吃了嘴巴会肿，学校发的水果能不能单独给她换成别的",
+        "学校后面那条河连个护栏都没有，难道要等孩子掉下去才装吗",
+        "孩子脸上那道口子不是同学弄的，是她自己在家削铅笔划的，已经问清楚了，谢谢老师",
     ],
 )
 def test_the_taxonomy_exceptions_are_not_urgent(text: str) -> None:

@@ -37,6 +37,11 @@ OWN = [
         # macro-F1 0.880, urgent P 0.818 / R 0.900, urgency accuracy 0.920, actionable P 0.991 / R 0.991.
         # Tuned on afterwards by word class and rule (urgency first): the full bar applies.
         "blind17.jsonl",
+        # round 12 first score (120 lines in dev.jsonl's style, held back during round 11): kind 0.883,
+        # macro-F1 0.871, urgent P 0.789 / R 0.938, urgency accuracy 0.900, actionable P 0.988 / R 0.952
+        # (with b18-020 relabelled to teacher_conduct/urgent per the taxonomy's 变相体罚 rule: kind 0.883, macro-F1 0.882,
+        # urgent P 0.842 / R 0.941, urgency accuracy 0.908). Tuned on afterwards by word class and rule: the full bar applies.
+        "blind18.jsonl",
     )
 ]
 # Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
@@ -115,9 +120,10 @@ def test_quality_on_the_round_6_blind_batch_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["blind12.jsonl", "blind13.jsonl", "blind14.jsonl", "blind15.jsonl", "blind16.jsonl", "blind17.jsonl"]
+    "name", ["blind12.jsonl", "blind13.jsonl", "blind14.jsonl", "blind15.jsonl", "blind16.jsonl", "blind17.jsonl",
+             "blind18.jsonl"]
 )
-def test_quality_on_the_round_7_to_11_blind_batches_alone(name: str) -> None:
+def test_quality_on_the_round_7_to_12_blind_batches_alone(name: str) -> None:
     # Scored once (first scores above, in OWN), then tuned on by word class and rule; the full bar
     # applies to each batch alone, and no `none` line of theirs becomes a ticket.
     report = evaluate(read_labelled(DATA / name))
