@@ -648,3 +648,24 @@ def test_round_12_kind_and_category_classes(text: str, expected: tuple[str, str 
 )
 def test_round_12_kind_and_category_classes_second_batch(text: str, expected: tuple[str, str | None, str | None]) -> None:
     assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # treatment in progress (输液, 挂水, 打吊瓶) is not a past frame on its own: an illness
+        # spreading in the school today stays urgent while one child is on a drip
+        ("下午学校发的酸奶喝完，我们班七八个孩子都说肚子疼，我家的正在医院挂水", ("complaint", "food", "urgent")),
+        ("幼儿园午饭后好几个小朋友上吐下泻，有两个已经在打吊瓶了，到底吃了什么", ("complaint", "food", "urgent")),
+        # …but with a leave request, or a recovery, it is background as before
+        ("孩子夜里发烧去医院输液了，今天请一天假", ("none", None, None)),
+    ],
+)
+def test_treatment_in_progress_is_not_a_past_frame(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+def test_a_recovery_after_treatment_is_not_urgent() -> None:
+    # written expecting inquiry/other; it reads as a status update (none), which is arguable —
+    # what matters here is that a recovery is never urgent
+    assert labels("前天输了两天液烧退了，明天可以正常上学了吧")[2] != "urgent"

@@ -42,6 +42,10 @@ OWN = [
         # (with b18-020 relabelled to teacher_conduct/urgent per the taxonomy's 变相体罚 rule: kind 0.883, macro-F1 0.882,
         # urgent P 0.842 / R 0.941, urgency accuracy 0.908). Tuned on afterwards by word class and rule: the full bar applies.
         "blind18.jsonl",
+        # first score after round 12 (120 lines in dev.jsonl's style, held back during round 12): kind 0.942,
+        # macro-F1 0.916, urgent P 0.938 / R 0.938, urgency accuracy 0.967, actionable P 1.000 / R 1.000. Its one
+        # urgent miss (a food illness in many children while one is on a drip) was fixed by class: the full bar applies.
+        "blind19.jsonl",
     )
 ]
 # Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
@@ -121,7 +125,7 @@ def test_quality_on_the_round_6_blind_batch_alone() -> None:
 
 @pytest.mark.parametrize(
     "name", ["blind12.jsonl", "blind13.jsonl", "blind14.jsonl", "blind15.jsonl", "blind16.jsonl", "blind17.jsonl",
-             "blind18.jsonl"]
+             "blind18.jsonl", "blind19.jsonl"]
 )
 def test_quality_on_the_round_7_to_12_blind_batches_alone(name: str) -> None:
     # Scored once (first scores above, in OWN), then tuned on by word class and rule; the full bar
