@@ -116,12 +116,7 @@ def gunicorn(target: str, env: dict[str, str], workers: int, log: Path, threads:
             raise RuntimeError("gunicorn did not start in 30 s")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log_file.close()
+        stop(proc, log_file)
 
 
 @contextlib.contextmanager
@@ -136,12 +131,17 @@ def inbox_worker(env: dict[str, str], wanted: bool, log: Path) -> Iterator[None]
     try:
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log_file.close()
+        stop(proc, log_file)
+
+
+def stop(proc: subprocess.Popen, log_file: Any) -> None:
+    """Terminate a server process (kill it after 10 s) and close its log."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log_file.close()
 
 
 def wait_handled(url: str, limit: float = 300.0) -> float:

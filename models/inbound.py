@@ -180,13 +180,7 @@ def claim_inbound(session: Session, inbound_id: int) -> InboundRecord | None:
     finds nothing. The claim belongs to the caller's transaction, so a crash
     before the commit leaves the message ``new`` for the next sweep.
     """
-    stmt = (
-        update(InboundRecord)
-        .where(InboundRecord.id == inbound_id, InboundRecord.status == NEW)
-        .values(status=PROCESSING)
-        .returning(InboundRecord)
-    )
-    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+    return _claim(session, inbound_id)
 
 
 def claim_next(session: Session, received_before: dt.datetime) -> InboundRecord | None:
@@ -204,25 +198,18 @@ def claim_next(session: Session, received_before: dt.datetime) -> InboundRecord 
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
+    return _claim(session, oldest)
+
+
+def _claim(session: Session, which: Any) -> InboundRecord | None:
+    """Mark the message ``which`` (an id or a subquery) as being handled, if it is still new."""
     stmt = (
         update(InboundRecord)
-        .where(InboundRecord.id == oldest, InboundRecord.status == NEW)
+        .where(InboundRecord.id == which, InboundRecord.status == NEW)
         .values(status=PROCESSING)
         .returning(InboundRecord)
     )
     return session.scalars(stmt, execution_options={"populate_existing": True}).first()
-
-
-def unhandled_ids(session: Session, received_before: dt.datetime, limit: int = 500) -> list[int]:
-    """Return ids of messages stored before ``received_before`` and not yet handled, oldest first."""
-    return list(
-        session.scalars(
-            select(InboundRecord.id)
-            .where(InboundRecord.status == NEW, InboundRecord.received_at < received_before)
-            .order_by(InboundRecord.received_at, InboundRecord.id)
-            .limit(limit)
-        )
-    )
 
 
 def inbox_summary(session: Session, now: dt.datetime, failures: int = 10) -> dict[str, Any]:
