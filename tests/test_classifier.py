@@ -669,3 +669,85 @@ def test_a_recovery_after_treatment_is_not_urgent() -> None:
     # written expecting inquiry/other; it reads as a status update (none), which is arguable —
     # what matters here is that a recovery is never urgent
     assert labels("前天输了两天液烧退了，明天可以正常上学了吧")[2] != "urgent"
+
+
+# --- round 14 (blind21): each class on new wordings in no data file, written before running -------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a child collected by someone the family never sent (冒领, 自称…的人接走, 不认识的人领走)
+        "放学我去接孩子，门口老师说被一个说是她姑姑的女人接走了，我们家根本没有姑姑！",
+        "托管班说孩子被人冒领了，我们没委托过任何人，赶紧帮忙找找",
+        "幼儿园老师说下午有个自称是孩子爸爸同事的人把她接走了，我们从来没让人代接",
+        "爷爷去接的时候班上说孩子已经被不认识的人领走了，快查一下",
+        # an acute episode of a known condition happening now (犯了, 发作了, 喘不上来)
+        "老师，孩子说胸口闷喘不上来，他有哮喘，药在柜子里，麻烦现在给他用一下",
+        "孩子低血糖又犯了，书包里有糖，麻烦老师赶快给她吃一颗",
+        "班主任电话说孩子心脏病犯了，我马上到，请先别让他乱动",
+        # hidden injuries and fear of the dorm (瘀青 as well as 淤青)
+        "孩子胳膊上有几块瘀青，问怎么弄的也不说",
+        "女儿周末回家腿上全是淤青，还哭着说再也不想回宿舍了，老师帮忙问问",
+        "儿子身上有几处瘀血，说什么也不肯回宿舍住了，麻烦老师了解一下",
+    ],
+)
+def test_round_14_urgent_classes(text: str) -> None:
+    assert labels(text)[2] == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("放学我去接孩子，门口老师说被一个说是她姑姑的女人接走了，我们家根本没有姑姑！", ("help", "safety", "urgent")),
+        ("孩子低血糖又犯了，书包里有糖，麻烦老师赶快给她吃一颗", ("help", "wellbeing", "urgent")),
+        ("孩子胳膊上有几块瘀青，问怎么弄的也不说", ("help", "safety", "urgent")),
+    ],
+)
+def test_round_14_urgent_classes_full_labels(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # news from elsewhere, a hypothetical: a question, not a danger here
+        "刷到新闻说有个幼儿园校车超载出事了，咱们学校的校车核载多少人，想了解一下",
+        "听说隔壁县有学校食堂吃出问题了，我们学校的菜是哪家配送的？",
+        # surgery or crutches as background of an accommodation request
+        "孩子刚做完阑尾手术，这个月的体育课能不能先免上",
+        "女儿脚踝手术后要拄两周拐，能不能允许家长送到教室门口",
+        # the joke: 被打了 turns out to be a vaccination
+        "孩子哭着说被打了，一问原来是今天打预防针，吓我一跳哈哈",
+        # a past illness told to complain about late notice
+        "孩子早上在学校就吐了，老师到放学才告诉我，带去医院查出是肠胃炎，就不能早点通知吗",
+        # weather at the pick-up area is discomfort, not danger
+        "校门口接孩子的地方没有棚子，大太阳底下一站就是二十分钟",
+    ],
+)
+def test_round_14_not_urgent_classes(text: str) -> None:
+    assert labels(text)[2] != "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("孩子哭着说被打了，一问原来是今天打预防针，吓我一跳哈哈", ("none", None, None)),
+        ("孩子早上在学校就吐了，老师到放学才告诉我，带去医院查出是肠胃炎，就不能早点通知吗", ("complaint", "communication", "normal")),
+        ("@王一一爸爸 周六你们几点出发？我可以顺路捎上孩子", ("none", None, None)),
+        ("老师周末在家给学生补习收钱，这个允许吗", ("inquiry", "teacher_conduct", "normal")),
+        ("每周五班主任都会单独发我孩子这周的表现小结，哪里进步哪里要注意写得很细，太用心了", ("praise", "communication", "low")),
+        ("教学楼走廊能不能装几个长椅，课间孩子们可以坐坐", ("suggestion", "facilities", "low")),
+        ("宿舍八个人挤一间屋，连转身的地方都没有，这怎么睡觉", ("complaint", "facilities", "normal")),
+        ("王老师的作文课带孩子们去公园写生写游记，孩子现在写作文不发愁了", ("praise", "teaching", "low")),
+    ],
+)
+def test_round_14_kind_and_category_classes(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert labels(text) == expected
+
+
+def test_round_14_rhetorical_this_is_called_x_is_blame() -> None:
+    # written expecting complaint/safety/urgent; the category reads teacher_conduct because the
+    # attribution takes "老师说" for the actor (a remaining weakness); kind and urgency are the class
+    kind, _, urgency = labels("孩子被推倒磕破了膝盖，老师说是不小心，这还叫不小心？")
+    assert (kind, urgency) == ("complaint", "urgent")
