@@ -158,7 +158,9 @@ class Decider:
         scores.sort(reverse=True)
         (best, kind), (second, _) = scores[0], scores[1]
         strength = best + implicit
-        if strength < self.min_evidence or none_score >= strength + 0.5:
+        # A danger happening now is never chatter: acknowledgement or parent-to-parent words
+        # ("我家的也…") cannot outvote it (a missed emergency is the worst error).
+        if strength < self.min_evidence or (none_score >= strength + 0.5 and not danger):
             conf = margin(max(none_score, 1.0), max(strength, 0.0))
             return Decision("none", None, False, conf, 0.0, found)
         ranked = self.rank(cats, danger, s[Slot.PEER_HARM])

@@ -222,6 +222,8 @@ class Engine:
             found.append("net:exception")
         elif self.decider.needs_net(s):  # the net can only add urgency the main lexicon missed
             net, fields = self.net.score(text)
+            if fields and self.net.exception(text):
+                net, fields = 0.0, ()  # …and never to a drill, a rule, news or a forwarded notice
             if fields:
                 found.append("net:" + ",".join(fields) + f"={net}")
         return self.decider.conclude(s, place, tuple(found), net if net >= self.net.fire else 0.0)

@@ -751,3 +751,28 @@ def test_round_14_rhetorical_this_is_called_x_is_blame() -> None:
     # attribution takes "老师说" for the actor (a remaining weakness); kind and urgency are the class
     kind, _, urgency = labels("孩子被推倒磕破了膝盖，老师说是不小心，这还叫不小心？")
     assert (kind, urgency) == ("complaint", "urgent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # round 15: parent-to-parent or acknowledgement words never outvote a danger happening now
+        "吃完学校的午饭班上好几个娃都在吐，我家的也吐了两回，群里家长都说孩子不舒服",
+        "收到老师消息了，可是我家孩子也跟着那几个同学一起拉肚子发烧，学校食堂到底怎么回事",
+    ],
+)
+def test_a_danger_now_is_never_chatter(text: str) -> None:
+    kind, _category, urgency = labels(text)
+    assert kind != "none" and urgency == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # round 15: a forwarded notice or public warning is never an emergency, whatever danger it names
+        "【转发】市教育局提醒：暑期将至，严禁学生私自到河边、水库游泳，请家长加强看护",
+        "转发：应急管理局温馨提示，近期燃气事故多发，请检查家中燃气管道",
+    ],
+)
+def test_a_forwarded_warning_is_not_urgent(text: str) -> None:
+    assert labels(text)[2] != "urgent"
