@@ -171,8 +171,8 @@ def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox
     the same threading rule as ``send_soon``: in production the web worker's
     inbox thread is woken (it drains every stored message, this request's and
     any other's) and hands each message's replies to the send queue; when
-    sessions share one connection (tests) this request's messages are handled
-    in the request thread after the response.
+    sessions share one connection (tests) the inbox is drained in the request
+    thread after the response.
     """
     if app_ext.settings.app.inbox == "worker":  # the inbox-worker process handles them
         if outbox_ids:
@@ -180,8 +180,10 @@ def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox
         return
     if _mode(app_ext) == "inline":
         def inline() -> None:
+            from bot.inbox_worker import InboxWorker
+
             sent = list(outbox_ids)
-            handle_ids(app_ext, inbound_ids, sent.extend)
+            InboxWorker(app_ext, sent.extend).run_once()
             if sent:
                 send_ids(app_ext, sent)
 
@@ -204,36 +206,6 @@ def inbox_thread(app_ext: Any) -> Any:
             "lianxin.inbox_thread", InboxThread(InboxWorker(app_ext, sends.offer))
         )
     return found
-
-
-def handle_ids(app_ext: Any, inbound_ids: list[int], send: Callable[[list[int]], object]) -> int:
-    """Handle stored messages, each in its own transaction; pass each one's replies to ``send``.
-
-    A message another process already took is skipped; one whose handling
-    fails stays ``new`` for the scheduler's ``process_inbox`` sweep.
-    """
-    from handlers.pipeline import process
-
-    handled = 0
-    db = app_ext.sessionmaker()
-    try:
-        for inbound_id in inbound_ids:
-            try:
-                result = process(
-                    inbound_id, session=db, settings=app_ext.settings, registry=app_ext.registry, now=app_ext.now()
-                )
-                db.commit()
-            except Exception:
-                db.rollback()
-                log.exception("handling inbound %s failed", inbound_id)
-                continue
-            if result is not None:
-                handled += 1
-                if result.outbox_ids:
-                    send(result.outbox_ids)
-    finally:
-        db.close()
-    return handled
 
 
 def _mode(app_ext: Any) -> str:

@@ -75,21 +75,6 @@ def _stored_fields(msg: InboundMessage, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def process(
-    inbound_id: int, *, session: Any, settings: Settings, registry: Registry, now: dt.datetime
-) -> DispatchResult | None:
-    """Handle a stored message that nobody has handled yet; None when it is taken or done.
-
-    The caller commits. Used by the webhook's inbox thread right after the
-    answer and by the scheduler's ``process_inbox`` sweep for what that
-    thread never reached (a crash, a full queue).
-    """
-    record = inbound.claim_inbound(session, inbound_id)
-    if record is None:
-        return None
-    return handle(record, message_of(record), session=session, settings=settings, registry=registry, now=now)
-
-
 def process_next(
     *, session: Any, settings: Settings, registry: Registry, now: dt.datetime, received_before: dt.datetime
 ) -> DispatchResult | None:
@@ -97,6 +82,8 @@ def process_next(
 
     The caller commits after each message (the claim and the handling are one
     transaction, so a crash leaves the message unhandled, never half-handled).
+    Used by the web worker's inbox thread and the inbox-worker process
+    (``bot/inbox_worker.py``) and by the scheduler's ``process_inbox`` sweep.
     """
     record = inbound.claim_next(session, received_before)
     if record is None:

@@ -3,7 +3,7 @@
 It is also the webhook's inbox: a callback stores the message (status ``new``)
 and answers; the message is handled right after the answer by the worker's
 inbox thread, or by the scheduler's ``process_inbox`` sweep when that thread
-never got to it. ``claim_inbound`` makes sure one message is handled once.
+never got to it. ``claim_next`` makes sure one message is handled once.
 """
 
 from __future__ import annotations
@@ -172,23 +172,15 @@ def find_inbound(session: Session, platform: str, platform_msg_id: str) -> Inbou
 NEW, PROCESSING, PROCESSED, FAILED = "new", "processing", "processed", "failed"
 
 
-def claim_inbound(session: Session, inbound_id: int) -> InboundRecord | None:
-    """Take a stored, unhandled message for handling in the caller's transaction.
-
-    One ``UPDATE … WHERE status = 'new'``: of two handlers racing for the same
-    message (the worker's inbox thread and the scheduler's sweep) the second
-    finds nothing. The claim belongs to the caller's transaction, so a crash
-    before the commit leaves the message ``new`` for the next sweep.
-    """
-    return _claim(session, inbound_id)
-
-
 def claim_next(session: Session, received_before: dt.datetime) -> InboundRecord | None:
     """Take the oldest unhandled message stored before ``received_before``, if any.
 
-    On PostgreSQL the pick skips rows another handler has locked (``FOR UPDATE
-    SKIP LOCKED``), so several inbox threads and workers drain one inbox side by
-    side without waiting for each other; SQLite serialises writers anyway.
+    One ``UPDATE … WHERE status = 'new'``: of two handlers racing for the same
+    message the second finds nothing, and the claim belongs to the caller's
+    transaction, so a crash before the commit leaves the message ``new`` for the
+    next sweep. On PostgreSQL the pick skips rows another handler has locked
+    (``FOR UPDATE SKIP LOCKED``), so several inbox threads and workers drain one
+    inbox side by side without waiting for each other; SQLite serialises writers.
     """
     oldest = (
         select(InboundRecord.id)
@@ -198,14 +190,9 @@ def claim_next(session: Session, received_before: dt.datetime) -> InboundRecord 
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    return _claim(session, oldest)
-
-
-def _claim(session: Session, which: Any) -> InboundRecord | None:
-    """Mark the message ``which`` (an id or a subquery) as being handled, if it is still new."""
     stmt = (
         update(InboundRecord)
-        .where(InboundRecord.id == which, InboundRecord.status == NEW)
+        .where(InboundRecord.id == oldest, InboundRecord.status == NEW)
         .values(status=PROCESSING)
         .returning(InboundRecord)
     )

@@ -8,30 +8,19 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from handlers.pipeline import process
-from models.inbound import InboundRecord, claim_inbound
+from handlers.pipeline import process_next
+from models.inbound import InboundRecord, claim_next
 from models.outbox import OutboxMessage
 from models.tickets import Ticket
 from scheduler.jobs import process_inbox
 from tests import payloads as p
-from tests.factories import build_school
+from tests import test_dingtalk
 from tests.fakes.fixtures import fake_dingtalk  # noqa: F401 - fixture
 
 URL = f"/dingtalk/{p.SCHOOL}/callback"
-
-
-@pytest.fixture
-def settings_overrides(settings_overrides, fake_dingtalk):  # noqa: F811
-    return {**settings_overrides, "platforms": p.CREDENTIALS,
-            "platform_api": {"dingtalk_api": fake_dingtalk.url, "dingtalk_oapi": fake_dingtalk.url,
-                             "timeout_seconds": 0.5}}
-
-
-@pytest.fixture
-def school(db_session, now):
-    ts = build_school(db_session, now)
-    db_session.commit()
-    return ts
+# The DingTalk tests' school and credentials (pointed at the fake DingTalk server).
+settings_overrides = test_dingtalk.settings_overrides
+school = test_dingtalk.school
 
 
 def answered_but_not_handled(client, body, now):
@@ -74,20 +63,23 @@ def test_a_message_left_unhandled_is_handled_by_the_sweep_with_its_reply_handle(
 
 def test_a_message_is_handled_once_when_the_inbox_thread_and_the_sweep_race(client, school, db_session, ext, now):
     answered_but_not_handled(client, p.dingtalk_body(now, " 你好"), now)
-    [record] = records(db_session)
-    first = process(record.id, session=db_session, settings=ext.settings, registry=ext.registry, now=now)
+    later = now + dt.timedelta(minutes=1)
+
+    def drain():
+        return process_next(session=db_session, settings=ext.settings, registry=ext.registry, now=now,
+                            received_before=later)
+
+    first = drain()
     assert first is not None and first.outbox_ids
-    assert process(record.id, session=db_session, settings=ext.settings, registry=ext.registry, now=now) is None
-    assert claim_inbound(db_session, record.id) is None
+    assert drain() is None, "the second drainer finds nothing to claim"
     db_session.commit()
-    assert len(db_session.scalars(select(OutboxMessage)).all()) == 1
+    assert drain() is None and len(db_session.scalars(select(OutboxMessage)).all()) == 1
 
 
 def test_a_claim_rolled_back_leaves_the_message_for_the_next_sweep(client, school, db_session, ext, now):
     answered_but_not_handled(client, p.dingtalk_body(now, " 你好"), now)
-    [record] = records(db_session)
     with db_session.begin_nested() as crashed:
-        assert claim_inbound(db_session, record.id) is not None
+        assert claim_next(db_session, now + dt.timedelta(minutes=1)) is not None
         crashed.rollback()  # the process died before its commit
     assert records(db_session)[0].status == "new"
     assert process_inbox(ext, now + dt.timedelta(minutes=1)).results == {"process_inbox": 1}
