@@ -132,12 +132,17 @@ class Sender:
             session.commit()
         return sent
 
-    def drain(self, session: Session, now: dt.datetime, limit: int = 200) -> int:
-        """Recover crashed claims, then send every due row (the scheduler's ``drain_outbox`` job)."""
+    def recover(self, session: Session, now: dt.datetime) -> int:
+        """Return rows a crashed sender left in ``sending`` to the queue; return how many (committed)."""
         recovered = outbox.sweep_stuck(session, now, self.stuck_after)
         session.commit()
         if recovered:
             log.warning("outbox: %s rows stuck in sending returned to the queue", recovered)
+        return recovered
+
+    def drain(self, session: Session, now: dt.datetime, limit: int = 200) -> int:
+        """Recover crashed claims, then send every due row."""
+        self.recover(session, now)
         return self.send_ids(session, self.due_ids(session, now, limit), now)
 
     def _claim(self, session: Session, row_id: int, now: dt.datetime) -> OutboxMessage | None:

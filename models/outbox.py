@@ -154,11 +154,24 @@ def sweep_stuck(session: Session, now: dt.datetime, older_than: dt.timedelta) ->
     return result.rowcount or 0
 
 
-def list_messages(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[OutboxMessage]:
-    """Return the newest outbox rows (only permanent failures with ``failed_only``)."""
+def is_stuck(row: OutboxMessage, now: dt.datetime, older_than: dt.timedelta) -> bool:
+    """Tell whether a row has been ``sending`` longer than a live sender could take."""
+    claimed = row.claimed_at
+    if row.status != OutboxStatus.SENDING or claimed is None:
+        return False
+    if claimed.tzinfo is None:  # SQLite returns naive UTC
+        claimed = claimed.replace(tzinfo=dt.UTC)
+    return claimed < now - older_than
+
+
+def list_messages(session: Session, *, failed_only: bool = False, stuck_before: dt.datetime | None = None,
+                  limit: int = 50) -> list[OutboxMessage]:
+    """Return the newest outbox rows: all, only permanent failures, or only rows claimed before ``stuck_before``."""
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if failed_only:
         query = query.where(OutboxMessage.status == OutboxStatus.FAILED)
+    if stuck_before is not None:
+        query = query.where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stuck_before)
     return list(session.scalars(query))
 
 

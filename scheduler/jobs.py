@@ -35,7 +35,8 @@ def _ext_now(ext: Any = None, now: dt.datetime | None = None) -> tuple[Any, dt.d
 
 
 def drain(session: Any, settings: Any, now: dt.datetime, sender: Any) -> int:
-    """Send every due outbox row, batch by batch; return how many were sent."""
+    """Recover rows a crashed sender left in ``sending``, then send every due row; return how many were sent."""
+    sender.recover(session, now)
     total = 0
     for _ in range(DRAIN_BATCHES):
         ids = sender.due_ids(session, now)

@@ -148,3 +148,26 @@ def test_a_channel_crash_is_retried_not_fatal(ext, db_session, now):
     assert ext.sender.send_ids(db_session, [first.id, second.id], now) == 1
     first = db_session.get(OutboxMessage, first.id, populate_existing=True)
     assert (first.status, first.error_code, first.attempts) == ("pending", "internal", 1)
+
+
+def test_drain_job_returns_rows_a_killed_sender_left_in_sending(ext, db_session, now):
+    from scheduler import jobs
+
+    msg = row(db_session, now, "回访：请问您对处理结果满意吗？")
+    msg.status, msg.claimed_at = "sending", now  # kill -9 of the web worker mid-send
+    db_session.commit()
+    jobs.drain_outbox(ext, now + dt.timedelta(minutes=5))
+    assert db_session.get(OutboxMessage, msg.id, populate_existing=True).status == "sending"  # maybe in flight
+    report = jobs.drain_outbox(ext, now + dt.timedelta(minutes=11))
+    assert report.ran and report.results["drain_outbox"] == 1
+    assert db_session.get(OutboxMessage, msg.id, populate_existing=True).status == "sent"
+
+
+def test_cli_lists_stuck_rows(ext, runner, db_session, now):
+    stuck, fresh = row(db_session, now - dt.timedelta(minutes=30), "卡住的消息"), row(db_session, now, "刚认领")
+    stuck.status, stuck.claimed_at = "sending", now - dt.timedelta(minutes=30)
+    fresh.status, fresh.claimed_at = "sending", now
+    db_session.commit()
+    out = runner.invoke(args=["outbox", "list", "--stuck"]).output
+    assert f"#{stuck.id} 卡住" in out and f"#{fresh.id}" not in out
+    assert f"#{stuck.id} 卡住" in runner.invoke(args=["outbox", "list"]).output
