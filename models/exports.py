@@ -21,6 +21,7 @@ from config.settings import Settings
 from models import export_sheets, links
 from models.base import Base, utcnow
 from models.directory import School, Staff
+from models.sheet_safety import save_workbook
 from models.surveys import Survey
 
 KINDS = {"ledger": "问题整改台账", "visits": "入户访问登记表", "care": "特殊关爱清单", "survey": "满意度测评结果"}
@@ -81,8 +82,7 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
         if survey is None or survey.school_id != school.id:
             raise ExportError("还没有满意度测评可导出。")
         count = export_sheets.survey_sheets(ws, session, survey, tz)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    save_workbook(workbook, path)
     return count
 
 

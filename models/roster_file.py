@@ -98,6 +98,8 @@ def write_template(path: Path | str) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from models.sheet_safety import save_workbook
+
     path = Path(path)
     wb = Workbook()
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
@@ -127,9 +129,7 @@ def write_template(path: Path | str) -> Path:
     for row in help_ws.iter_rows(min_row=2):
         row[3].alignment = Alignment(wrap_text=True)
     help_ws.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return save_workbook(wb, path)
 
 
 _NOTES = (

