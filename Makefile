@@ -16,6 +16,8 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The simulator serves the demo schools only and is off by default (never in production).
+run: export LIANXIN_SIMULATOR_ENABLED = true
 run: venv
 	$(FLASK) init-db
 	$(FLASK) seed-demo

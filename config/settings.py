@@ -67,9 +67,9 @@ class BindingSettings:
 
 @dataclasses.dataclass(frozen=True)
 class SimulatorSettings:
-    """The local simulator channel."""
+    """The local simulator channel (demo schools only; off unless asked for)."""
 
-    enabled: bool = True
+    enabled: bool = False
     bot_name: str = "连心"
 
 
@@ -233,6 +233,10 @@ def _finish(settings: Settings, instance: Path) -> Settings:
     _check_timezone(app.timezone)
     if app.inbox not in ("thread", "worker"):
         raise SettingsError("app.inbox", f"must be thread or worker, not {app.inbox!r}")
+    if settings.simulator.enabled and settings.platforms:
+        # Anyone who can reach /simulator may post as a principal: never next to real platforms.
+        raise SettingsError("simulator.enabled", "must be false while platform credentials are configured "
+                            f"({', '.join(sorted(settings.platforms))}); the simulator is for trying the demo only")
     return dataclasses.replace(settings, app=app, database=database)
 
 

@@ -176,6 +176,7 @@ def seed_demo(session: Session, now: dt.datetime) -> str:
     lines = ["演示学区已就绪："]
     for school in session.scalars(select(School).where(School.name.in_((PRIMARY, KINDERGARTEN)))
                                   .order_by(School.id)):
+        school.is_demo = True
         if school.code.startswith("s-"):  # readable codes for URLs and --school (only if never renamed)
             school.code = DEMO_CODES[school.name]
         classes = session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id)).all()

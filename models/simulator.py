@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
-from models.directory import Guardian, Guardianship, SchoolClass, Staff, Student
+from models.directory import Guardian, Guardianship, School, SchoolClass, Staff, Student
 from models.identity import ChatGroup
 
 
@@ -79,10 +79,17 @@ def ensure_group(session: Session, school_class: SchoolClass, now: dt.datetime) 
 
 
 def people(session: Session, limit_guardians: int = 400) -> list[SimPerson]:
-    """List the people of every school: leaders, teachers, then guardians."""
+    """List the people of the demo schools: leaders, teachers, then guardians.
+
+    Only schools made by ``seed-demo`` (``School.is_demo``) are listed, so a
+    deployment's real families never appear and nobody can speak for them.
+    """
     result: list[SimPerson] = []
-    staff_rows = session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.school_id, Staff.id)).all()
-    head_of = {c.head_teacher_id: c for c in session.scalars(select(SchoolClass)).all() if c.head_teacher_id}
+    demo = select(School.id).where(School.is_demo.is_(True))
+    staff_rows = session.scalars(select(Staff).where(Staff.active.is_(True), Staff.school_id.in_(demo))
+                                 .order_by(Staff.school_id, Staff.id)).all()
+    classes = session.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(demo))).all()
+    head_of = {c.head_teacher_id: c for c in classes if c.head_teacher_id}
     order = {"principal": 0, "director": 1, "admin": 2, "head_teacher": 3, "teacher": 4}
     for staff in sorted(staff_rows, key=lambda s: (s.school_id, order.get(s.role, 9), s.id)):
         cls = head_of.get(staff.id)
@@ -94,7 +101,8 @@ def people(session: Session, limit_guardians: int = 400) -> list[SimPerson]:
             hint=f"绑定 {staff.name} {(staff.phone or '')[-4:]}",
         ))
     guardians = session.scalars(
-        select(Guardian).join(Guardianship).join(Student).where(Student.active.is_(True))
+        select(Guardian).join(Guardianship).join(Student)
+        .where(Student.active.is_(True), Guardian.school_id.in_(demo))
         .order_by(Guardian.school_id, Guardian.id).distinct().limit(limit_guardians)
     ).all()
     for guardian in guardians:

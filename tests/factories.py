@@ -58,7 +58,7 @@ def build_school(session: Session, now: dt.datetime) -> TestSchool:
     Families include siblings with one mother (陈大宝, 陈二宝) and two different
     families whose grandmothers share one phone number (王小虎, 赵小龙).
     """
-    school = School(code="t1", name="测试小学", kind="primary")
+    school = School(code="t1", name="测试小学", kind="primary", is_demo=True)  # the simulator may play it
     session.add(school)
     s = {
         "赵校长": make_staff(session, school, "赵校长", "13500000001", "principal"),

@@ -131,16 +131,9 @@ def test_healthz(client):
     assert response.get_json()["database"] == "ok"
 
 
-def test_simulator_page_and_api(client, school):
-    assert "模拟器" in client.get("/simulator").get_data(as_text=True)
-    people = client.get("/simulator/api/people").get_json()
-    keys = {p["label"].split("（")[0] for p in people}
-    assert {"赵校长", "王芳", "张小明妈妈"} <= keys
-    mum = next(p for p in people if p["label"].startswith("张小明妈妈"))
-    assert client.post("/simulator/api/send", json={"person": mum["key"], "text": "帮助"}).status_code == 200
-    lines = client.get(f"/simulator/api/chat?person={mum['key']}&where=private").get_json()
-    assert lines[-1]["from_bot"]
-    assert client.post("/simulator/api/send", data="not json").status_code == 400
+def test_simulator_is_not_served_by_default(client, school):
+    assert client.get("/simulator").status_code == 404
+    assert client.get("/simulator/api/people").status_code == 404
 
 
 def _identity(session, bot, who):

@@ -63,3 +63,16 @@ def test_settings_command_masks_secrets(tmp_path) -> None:
     out = app.test_cli_runner().invoke(args=["settings"]).output
     assert "app.secret_key = ***" in out
     assert "x" * 32 not in out
+
+
+def test_simulator_is_off_unless_asked_for(tmp_path) -> None:
+    assert load_settings(environ=_env(tmp_path)).simulator.enabled is False
+    on = load_settings(environ=_env(tmp_path, LIANXIN_SIMULATOR_ENABLED="true"))
+    assert on.simulator.enabled is True
+
+
+def test_simulator_refused_next_to_a_configured_platform(tmp_path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"platforms": {"s1": {"wechat": {"app_id": "wx1", "secret": "s", "token": "t"}}}},
+                      environ=_env(tmp_path, LIANXIN_SIMULATOR_ENABLED="true"))
+    assert caught.value.key == "simulator.enabled" and "s1" in str(caught.value)
