@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import limits
 from bot.channel_base import PlatformChannel
-from bot.clients.dingtalk import MAX_BATCH
+from bot.clients.dingtalk import MAX_BATCH, is_session_webhook
 from bot.exceptions import PermanentSendError, SendError, TransientSendError
 from bot.sender import Route
 from models.outbox import OutboxMessage
@@ -42,6 +42,8 @@ class DingTalkChannel(PlatformChannel):
         ctx = row.context or {}
         routes: list[Route] = []
         url = ctx.get("session_webhook")
+        if url and not is_session_webhook(url, self.api.dingtalk_webhook_prefixes):
+            url = None  # stored before the allowlist, or forged: never fetched
         same_chat = row.recipient_kind == "group" or str(ctx.get("conversation_type", "1")) == "1"
         if url and same_chat and _alive(ctx.get("session_webhook_expires_at"), now):
             client = self._webhook_client()
@@ -76,7 +78,8 @@ class DingTalkChannel(PlatformChannel):
         ctx = row.context or {}
         if row.recipient_kind == "group" or row.sent_chars or row.school_id is None or not row.text:
             return None
-        if ctx.get("session_webhook") and _alive(ctx.get("session_webhook_expires_at"), now):
+        if (ctx.get("session_webhook") and _alive(ctx.get("session_webhook_expires_at"), now)
+                and is_session_webhook(ctx["session_webhook"], self.api.dingtalk_webhook_prefixes)):
             return None  # its own conversation's webhook comes first
         if len(row.text.encode("utf-8")) > (limits.DINGTALK_USER.limit(row.fmt) or 0):
             return None

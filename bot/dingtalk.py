@@ -3,8 +3,9 @@
 DingTalk POSTs JSON only when someone @-mentions the robot in a group or
 writes to it privately. Headers ``timestamp`` (ms) and ``sign`` prove the
 sender: ``sign == base64(HMAC-SHA256(appSecret, timestamp + "\\n" + appSecret))``
-within one hour. The sign does not cover the body, so a captured request can
-be replayed inside that hour; the msgId dedupe makes that harmless.
+within one hour. The sign does not cover the body, so each (timestamp, sign)
+pair is remembered for its hour and accepted for one msgId only: DingTalk's
+redelivery of that message, never a captured sign with another body.
 
 Stream mode (the dingtalk-stream websocket SDK) is an alternative that needs
 no public URL; it is not implemented here (see docs/platforms.md).
@@ -13,18 +14,23 @@ no public URL; it is not implemented here (see docs/platforms.md).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, request
 
 from bot import webhook
+from bot.clients.dingtalk import is_session_webhook
 from bot.message import InboundMessage
 from bot.webhook import DINGTALK_MAX_SKEW, Reject
 
 PLATFORM = "dingtalk"
+log = logging.getLogger(__name__)
 
 bp = Blueprint("dingtalk", __name__)
 webhook.install_errors(bp)
@@ -37,8 +43,10 @@ def callback(school_code: str):
     """Receive one robot message."""
     school_id, creds = webhook.school(school_code, PLATFORM)
     data = webhook.body()
-    verify(request.headers.get("timestamp", ""), request.headers.get("sign", ""), creds.app_secret)
+    timestamp, given = request.headers.get("timestamp", ""), request.headers.get("sign", "")
+    verify(timestamp, given, creds.app_secret)
     msg = to_message(webhook.parse_json(data), school_id, creds.robot_code)
+    once(timestamp, given, msg.msg_id)
     return webhook.deliver([msg], jsonify({}))
 
 
@@ -53,6 +61,15 @@ def verify(timestamp: str, given: str, app_secret: str) -> None:
     webhook.check_fresh(timestamp, webhook.ext().now(), DINGTALK_MAX_SKEW, unit_ms=True)
     if not given or not webhook.same(sign(timestamp, app_secret), given):
         raise Reject(403, "bad sign")
+
+
+def once(timestamp: str, given: str, msg_id: str) -> None:
+    """Accept a (timestamp, sign) pair for one message only: its redelivery, never another body (403)."""
+    from models.inbound import remember_signature
+
+    expires = dt.datetime.fromtimestamp(int(timestamp) / 1000, dt.UTC) + DINGTALK_MAX_SKEW
+    if not remember_signature(webhook.session(), PLATFORM, given, msg_id, expires):
+        raise Reject(403, "sign already used for another message")
 
 
 def to_message(p: dict[str, Any], school_id: int, robot_code: str) -> InboundMessage:
@@ -83,7 +100,14 @@ def to_message(p: dict[str, Any], school_id: int, robot_code: str) -> InboundMes
         mentioned_bot=is_group or bool(p.get("isInAtList")),
         raw=_redacted(p),
         reply_context=reply_context(p, robot_code, staff_id),
+        outside_directory=outside_directory(p, staff_id),
     )
+
+
+def outside_directory(p: dict[str, Any], staff_id: str) -> bool:
+    """Tell whether the sender is not a member of the robot's organisation (no staffId, or another corp)."""
+    sender_corp, bot_corp = str(p.get("senderCorpId") or ""), str(p.get("chatbotCorpId") or "")
+    return not staff_id or bool(sender_corp and bot_corp and sender_corp != bot_corp)
 
 
 def content(p: dict[str, Any]) -> tuple[str, str]:
@@ -114,13 +138,25 @@ def reply_context(p: dict[str, Any], robot_code: str, staff_id: str) -> dict[str
         "conversation_type": str(p.get("conversationType") or ""),
     }
     webhook_url = p.get("sessionWebhook")
-    if isinstance(webhook_url, str) and webhook_url.startswith(("https://", "http://")):
+    if webhook_url and not is_session_webhook(webhook_url, webhook.ext().settings.platform_api.dingtalk_webhook_prefixes):
+        log.warning("dingtalk: sessionWebhook off the allowed hosts refused (%s); replies use the robot API",
+                    _host(webhook_url))
+    elif webhook_url:
         context["session_webhook"] = webhook_url
         try:
             context["session_webhook_expires_at"] = int(p.get("sessionWebhookExpiredTime") or 0)
         except (TypeError, ValueError):
             context["session_webhook_expires_at"] = 0
     return context
+
+
+def _host(url: Any) -> str:
+    """Return what a log may say of a refused URL: its scheme and host, never the bearer path."""
+    try:
+        parts = urlsplit(str(url))
+        return f"{parts.scheme}://{parts.hostname or '?'}"
+    except ValueError:
+        return "unparsable"
 
 
 def _redacted(p: dict[str, Any]) -> dict[str, Any]:

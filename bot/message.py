@@ -48,7 +48,9 @@ class InboundMessage:
 
     ``msgtype`` is ``text`` (voice recognition text counts as text), ``image``,
     ``file``, ``event`` or ``unsupported``. ``text`` has the bot's own
-    @mention stripped by the adapter when it can.
+    @mention stripped by the adapter when it can. ``outside_directory``: the
+    platform says the sender is not a member of the school's organisation
+    (e.g. a DingTalk user of another corp); such a sender never acts as staff.
     """
 
     platform: str
@@ -65,6 +67,7 @@ class InboundMessage:
     mentioned_bot: bool = False
     raw: Mapping[str, Any] | None = None
     reply_context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    outside_directory: bool = False
 
     @property
     def conversation(self) -> Recipient:

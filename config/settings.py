@@ -79,6 +79,8 @@ class PlatformApiSettings:
 
     dingtalk_api: str = "https://api.dingtalk.com"
     dingtalk_oapi: str = "https://oapi.dingtalk.com"
+    # Where a callback's sessionWebhook may point (URL prefixes): any other URL is never fetched.
+    dingtalk_webhook_prefixes: tuple[str, ...] = ("https://oapi.dingtalk.com/", "https://api.dingtalk.com/")
     wecom_api: str = "https://qyapi.weixin.qq.com/cgi-bin/"
     wechat_api: str = "https://api.weixin.qq.com/cgi-bin/"
     timeout_seconds: float = 10.0

@@ -52,7 +52,7 @@ def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     cfg = ctx.settings.binding
     outcome = people.bind(
         ctx.session, ctx.actor.identity, name, last4, relation=relation, now=ctx.now,
-        max_failures=cfg.max_failures, lock_minutes=cfg.lock_minutes,
+        max_failures=cfg.max_failures, lock_minutes=cfg.lock_minutes, staff_allowed=not msg.outside_directory,
     )
     return bind_command_reply(outcome, msg, ctx, name, last4)
 

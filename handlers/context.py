@@ -29,9 +29,15 @@ class Actor:
     roles: frozenset[str]
 
     @classmethod
-    def of(cls, identity: Identity) -> Actor:
-        """Derive the actor and their roles from an identity's bindings."""
+    def of(cls, identity: Identity, *, staff_allowed: bool = True) -> Actor:
+        """Derive the actor and their roles from an identity's bindings.
+
+        ``staff_allowed=False`` (the sender is outside the school's platform
+        directory) keeps a staff binding from giving any staff power.
+        """
         staff = identity.staff if identity.staff is not None and identity.staff.active else None
+        if not staff_allowed:
+            staff = None
         guardianships = [gs for gs in identity.guardianships if gs.student.active]
         roles: set[str] = set()
         if guardianships:

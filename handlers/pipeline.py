@@ -109,6 +109,7 @@ def message_of(record: inbound.InboundRecord) -> InboundMessage:
         mentioned_bot=bool(envelope.get("mentioned_bot")),
         raw=record.raw,
         reply_context=dict(envelope.get("reply_context") or {}),
+        outside_directory=bool(envelope.get("outside_directory")),
     )
 
 
@@ -119,7 +120,8 @@ def handle(
     """Run the handlers on a stored message and queue its replies in the outbox."""
     identity = people.touch_identity(session, msg.platform, msg.school_id, msg.sender_id, msg.sender_name, now)
     group = people.find_group(session, msg.platform, msg.conversation_id) if msg.is_group else None
-    ctx = Context(session, settings, now, Actor.of(identity), group, record.id, {"registry": registry})
+    actor = Actor.of(identity, staff_allowed=not msg.outside_directory)
+    ctx = Context(session, settings, now, actor, group, record.id, {"registry": registry})
     try:
         with session.begin_nested():
             replies = registry.run(msg, ctx)
@@ -158,6 +160,8 @@ def _envelope(msg: InboundMessage, *, with_reply_handle: bool) -> dict[str, Any]
         envelope["mentions"] = list(msg.mentions)
     if msg.mentioned_bot:
         envelope["mentioned_bot"] = True
+    if msg.outside_directory:
+        envelope["outside_directory"] = True
     if with_reply_handle and msg.reply_context:
         envelope["reply_context"] = dict(msg.reply_context)
     return envelope or None

@@ -62,6 +62,73 @@ class InboundRecord(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class RequestSignature(Base):
+    """A request signature that does not cover the body (DingTalk's sign), remembered for its lifetime.
+
+    DingTalk signs only the timestamp, so a captured (timestamp, sign) pair
+    would carry any body for an hour. Each pair is accepted for one msgId:
+    DingTalk's own redelivery of that message, never another body.
+    """
+
+    __tablename__ = "request_signatures"
+    __table_args__ = (UniqueConstraint("platform", "signature"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    signature: Mapped[str] = mapped_column(String(128))
+    platform_msg_id: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+def remember_signature(session: Session, platform: str, signature: str, msg_id: str,
+                       expires_at: dt.datetime) -> bool:
+    """Record that ``signature`` carried ``msg_id``; return False if it carried another message before.
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the webhook's path; a conflict
+    costs one more look-up.
+    """
+    fields = {"platform": platform, "signature": signature, "platform_msg_id": msg_id, "expires_at": expires_at}
+    stmt = _signature_statement(session.get_bind().dialect.name)
+    if stmt is not None:
+        if session.execute(stmt, fields).scalar() is not None:
+            return True
+    else:
+        try:
+            with session.begin_nested():
+                session.add(RequestSignature(**fields))
+            return True
+        except IntegrityError:
+            pass
+    first = session.scalar(select(RequestSignature.platform_msg_id).where(
+        RequestSignature.platform == platform, RequestSignature.signature == signature))
+    return first == msg_id
+
+
+@functools.cache
+def _signature_statement(dialect: str) -> Any:
+    if dialect not in ("postgresql", "sqlite"):
+        return None
+    table = RequestSignature.__table__
+    return text(f"INSERT INTO {table.name} (platform, signature, platform_msg_id, expires_at) "
+                "VALUES (:platform, :signature, :platform_msg_id, :expires_at) "
+                "ON CONFLICT (platform, signature) DO NOTHING RETURNING id").bindparams(
+        bindparam("expires_at", type_=table.c.expires_at.type))
+
+
+def forget_signatures(session: Session, now: dt.datetime) -> int:
+    """Delete remembered signatures past their lifetime (a replay of them is refused as stale anyway)."""
+    from sqlalchemy import delete
+
+    return session.execute(delete(RequestSignature).where(RequestSignature.expires_at < now)).rowcount or 0
+
+
+def remembered_signatures(session: Session) -> int:
+    """Return how many signatures are remembered (operators, tests)."""
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(RequestSignature)) or 0
+
+
 def record_inbound(session: Session, **fields: Any) -> InboundRecord | None:
     """Store a delivered message; return None when it was delivered before.
 

@@ -89,6 +89,7 @@ def bind(
     now: dt.datetime,
     max_failures: int,
     lock_minutes: int,
+    staff_allowed: bool = True,
 ) -> BindOutcome:
     """Bind an identity to a student's guardian or to a staff member.
 
@@ -102,7 +103,8 @@ def bind(
     guardians = _guardians_matching(session, identity.school_id, name, last4)
     if relation:
         guardians = [g for g in guardians if any(gs.relation == relation for gs in g.guardianships)]
-    staff = _staff_matching(session, identity.school_id, name, last4)
+    # A sender outside the school's platform directory can never become staff.
+    staff = _staff_matching(session, identity.school_id, name, last4) if staff_allowed else None
     if not guardians and staff is None:
         return _fail(identity, now, max_failures, lock_minutes)
     identity.failed_attempts = 0

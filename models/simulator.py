@@ -78,14 +78,15 @@ def ensure_group(session: Session, school_class: SchoolClass, now: dt.datetime) 
     return group
 
 
-def people(session: Session, limit_guardians: int = 400) -> list[SimPerson]:
+def people(session: Session, limit_guardians: int = 400, *, demo_only: bool = True) -> list[SimPerson]:
     """List the people of the demo schools: leaders, teachers, then guardians.
 
     Only schools made by ``seed-demo`` (``School.is_demo``) are listed, so a
-    deployment's real families never appear and nobody can speak for them.
+    deployment's real families never appear and nobody can speak for them;
+    the test kit (``demo_only=False``) may play any school of its own database.
     """
     result: list[SimPerson] = []
-    demo = select(School.id).where(School.is_demo.is_(True))
+    demo = select(School.id).where(School.is_demo.is_(True)) if demo_only else select(School.id)
     staff_rows = session.scalars(select(Staff).where(Staff.active.is_(True), Staff.school_id.in_(demo))
                                  .order_by(Staff.school_id, Staff.id)).all()
     classes = session.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(demo))).all()
@@ -121,9 +122,9 @@ def people(session: Session, limit_guardians: int = 400) -> list[SimPerson]:
     return result
 
 
-def find_person(session: Session, key: str) -> SimPerson | None:
+def find_person(session: Session, key: str, *, demo_only: bool = True) -> SimPerson | None:
     """Return a simulated person by key (``staff-3``) or display name (``张小明妈妈``)."""
-    for person in people(session, limit_guardians=100_000):
+    for person in people(session, limit_guardians=100_000, demo_only=demo_only):
         if person.key == key or key in person.label.split("（")[0].split("、") or person.label.startswith(key):
             return person
     return None

@@ -66,7 +66,9 @@ def handle_inbox(session: Any, settings: Any, now: dt.datetime, ext: Any) -> int
     and the replies are sent by the next ``drain_outbox``.
     """
     from handlers.pipeline import process_next
+    from models.inbound import forget_signatures
 
+    forget_signatures(session, now)
     handled = 0
     while process_next(session=session, settings=settings, registry=ext.registry, now=now,
                        received_before=now - INBOX_GRACE) is not None:

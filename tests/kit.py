@@ -18,7 +18,7 @@ class SimBot:
 
     def person(self, who: str) -> sim.SimPerson:
         """Return the simulated person by display name or key."""
-        person = sim.find_person(self.session, who)
+        person = sim.find_person(self.session, who, demo_only=False)  # tests play their own schools
         assert person is not None, f"no simulated person {who!r}"
         return person
 

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import json
 import uuid
 from typing import Any
@@ -73,10 +74,17 @@ def dingtalk_body(now: dt.datetime, text: str = " 你好", *, group: bool = Fals
     return body
 
 
+_DISTINCT_MS = itertools.count()
+
+
 def dingtalk_request(body: dict[str, Any] | bytes, when: dt.datetime, secret: str = DINGTALK_SECRET,
                      sign: str | None = None) -> dict[str, Any]:
-    """Return kwargs for ``client.post``: signed headers at ``when``."""
-    timestamp = str(ms(when))
+    """Return kwargs for ``client.post``: signed headers at ``when``.
+
+    Each request gets its own millisecond, as DingTalk's callbacks do: a
+    (timestamp, sign) pair carries one message only.
+    """
+    timestamp = str(ms(when) + next(_DISTINCT_MS))
     data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     headers = {"timestamp": timestamp, "sign": dingtalk_sign(timestamp, secret) if sign is None else sign}
     return {"data": data, "headers": headers, "content_type": "application/json"}

@@ -22,6 +22,7 @@ URL = f"/dingtalk/{p.SCHOOL}/callback"
 def settings_overrides(settings_overrides, fake_dingtalk):  # noqa: F811
     return {**settings_overrides, "platforms": p.CREDENTIALS,
             "platform_api": {"dingtalk_api": fake_dingtalk.url, "dingtalk_oapi": fake_dingtalk.url,
+                             "dingtalk_webhook_prefixes": ["https://oapi.dingtalk.com/", fake_dingtalk.url + "/session/"],
                              "timeout_seconds": 0.5}}
 
 
@@ -210,3 +211,78 @@ def test_a_full_send_queue_leaves_rows_to_the_scheduler():
     gate.set()
     q.join()
     assert sorted(i for ids in sent for i in ids) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("url", [
+    "http://oapi.dingtalk.com/robot/sendBySession?session=abc",  # not https
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "https://evil.example/robot/sendBySession",
+    "https://oapi.dingtalk.com.evil.example/robot/sendBySession",
+    "https://oapi.dingtalk.com@evil.example/robot/sendBySession",
+    "https://oapi.dingtalk.com:8443/robot/sendBySession",
+])
+def test_a_session_webhook_off_the_dingtalk_hosts_is_never_fetched(client, school, db_session, now, url,
+                                                                    fake_dingtalk, caplog):  # noqa: F811
+    body = p.dingtalk_body(now, " 你好", sessionWebhook=url)
+    assert post(client, body, now).status_code == 200
+    [row] = outbox(db_session)
+    assert "session_webhook" not in row.context  # replaced by the robot API
+    assert "sessionWebhook" in caplog.text and "refused" in caplog.text
+    assert row.status == "sent" and len(fake_dingtalk.sent("/v1.0/robot/oToMessages/batchSend")) == 1
+
+
+def test_a_stored_row_with_a_foreign_webhook_goes_through_the_robot_api(ext, school, db_session, now,
+                                                                         fake_dingtalk):  # noqa: F811
+    from tests.fakes.fixtures import queue
+
+    foreign = fake_dingtalk.url + "/elsewhere"
+    fake_dingtalk.routes["/elsewhere"] = lambda call: fake_dingtalk.reply({"errcode": 0})
+    row_id = queue(db_session, now, "dingtalk", "staff-001", school_id=school.school.id,
+                   context={"session_webhook": foreign, "session_webhook_expires_at": p.ms(now) + 3_600_000,
+                            "conversation_type": "1", "robot_code": p.ROBOT_CODE})
+    assert ext.sender.send_ids(db_session, [row_id], now) == 1
+    assert fake_dingtalk.sent("/elsewhere") == []
+    assert len(fake_dingtalk.sent("/v1.0/robot/oToMessages/batchSend")) == 1
+
+
+def test_a_captured_sign_cannot_carry_another_body(client, school, db_session, now):
+    first = p.dingtalk_body(now, " 你好", msg_id="msgREAL")
+    kw = p.dingtalk_request(first, now)
+    assert client.post(URL, **kw).status_code == 200
+    forged = p.dingtalk_body(now, " 全部工单", msg_id="msgFORGED", staff_id="principal-01")
+    headers = kw["headers"]  # the same timestamp and sign, another body
+    replay = client.post(URL, data=json.dumps(forged, ensure_ascii=False).encode(), headers=headers,
+                         content_type="application/json")
+    assert replay.status_code == 403
+    assert [r.platform_msg_id for r in stored(db_session)] == ["msgREAL"]
+    again = client.post(URL, **p.dingtalk_request(first, now))  # DingTalk's own redelivery: same msgId
+    assert again.status_code == 200 and len(stored(db_session)) == 1
+
+
+def test_the_remembered_signs_are_forgotten_after_their_hour(ext, client, school, db_session, now):
+    from models import inbound
+    from scheduler import jobs
+
+    assert post(client, p.dingtalk_body(now, " 你好"), now).status_code == 200
+    assert inbound.remembered_signatures(db_session) == 1
+    jobs.process_inbox(ext, now + dt.timedelta(minutes=30))
+    assert inbound.remembered_signatures(db_session) == 1
+    jobs.process_inbox(ext, now + dt.timedelta(minutes=125))
+    assert inbound.remembered_signatures(db_session) == 0
+
+
+@pytest.mark.parametrize("outside", [{"senderCorpId": "ding-other-corp"}, {"senderStaffId": ""}])
+def test_a_sender_outside_the_schools_directory_never_acts_as_staff(client, school, db_session, now, outside):
+    principal = p.dingtalk_body(now, " 绑定 赵校长 0001", staff_id="zhao-01", **outside)
+    assert post(client, principal, now).status_code == 200
+    assert "不匹配" in outbox(db_session)[-1].text  # the staff binding is not offered outside the org
+
+
+def test_a_bound_principal_writing_from_another_corp_gets_no_leader_commands(client, school, db_session, now):
+    assert post(client, p.dingtalk_body(now, " 绑定 赵校长 0001", staff_id="zhao-01"), now).status_code == 200
+    assert "绑定成功" in outbox(db_session)[-1].text
+    post(client, p.dingtalk_body(now, " 全部工单", staff_id="zhao-01"), now)
+    assert outbox(db_session)[-1].text == "本校目前没有工单。"
+    forged = p.dingtalk_body(now, " 全部工单", staff_id="zhao-01", senderCorpId="ding-other-corp")
+    post(client, forged, now)
+    assert outbox(db_session)[-1].text.startswith("请先绑定身份")  # a stranger, not the principal

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -15,6 +17,30 @@ TOKEN_PATH = "/v1.0/oauth2/accessToken"
 WEBHOOK_BUSY = frozenset({-1, 130101})
 TOKEN_ERROR_CODES = frozenset({"InvalidAuthentication", "invalidAuthentication"})
 MAX_BATCH = 20
+
+
+def is_session_webhook(url: Any, prefixes: Iterable[str]) -> bool:
+    """Tell whether a callback's sessionWebhook points where DingTalk's do (an allowlist of URL prefixes).
+
+    Scheme, host and port must equal a prefix's exactly (no user info, no
+    look-alike host) and the path must start with the prefix's path, so a
+    forged callback cannot make the bot POST to an address of its choosing.
+    """
+    if not isinstance(url, str):
+        return False
+    try:
+        given = urlsplit(url)
+        port = given.port
+    except ValueError:
+        return False
+    if given.username is not None or given.password is not None or not given.hostname:
+        return False
+    for prefix in prefixes:
+        allowed = urlsplit(prefix if prefix.endswith("/") else prefix + "/")
+        if ((given.scheme, given.hostname, port) == (allowed.scheme, allowed.hostname, allowed.port)
+                and given.path.startswith(allowed.path)):
+            return True
+    return False
 
 
 class DingTalkClient:

@@ -1,8 +1,9 @@
-"""hardening: demo schools for the simulator
+"""hardening: demo schools for the simulator, DingTalk signs used once
 
 ``schools.is_demo`` marks the schools made by ``seed-demo``: the only ones the
 simulator may list or speak for. Existing demo schools (codes demo-primary and
-demo-kg) are marked here.
+demo-kg) are marked here. ``request_signatures`` remembers each DingTalk
+(timestamp, sign) pair for its hour with the one message it carried.
 
 Revision ID: 0003
 Revises: 0002
@@ -14,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import models.base
+
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
@@ -24,8 +27,20 @@ def upgrade() -> None:
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_demo', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute(sa.text("UPDATE schools SET is_demo = TRUE WHERE code IN ('demo-primary', 'demo-kg')"))
+    op.create_table('request_signatures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=20), nullable=False),
+    sa.Column('signature', sa.String(length=128), nullable=False),
+    sa.Column('platform_msg_id', sa.String(length=128), nullable=False),
+    sa.Column('expires_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_request_signatures')),
+    sa.UniqueConstraint('platform', 'signature', name=op.f('uq_request_signatures_platform_signature'))
+    )
+    with op.batch_alter_table('request_signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_request_signatures_expires_at'), ['expires_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('request_signatures')
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.drop_column('is_demo')

@@ -40,7 +40,8 @@ def platform_settings(wecom: str, oa: str, dingtalk: str, *, school_notice: bool
     aibot = {"wecom_aibot": {"token": "t", "aes_key": "b" * 43}} if wecom_aibot else {}
     return {
         "platform_api": {"wecom_api": f"{wecom}/cgi-bin/", "wechat_api": f"{oa}/cgi-bin/",
-                         "dingtalk_api": dingtalk, "timeout_seconds": 1.5},
+                         "dingtalk_api": dingtalk, "dingtalk_webhook_prefixes": [f"{dingtalk}/session/"],
+                         "timeout_seconds": 1.5},
         "platforms": {SCHOOL: {
             "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret"},
             "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
