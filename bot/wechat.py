@@ -3,7 +3,9 @@
 GET is the server check: ``signature = sha1(sorted(token, timestamp, nonce))``,
 answer echostr as is (never encrypted). POSTs carry the same signature; in
 safe mode also ``encrypt_type=aes&msg_signature`` and an ``<Encrypt>`` body
-(receive id = AppID). WeChat waits 5 s and retries 3 times, and shows users
+(receive id = AppID). The plain signature does not cover the body, so once a
+school configures its EncodingAESKey (兼容 or 安全 mode) a plaintext POST is
+refused: only ``msg_signature`` over the ciphertext is trusted. WeChat waits 5 s and retries 3 times, and shows users
 "该公众号暂时无法提供服务" on errors, so we store, commit and answer
 ``success`` at once; replies go through the customer-service API afterwards.
 """
@@ -45,6 +47,10 @@ def callback(school_code: str):
         if not creds.aes_key:
             raise Reject(403, "safe mode but no EncodingAESKey configured")
         plain, _ = wxcrypto.decrypt_xml(creds.token, creds.aes_key, creds.app_id, body, args, now, WeChatCrypto)
+    elif creds.aes_key:
+        # The plain signature covers only (token, timestamp, nonce): with a key configured the
+        # school runs 兼容/安全 mode, and a plaintext body could be anyone's.
+        raise Reject(403, "plaintext refused: an EncodingAESKey is configured (safe/compatible mode)")
     else:
         plain = body.decode("utf-8", errors="replace")
     return webhook.deliver([to_message(plain, school_id)], "success")

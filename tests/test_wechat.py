@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
@@ -16,8 +17,20 @@ URL = f"/wechat/{p.SCHOOL}"
 
 
 @pytest.fixture
-def settings_overrides(settings_overrides):
-    return {**settings_overrides, "platforms": p.CREDENTIALS}
+def oa_mode() -> str:
+    """How the school's OA console is set: 明文 (plain) unless a test asks for safe mode."""
+    return "plain"
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides, oa_mode):
+    creds = copy.deepcopy(p.CREDENTIALS)
+    if oa_mode == "plain":
+        del creds[p.SCHOOL]["wechat"]["aes_key"]  # no EncodingAESKey configured
+    return {**settings_overrides, "platforms": creds}
+
+
+safe_mode = pytest.mark.parametrize("oa_mode", ["safe"])
 
 
 @pytest.fixture
@@ -59,12 +72,14 @@ def test_plain_mode_message_is_stored_and_acked_with_success(client, school, db_
     assert (row.platform, row.address, row.status) == ("wechat", "oOPENID1", "pending")
 
 
+@safe_mode
 def test_safe_mode_is_chosen_by_encrypt_type(client, school, db_session, now):
     resp = client.post(URL, **p.oa_safe_post(p.oa_message(now, "帮助"), now))
     assert (resp.status_code, resp.data) == (200, b"success")
     assert [r.text for r in stored(db_session)] == ["帮助"]
 
 
+@safe_mode
 def test_safe_mode_with_bad_msg_signature_is_403(client, school, db_session, now):
     kw = p.oa_safe_post(p.oa_message(now), now)
     kw["query_string"]["msg_signature"] = "0" * 40
@@ -72,10 +87,21 @@ def test_safe_mode_with_bad_msg_signature_is_403(client, school, db_session, now
     assert stored(db_session) == []
 
 
+@safe_mode
 def test_encrypted_body_posted_as_plain_mode_is_refused(client, school, db_session, now):
     kw = p.oa_safe_post(p.oa_message(now), now)
     del kw["query_string"]["encrypt_type"]
-    assert client.post(URL, **kw).status_code == 400  # no FromUserName in the outer XML
+    assert client.post(URL, **kw).status_code == 403
+    assert stored(db_session) == []
+
+
+@safe_mode
+def test_with_an_aes_key_configured_plaintext_is_refused(client, school, db_session, now, caplog):
+    """A signed query string reused with a plaintext body of one's choosing is not a downgrade path."""
+    resp = plain_post(client, p.oa_message(now, "全部工单", user="oOTHER"), now)
+    assert resp.status_code == 403 and "plaintext" in caplog.text
+    resp = plain_post(client, p.oa_message(now, "全部工单"), now, encrypt_type="raw")
+    assert resp.status_code == 403
     assert stored(db_session) == []
 
 
