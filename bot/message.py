@@ -9,11 +9,34 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 GROUP = "group"
 USER = "user"
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnstorableMessage(ValueError):
+    """A platform id neither database can store (a NUL or a lone surrogate): the delivery is malformed."""
+
+
+def clean_text(value: str) -> str:
+    """Return text both databases can store: NUL dropped, lone surrogates replaced by U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = _LONE_SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _storable_id(name: str, value: str) -> None:
+    if "\x00" in value or _LONE_SURROGATE.search(value):
+        raise UnstorableMessage(f"{name} contains a NUL or a lone surrogate")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,6 +91,14 @@ class InboundMessage:
     raw: Mapping[str, Any] | None = None
     reply_context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     outside_directory: bool = False
+
+    def __post_init__(self) -> None:
+        # Every adapter builds one of these: this is the one boundary where input is made storable.
+        for name in ("msg_id", "conversation_id", "sender_id"):
+            _storable_id(name, getattr(self, name))
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.sender_name is not None:
+            object.__setattr__(self, "sender_name", clean_text(self.sender_name))
 
     @property
     def conversation(self) -> Recipient:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from bot.message import InboundMessage
+from bot.message import InboundMessage, clean_text
 from models import simulator as sim
 from models.outbox import OutboxMessage
 
@@ -78,6 +78,7 @@ def post(ext: Any, session: Session, person: sim.SimPerson, where: str, text: st
     from handlers import dispatch
 
     now = now or ext.now()
+    text = clean_text(text)
     bot_name = ext.settings.simulator.bot_name
     chat = chat_key(person, where)
     sim.add_line(session, person.school_id, chat, person.label.split("（")[0], text, now)

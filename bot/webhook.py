@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from sqlalchemy.engine import Connection
 
-from bot.message import InboundMessage
+from bot.message import InboundMessage, UnstorableMessage
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,11 @@ def install_errors(bp: Blueprint) -> None:
     def _rejected(exc: Reject) -> tuple[str, int]:
         log.warning("%s %s rejected %s: %s", request.method, request.path, exc.status, exc.reason)
         return exc.reason, exc.status
+
+    @bp.errorhandler(UnstorableMessage)
+    def _unstorable(exc: UnstorableMessage) -> tuple[str, int]:
+        log.warning("%s %s rejected 400: %s", request.method, request.path, exc)
+        return "malformed ids", 400
 
 
 def ext() -> Any:
@@ -117,6 +122,8 @@ def parse_json(data: bytes) -> dict[str, Any]:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise Reject(400, "malformed JSON") from None
+    except RecursionError:  # nested deeper than the parser's stack: no platform sends that
+        raise Reject(400, "JSON nested too deep") from None
     if not isinstance(value, dict):
         raise Reject(400, "JSON object expected")
     return value

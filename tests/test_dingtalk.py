@@ -286,3 +286,25 @@ def test_a_bound_principal_writing_from_another_corp_gets_no_leader_commands(cli
     forged = p.dingtalk_body(now, " 全部工单", staff_id="zhao-01", senderCorpId="ding-other-corp")
     post(client, forged, now)
     assert outbox(db_session)[-1].text.startswith("请先绑定身份")  # a stranger, not the principal
+
+
+def test_nul_and_lone_surrogates_in_text_are_cleaned_not_a_500(client, school, db_session, now):
+    body = p.dingtalk_body(now, " 食堂\u0000饭菜\ud800太咸", nick="李\u0000娟\udfff")
+    assert post(client, json.dumps(body).encode(), now).status_code == 200  # \u escapes, as JSON allows
+    [record] = stored(db_session)
+    assert record.text == "食堂饭菜\ufffd太咸" and record.sender_name == "李娟\ufffd"
+    assert record.status == "processed" and outbox(db_session)
+
+
+@pytest.mark.parametrize("field", ["msgId", "senderStaffId", "conversationId"])
+@pytest.mark.parametrize("bad", ["msg\u0000x", "msg\ud800x"])
+def test_ids_that_cannot_be_stored_are_400(client, school, db_session, now, field, bad):
+    body = p.dingtalk_body(now, " 你好", **{field: bad})
+    assert post(client, json.dumps(body).encode(), now).status_code == 400
+    assert stored(db_session) == []
+
+
+def test_json_nested_too_deep_is_400(client, school, db_session, now):
+    deep = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
+    assert post(client, deep, now).status_code == 400
+    assert stored(db_session) == []

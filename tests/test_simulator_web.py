@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from models.directory import School
@@ -40,3 +42,12 @@ def test_only_demo_schools_are_listed_beside_a_real_one(client, school, db_sessi
     assert not db_session.get(School, real.id).is_demo
     schools = {p["school_name"] for p in client.get("/simulator/api/people").get_json()}
     assert schools == {"测试小学"}
+
+
+def test_nul_and_lone_surrogates_typed_in_the_simulator_are_cleaned(client, school):
+    people = client.get("/simulator/api/people").get_json()
+    mum = next(p for p in people if p["label"].startswith("张小明妈妈"))
+    data = json.dumps({"person": mum["key"], "text": "帮\x00助\ud800"})  # escaped, as a browser would send
+    assert client.post("/simulator/api/send", data=data, content_type="application/json").status_code == 200
+    lines = client.get(f"/simulator/api/chat?person={mum['key']}&where=private").get_json()
+    assert lines[0]["text"] == "帮助\ufffd"

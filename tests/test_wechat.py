@@ -151,3 +151,17 @@ def test_unknown_school_and_unconfigured_school_are_404(client, school, now):
 
 def test_body_over_one_megabyte_is_413(client, school, now):
     assert plain_post(client, p.oa_message(now, "长" * 400_000), now).status_code == 413
+
+
+@pytest.mark.parametrize("content", ["食堂\x00饭菜", "食堂&#0;饭菜", "食堂&#xD800;饭菜"])
+def test_nul_or_surrogate_in_xml_is_400_not_500(client, school, db_session, now, content):
+    resp = plain_post(client, p.oa_message(now, "x").replace("<![CDATA[x]]>", content).replace(">x<", f">{content}<"),
+                      now)
+    assert resp.status_code == 400
+    assert stored(db_session) == []
+
+
+def test_xml_nested_too_deep_is_400(client, school, db_session, now):
+    deep = "<xml>" + "<a>" * 100_000 + "x" + "</a>" * 100_000 + "</xml>"
+    assert plain_post(client, deep, now).status_code == 400
+    assert stored(db_session) == []
