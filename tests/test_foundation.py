@@ -150,3 +150,18 @@ def test_staff_help_is_compact_and_explains_one_command(bot):
     detail = bot.say("赵校长", "帮助 绑定")[0]
     assert detail.startswith("绑定 学生姓名")
     assert "没有「办公」这个命令" in bot.say("赵校长", "帮助 办公")[0]
+
+
+def test_database_errors_never_carry_what_people_wrote(db_session, school, caplog):
+    """A failing insert is logged with its SQL, never with a complaint's text or a phone number."""
+    from sqlalchemy.exc import IntegrityError
+
+    from models.directory import School
+
+    secret = "孩子被王老师打了，电话13800001234"
+    db_session.add(School(code="t1", name=secret))  # the code is taken
+    with pytest.raises(IntegrityError) as caught:
+        db_session.flush()
+    db_session.rollback()
+    assert secret not in str(caught.value) and "13800001234" not in str(caught.value)
+    assert "parameters hidden" in str(caught.value)
