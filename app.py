@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import Flask, g, jsonify
 from flask.cli import with_appcontext
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
 from config.logs import setup_logging
@@ -137,4 +137,6 @@ def show_settings_command() -> None:
             continue  # free-form sections and per-school credentials are not printed
         for key, value in dataclasses.asdict(section).items():
             hidden = any(word in key for word in ("secret", "password", "token", "aes_key"))
+            if key == "url" and isinstance(value, str) and "@" in value:
+                value = make_url(value).render_as_string(hide_password=True)  # user:***@host
             click.echo(f"{field.name}.{key} = {'***' if hidden else value}")

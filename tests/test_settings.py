@@ -65,6 +65,14 @@ def test_settings_command_masks_secrets(tmp_path) -> None:
     assert "x" * 32 not in out
 
 
+def test_settings_command_masks_the_database_password(tmp_path) -> None:
+    url = "postgresql+psycopg://lianxin:s3cret-pw@db.example.edu.cn:5432/lianxin"
+    app = create_app(load_settings(environ=_env(tmp_path, DATABASE_URL=url)))
+    out = app.test_cli_runner().invoke(args=["settings"]).output
+    assert "s3cret-pw" not in out
+    assert "database.url = postgresql+psycopg://lianxin:***@db.example.edu.cn:5432/lianxin" in out
+
+
 def test_simulator_is_off_unless_asked_for(tmp_path) -> None:
     assert load_settings(environ=_env(tmp_path)).simulator.enabled is False
     on = load_settings(environ=_env(tmp_path, LIANXIN_SIMULATOR_ENABLED="true"))
