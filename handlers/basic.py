@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
@@ -10,6 +11,9 @@ from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import FuncHandler, Registry
 from models import binding_codes, people
+
+if TYPE_CHECKING:
+    from models.directory import Student
 
 RELATIONS = ("妈妈", "爸爸", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "家长", "监护人", "哥哥", "姐姐")
 
@@ -61,6 +65,12 @@ def bind_command_reply(outcome: people.BindOutcome, msg: InboundMessage, ctx: Co
                        last4: str = "") -> list[Reply]:
     """Turn a binding outcome (by phone or by code) into the reply."""
     private = msg.is_group
+    alerts = [reply for student in outcome.students_locked for reply in _lock_alerts(student, ctx)]
+    if outcome.status == "student_locked":
+        until = outcome.locked_until.astimezone(ZoneInfo(ctx.settings.app.timezone)) if outcome.locked_until else None
+        when = until.strftime("%H:%M") if until else "稍后"
+        return [Reply(f"为保护学生信息，该学生的手机号绑定已暂停至 {when}（多次尝试不符）。"
+                      "如您是家长，请联系班主任获取一次性绑定码（发送「绑定 绑定码」即可）。", private=private)]
     if outcome.status == "locked":
         until = outcome.locked_until.astimezone(ZoneInfo(ctx.settings.app.timezone)) if outcome.locked_until else None
         when = until.strftime("%H:%M") if until else "稍后"
@@ -77,7 +87,20 @@ def bind_command_reply(outcome: people.BindOutcome, msg: InboundMessage, ctx: Co
     else:
         names = "、".join(f"{gs.student.name}（{gs.student.school_class.name}）" for gs in outcome.guardianships)
         text = f"绑定成功！您已绑定：{names}。有事可直接留言，发送「帮助」查看更多。"
-    return [Reply(text, private=private)]
+    return [Reply(text, private=private), *alerts]
+
+
+def _lock_alerts(student: Student, ctx: Context) -> list[Reply]:
+    """Tell the head teacher (once per lock) that guesses at a student locked its binding."""
+    head = student.school_class.head_teacher
+    if head is None or student.bind_locked_until is None:
+        return []
+    until = student.bind_locked_until.astimezone(ZoneInfo(ctx.settings.app.timezone)).strftime("%H:%M")
+    text = (f"提醒：有人多次用错误的手机号后四位尝试绑定{student.school_class.name}{student.name}的家长身份，"
+            f"该生的手机号绑定已暂停至 {until}。如是家长本人，请发送「生成绑定码 {student.name}」"
+            "为其生成一次性绑定码；如非家长，请留意。")
+    key = f"bindlock:{student.id}:{student.bind_locked_until.isoformat()}"
+    return [Reply(text, to=r, dedupe_key=key) for r in people.staff_recipients(ctx.session, head)[:1]]
 
 
 def _bind_with_code(code: str, msg: InboundMessage, ctx: Context) -> list[Reply]:

@@ -156,6 +156,10 @@ class Student(Base):
     active: Mapped[bool] = mapped_column(default=True)
     left_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Wrong binding guesses at this student from any account (models/people.py): a window and a lock.
+    bind_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    bind_failures_since: Mapped[dt.datetime | None]
+    bind_locked_until: Mapped[dt.datetime | None]
 
     school: Mapped[School] = relationship()
     school_class: Mapped[SchoolClass] = relationship()

@@ -67,8 +67,9 @@ def find_group(session: Session, platform: str, conversation_id: str) -> ChatGro
 class BindOutcome:
     """What a binding attempt achieved.
 
-    ``status`` is one of ``bound``, ``staff``, ``mismatch``, ``locked``,
-    ``ambiguous`` (several guardians share the phone; ask the relation).
+    ``status`` is one of ``bound``, ``staff``, ``mismatch``, ``locked``
+    (this account), ``student_locked`` (too many guesses at this student from
+    any accounts), ``ambiguous`` (several guardians share the phone; ask the relation).
     """
 
     status: str
@@ -77,6 +78,8 @@ class BindOutcome:
     remaining: int = 0
     locked_until: dt.datetime | None = None
     relations: tuple[str, ...] = ()
+    # Students whose binding this attempt locked (their head teachers are told once).
+    students_locked: tuple[Student, ...] = ()
 
 
 def bind(
@@ -100,13 +103,19 @@ def bind(
     """
     if identity.locked_until is not None and identity.locked_until > now:
         return BindOutcome("locked", locked_until=identity.locked_until)
+    # A sender outside the school's platform directory can never become staff.
+    staff = _staff_matching(session, identity.school_id, name, last4) if staff_allowed else None
+    students = [] if staff is not None else _students_named(session, identity.school_id, name)
+    locked = [st.bind_locked_until for st in students if st.bind_locked_until and st.bind_locked_until > now]
+    if locked:
+        return BindOutcome("student_locked", locked_until=max(locked))
     guardians = _guardians_matching(session, identity.school_id, name, last4)
     if relation:
         guardians = [g for g in guardians if any(gs.relation == relation for gs in g.guardianships)]
-    # A sender outside the school's platform directory can never become staff.
-    staff = _staff_matching(session, identity.school_id, name, last4) if staff_allowed else None
     if not guardians and staff is None:
-        return _fail(identity, now, max_failures, lock_minutes)
+        newly = tuple(st for st in students if _count_guess(st, now, max_failures, lock_minutes))
+        outcome = _fail(identity, now, max_failures, lock_minutes)
+        return dataclasses.replace(outcome, students_locked=newly)
     identity.failed_attempts = 0
     identity.locked_until = None
     if staff is not None and not guardians:
@@ -147,6 +156,28 @@ def _fail(identity: Identity, now: dt.datetime, max_failures: int, lock_minutes:
 
 def _last4_equal(phone: str | None, last4: str) -> bool:
     return bool(phone) and hmac.compare_digest(phone[-4:].encode(), last4.encode())  # type: ignore[index]
+
+
+def _students_named(session: Session, school_id: int, name: str) -> list[Student]:
+    return list(session.scalars(select(Student).where(
+        Student.school_id == school_id, Student.name == name, Student.active.is_(True))))
+
+
+def _count_guess(student: Student, now: dt.datetime, max_failures: int, lock_minutes: int) -> bool:
+    """Count a wrong guess at a student from any account; return True when it locks the student.
+
+    Guesses count within a window of ``lock_minutes`` from the first one, so
+    one careless parent a day never adds up to a lock.
+    """
+    window = dt.timedelta(minutes=lock_minutes)
+    if student.bind_failures_since is None or student.bind_failures_since <= now - window:
+        student.bind_failures, student.bind_failures_since = 0, now
+    student.bind_failures += 1
+    if student.bind_failures < max_failures:
+        return False
+    student.bind_failures, student.bind_failures_since = 0, None
+    student.bind_locked_until = now + window
+    return True
 
 
 def _guardians_matching(session: Session, school_id: int, student_name: str, last4: str) -> list[Guardian]:

@@ -60,6 +60,33 @@ def test_wrong_attempts_lock_binding_for_an_hour(bot, ext, now):
     assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234", now=later))
 
 
+def test_guesses_at_one_student_from_many_accounts_lock_that_student_and_tell_the_head_teacher(bot, now):
+    bot.bind("王芳")
+    bot.pop("王芳")
+    guessers = ("张小明爸爸", "陈大宝妈妈", "王小虎奶奶", "赵小龙奶奶", "李强")
+    for minute, who in enumerate(guessers):
+        replies = bot.say(who, "绑定 张小明 0000", now=now + dt.timedelta(minutes=minute))
+        assert any("不匹配" in r or "锁定" in r for r in replies), replies
+    # The real mother, with the right digits, waits out the lock like everyone else ...
+    refused = bot.say("张小明妈妈", "绑定 张小明 1234", now=now + dt.timedelta(minutes=10))
+    assert any("暂停" in r and "班主任" in r for r in refused), refused
+    # ... the head teacher is told once, with the way out (a one-time code) ...
+    [alert] = bot.pop("王芳")
+    assert "张小明" in alert and "生成绑定码 张小明" in alert
+    bot.say("陈大宝妈妈", "绑定 张小明 0000", now=now + dt.timedelta(minutes=11))
+    assert bot.pop("王芳") == []
+    # ... and after the lock the right digits bind.
+    later = now + dt.timedelta(minutes=66)
+    assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234", now=later))
+
+
+def test_wrong_guesses_spread_over_more_than_the_window_do_not_lock_the_student(bot, now):
+    guessers = ("张小明爸爸", "陈大宝妈妈", "王小虎奶奶", "赵小龙奶奶", "李强")
+    for hour, who in enumerate(guessers):
+        bot.say(who, "绑定 张小明 0000", now=now + dt.timedelta(minutes=50 * hour))
+    assert any("绑定成功" in r for r in bot.say("张小明妈妈", "绑定 张小明 1234", now=now + dt.timedelta(hours=4)))
+
+
 def test_shared_phone_for_both_parents_asks_relation(ext, db_session, now):
     ts = build_school(db_session, now)
     ts.guardians["张爸爸"].phone = "13800001234"  # both parents registered with one phone

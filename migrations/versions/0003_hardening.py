@@ -2,7 +2,8 @@
 
 ``schools.is_demo`` marks the schools made by ``seed-demo``: the only ones the
 simulator may list or speak for. Existing demo schools (codes demo-primary and
-demo-kg) are marked here. ``request_signatures`` remembers each DingTalk
+demo-kg) are marked here. ``students.bind_*`` count wrong binding guesses at a
+student from any account and lock that student's phone binding. ``request_signatures`` remembers each DingTalk
 (timestamp, sign) pair for its hour with the one message it carried.
 
 Revision ID: 0003
@@ -27,6 +28,10 @@ def upgrade() -> None:
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_demo', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute(sa.text("UPDATE schools SET is_demo = TRUE WHERE code IN ('demo-primary', 'demo-kg')"))
+    with op.batch_alter_table('students', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('bind_failures', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('bind_failures_since', models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('bind_locked_until', models.base.UTCDateTime(timezone=True), nullable=True))
     op.create_table('request_signatures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sa.String(length=20), nullable=False),
@@ -42,5 +47,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('request_signatures')
+    with op.batch_alter_table('students', schema=None) as batch_op:
+        batch_op.drop_column('bind_locked_until')
+        batch_op.drop_column('bind_failures_since')
+        batch_op.drop_column('bind_failures')
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.drop_column('is_demo')
