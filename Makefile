@@ -27,7 +27,7 @@ run: venv
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(FLASK) scheduler & \
-	$(VENV)/bin/gunicorn --workers 2 --worker-class gthread --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: venv
 	$(PY) -m pytest -q

@@ -55,6 +55,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.app.secret_key, MAX_CONTENT_LENGTH=settings.app.max_body_bytes)
     app.extensions[EXTENSION] = Lianxin(settings)
     app.teardown_appcontext(_close_session)
+    from bot.web_security import install as install_security_headers
+
+    install_security_headers(app)
     register_blueprints(app)
     register_cli(app)
     return app

@@ -98,16 +98,30 @@ def survey_page(token: str) -> Any:
         anonymous=_ext().settings.surveys.anonymous), 200 if not missing else 400
 
 
-@bp.get("/x/<token>")
+@bp.route("/x/<token>", methods=["GET", "POST"])
 def export_download(token: str) -> Any:
-    """Send an export to the staff member the link was made for, until it expires."""
+    """Offer an export to the staff member the link was made for; POST downloads it, once.
+
+    GET only shows a button: chat apps fetch links for previews, and a preview
+    must not use up a single-use link.
+    """
     from models import exports
 
     data, session, ext = _payload("export", token), _session(), _ext()
-    found = exports.open_download(session, ext.settings, int(data["e"]), int(data["st"]), ext.now())
-    if found is None:
+    record = exports.find_download(session, ext.settings, int(data["e"]), int(data["st"]), ext.now())
+    if record is None:
         return _message("无法下载", "此下载链接已失效或不属于您，请在聊天中重新发送导出命令。", 403, "warn")
+    if record.downloads:
+        return _message("链接已使用", "此下载链接只能使用一次，已经下载过。如需再次下载，请在聊天中重新发送导出命令。",
+                        410, "warn")
+    if request.method == "GET":
+        return render_template("download.html", bot_name=ext.settings.app.name, name=record.download_name,
+                               expires=_local(record.expires_at))
+    found = exports.take_download(session, ext.settings, record)
     session.commit()
+    if found is None:
+        return _message("链接已使用", "此下载链接只能使用一次，已经下载过。如需再次下载，请在聊天中重新发送导出命令。",
+                        410, "warn")
     path, name = found
     response: Response = send_file(path, as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "no-store"

@@ -146,7 +146,7 @@ class SurveysSettings:
 class ExportsSettings:
     """Excel exports: download-link lifetime and where files are written."""
 
-    link_ttl_minutes: int = 30
+    link_ttl_minutes: int = 10
     directory: str = "exports"
 
 

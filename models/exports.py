@@ -3,7 +3,8 @@
 ``write_export`` builds one workbook (``ledger``, ``visits``, ``care``,
 ``survey``) for the operator CLI and for chat. ``create_download`` writes the
 file under the instance folder and records who asked; its link is signed for
-that staff member and that file only and expires after
+that staff member and that file only, works once (a page with a download
+button, so link previews do not use it up) and expires after
 ``exports.link_ttl_minutes`` (see docs/exports.md for the threat model).
 """
 
@@ -14,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from config.settings import Settings
@@ -108,15 +109,29 @@ def create_download(session: Session, staff: Staff, kind: str, settings: Setting
     return record, links.absolute_url(settings.app.base_url, "x", token)
 
 
-def open_download(session: Session, settings: Settings, export_id: int, staff_id: int,
-                  now: dt.datetime) -> tuple[Path, str] | None:
-    """Return the file and its download name if the link's staff member owns an unexpired export."""
+def find_download(session: Session, settings: Settings, export_id: int, staff_id: int,
+                  now: dt.datetime) -> ExportFile | None:
+    """Return the export a link points to if it belongs to that staff member and is still valid.
+
+    A used link still returns its record (``downloads`` > 0): the page says it was used.
+    """
     record = session.get(ExportFile, export_id)
     if record is None or record.staff_id != staff_id or record.expires_at < now:
         return None
     staff = session.get(Staff, staff_id)
-    path = export_dir(settings) / record.filename
-    if staff is None or not staff.active or not path.is_file():
+    if staff is None or not staff.active or not (export_dir(settings) / record.filename).is_file():
         return None
-    record.downloads += 1
-    return path, record.download_name
+    return record
+
+
+def take_download(session: Session, settings: Settings, record: ExportFile) -> tuple[Path, str] | None:
+    """Use a download link once: return the file and its name, or None when it was used before.
+
+    One conditional update, so two clicks (or a forwarded link racing its
+    owner) never both get the file.
+    """
+    taken = session.execute(update(ExportFile).where(ExportFile.id == record.id, ExportFile.downloads == 0)
+                            .values(downloads=ExportFile.downloads + 1)).rowcount
+    if not taken:
+        return None
+    return export_dir(settings) / record.filename, record.download_name

@@ -103,19 +103,33 @@ def test_chat_export_link_works_only_for_the_director_and_expires(ext, db_sessio
     bot.bind("张小明妈妈")
     assert any("没有使用「导出台账」的权限" in r for r in bot.say("张小明妈妈", "导出台账"))
     reply = "\n".join(bot.say("钱主任", "导出关爱"))
-    assert "30 分钟内下载" in reply
+    assert "10 分钟内下载" in reply
     path = re.search(r"http://[^/]+(/x/\S+)", reply).group(1)
-    got = client.get(path)
-    assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
-    assert got.headers["Cache-Control"] == "no-store"
-    assert openpyxl.load_workbook(io.BytesIO(got.data)).active["C3"].value == "陈大宝"
     # Same export, a link re-signed for another staff member: refused.
     token = path.rsplit("/", 1)[1]
     data = links.read_token(ext.settings.app.secret_key, "export", token, now)
     other = links.make_token(ext.settings.app.secret_key, "export", {**data, "st": school.staff["王芳"].id},
                              now + dt.timedelta(minutes=5))
     assert client.get(f"/x/{other}").status_code == 403
-    ext.clock = lambda: now + dt.timedelta(minutes=31)
+    assert client.post(f"/x/{other}").status_code == 403
+    ext.clock = lambda: now + dt.timedelta(minutes=11)
+    assert client.get(path).status_code == 410 and client.post(path).status_code == 410
+
+
+def test_a_download_link_works_once_and_a_preview_does_not_use_it(ext, db_session, client, school, now):
+    bot = SimBot(ext, db_session)
+    bot.bind("钱主任")
+    path = re.search(r"http://[^/]+(/x/\S+)", "\n".join(bot.say("钱主任", "导出关爱"))).group(1)
+    for _ in range(2):  # the chat app's link preview, then the director opening it
+        page = client.get(path)
+        assert page.status_code == 200 and "下载文件" in page.get_data(as_text=True)
+        assert page.headers["Cache-Control"] == "no-store"
+    got = client.post(path)
+    assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
+    assert got.headers["Cache-Control"] == "no-store"
+    assert openpyxl.load_workbook(io.BytesIO(got.data)).active["C3"].value == "陈大宝"
+    again = client.post(path)  # a forwarded copy, or a second click
+    assert again.status_code == 410 and "只能使用一次" in again.get_data(as_text=True)
     assert client.get(path).status_code == 410
 
 

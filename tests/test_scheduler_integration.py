@@ -76,7 +76,8 @@ def test_weekly_report_link_works_only_for_its_director_and_expires(ext, db_sess
     assert "周调度" in text and "存于服务器" not in text and "仅限您本人使用" in text
     path = re.search(r"http://[^/]+(/x/\S+)", text).group(1)
     ext.clock = lambda: thursday + H
-    got = client.get(path)
+    assert client.get(path).status_code == 200  # the page with the download button
+    got = client.post(path)
     assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
     assert "%E5%91%A8%E8%B0%83%E5%BA%A6" in got.headers["Content-Disposition"], "saved as 周调度-….xlsx"
     assert openpyxl.load_workbook(io.BytesIO(got.data)).sheetnames[0] == "周调度"
@@ -84,7 +85,8 @@ def test_weekly_report_link_works_only_for_its_director_and_expires(ext, db_sess
     data = links.read_token(ext.settings.app.secret_key, "export", token, thursday)
     other = links.make_token(ext.settings.app.secret_key, "export", {**data, "st": ts.staff["王芳"].id},
                              thursday + H)
-    assert client.get(f"/x/{other}").status_code == 403, "re-signed for someone else: refused"
+    assert client.post(f"/x/{other}").status_code == 403, "re-signed for someone else: refused"
+    assert client.post(path).status_code == 410, "used once"
     ext.clock = lambda: thursday + dt.timedelta(hours=ext.settings.scheduler.weekly_link_hours + 1)
     assert client.get(path).status_code == 410, "expired"
 
