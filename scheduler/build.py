@@ -11,6 +11,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import SchedulerSettings
 from scheduler import jobs
@@ -58,10 +60,26 @@ def add_jobs(scheduler: BaseScheduler, cfg: SchedulerSettings) -> None:
         )
 
 
+def ensure_table(store: SQLAlchemyJobStore) -> None:
+    """Create the job store's table, tolerating another scheduler creating it at the same moment.
+
+    APScheduler checks and then creates; two schedulers started together on a
+    fresh database both see no table and one of them fails (SQLite: "already
+    exists", PostgreSQL: a unique violation in the catalog). The loser's error
+    comes after the winner committed, so finding the table then means all is well.
+    """
+    try:
+        store.jobs_t.create(store.engine, checkfirst=True)
+    except SQLAlchemyError:
+        if not inspect(store.engine).has_table(store.jobs_t.name, schema=store.jobs_t.schema):
+            raise
+
+
 def build_scheduler(database_url: str, cfg: SchedulerSettings, cls: type[BaseScheduler] = BlockingScheduler
                     ) -> BaseScheduler:
     """Return the scheduler with the job store in the app's database and every job added."""
     store = SQLAlchemyJobStore(url=database_url, tablename=JOBSTORE_TABLE)
+    ensure_table(store)
     scheduler = cls(jobstores={"default": store}, timezone=cfg.timezone,
                     job_defaults={"coalesce": True, "max_instances": 1})
     add_jobs(scheduler, cfg)
