@@ -155,7 +155,7 @@ def test_two_schedulers_starting_together_on_a_fresh_database_both_start(db_engi
                 scheduler.start(paused=True)
                 started.append(sorted(job.id for job in scheduler.get_jobs()))
                 scheduler.shutdown(wait=False)
-            except Exception as exc:  # noqa: BLE001 - the test reports any crash
+            except Exception as exc:  # the test reports any crash
                 errors.append(f"{type(exc).__name__}: {exc}")
 
         threads = [threading.Thread(target=start) for _ in range(2)]
