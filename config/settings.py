@@ -151,6 +151,15 @@ class ExportsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class RosterSettings:
+    """Limits on an imported roster file (a broken export must not exhaust the server)."""
+
+    max_bytes: int = 20_000_000
+    max_rows: int = 50_000
+    max_unzipped_bytes: int = 200_000_000
+
+
+@dataclasses.dataclass(frozen=True)
 class TicketsSettings:
     """Turning parent messages into tickets (deadlines: config/tickets.yaml; 回访 timing: scheduler)."""
 
@@ -170,6 +179,7 @@ class Settings:
     notices: NoticesSettings = dataclasses.field(default_factory=NoticesSettings)
     surveys: SurveysSettings = dataclasses.field(default_factory=SurveysSettings)
     exports: ExportsSettings = dataclasses.field(default_factory=ExportsSettings)
+    roster: RosterSettings = dataclasses.field(default_factory=RosterSettings)
     scheduler: SchedulerSettings = dataclasses.field(default_factory=SchedulerSettings)
     platform_api: PlatformApiSettings = dataclasses.field(default_factory=PlatformApiSettings)
     outbox: OutboxSettings = dataclasses.field(default_factory=OutboxSettings)

@@ -57,12 +57,15 @@ def roster_template_command(path: Path) -> None:
 @with_appcontext
 def roster_import_command(path: Path) -> None:
     """Import a roster (.xlsx or .csv, UTF-8 or GBK); bad rows refuse the whole file."""
-    from models.roster import RosterError, import_roster
+    import dataclasses
+
+    from models.roster import RosterError, RosterLimits, import_roster
 
     ext = _ext()
+    limits = RosterLimits(**dataclasses.asdict(ext.settings.roster))
     try:
         with ext.sessionmaker.begin() as session:
-            report = import_roster(session, path, now=ext.now())
+            report = import_roster(session, path, now=ext.now(), limits=limits)
     except RosterError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc

@@ -18,13 +18,17 @@ from sqlalchemy.orm import Session
 from models.directory import School, SchoolClass, Staff
 from models.pairing import balance_responsibility
 from models.roster_apply import ENTITIES, Applier
-from models.roster_file import RosterFile, RosterFileError, read_roster, write_template
+from models.roster_file import RosterFile, RosterFileError, RosterLimits, read_roster, write_template
 from models.roster_rows import Known, check_roster, normalize_phone
 
-__all__ = ["ImportReport", "RosterError", "import_roster", "import_rows", "normalize_phone", "read_roster",
+__all__ = ["ImportReport", "RosterError", "RosterLimits", "import_roster", "import_rows", "normalize_phone", "read_roster",
            "write_template"]
 
 _LABELS = {"created": "新建", "updated": "更新", "unchanged": "未变", "left": "离校/停用"}
+
+
+# The refusal lists at most this many problems (a broken export can have a million).
+MAX_LISTED = 200
 
 
 class RosterError(Exception):
@@ -34,7 +38,9 @@ class RosterError(Exception):
         self.problems = problems
         head = f"花名册有 {len(problems)} 处错误，未导入任何数据。请修改后重新导入：" if len(problems) > 1 or (
             problems and "行" in problems[0]) else "花名册无法导入："
-        super().__init__("\n".join([head, *problems]))
+        shown = problems[:MAX_LISTED]
+        more = [f"……另有 {len(problems) - MAX_LISTED} 处错误未列出。"] if len(problems) > MAX_LISTED else []
+        super().__init__("\n".join([head, *shown, *more]))
 
 
 @dataclasses.dataclass
@@ -60,7 +66,8 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def import_roster(session: Session, path: Path | str, now: dt.datetime) -> ImportReport:
+def import_roster(session: Session, path: Path | str, now: dt.datetime,
+                  limits: RosterLimits | None = None) -> ImportReport:
     """Import a roster file (.xlsx or .csv in UTF-8/GBK).
 
     Every row is validated first; if any is bad, ``RosterError`` lists them
@@ -72,7 +79,7 @@ def import_roster(session: Session, path: Path | str, now: dt.datetime) -> Impor
         RosterError: the file cannot be read or has bad rows.
     """
     try:
-        raw = read_roster(path)
+        raw = read_roster(path, limits)
     except RosterFileError as exc:
         raise RosterError([str(exc)]) from exc
     return import_rows(session, raw, now)

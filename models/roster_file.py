@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import unicodedata
+import zipfile
 from pathlib import Path
 
 STUDENT_SHEET = "学生"
@@ -59,7 +60,20 @@ HEADER_ALIASES = {
 
 
 class RosterFileError(Exception):
-    """The file cannot be read at all (wrong type, missing header)."""
+    """The file cannot be read at all (wrong type, missing header, over a limit)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RosterLimits:
+    """What a roster file may be (settings ``roster.*``): checked before and while reading it.
+
+    ``max_unzipped_bytes`` caps what an .xlsx (a zip of XML) may expand to, so a
+    small file cannot unpack into gigabytes.
+    """
+
+    max_bytes: int = 20_000_000
+    max_rows: int = 50_000
+    max_unzipped_bytes: int = 200_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,39 +154,75 @@ _NOTES = (
 )
 
 
-def read_roster(path: Path | str) -> RosterFile:
-    """Read a roster: .xlsx (sheets 学生 / 教职工, by name or headers) or a student .csv."""
-    path = Path(path)
+def read_roster(path: Path | str, limits: RosterLimits | None = None) -> RosterFile:
+    """Read a roster: .xlsx (sheets 学生 / 教职工, by name or headers) or a student .csv.
+
+    Raises:
+        RosterFileError: unreadable, of another type, or over ``limits`` (one line in Chinese).
+    """
+    path, limits = Path(path), limits or RosterLimits()
     suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
+        raise RosterFileError(f"不支持的文件类型「{path.suffix}」：请使用 .xlsx 或 .csv（另存为 Excel 工作簿即可）。")
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise RosterFileError(f"文件过大（{_kb(size)}，上限 {_kb(limits.max_bytes)}）：请按学校分成几个文件分别导入。")
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    if suffix in (".csv", ".txt"):
-        return RosterFile(students=_rows(STUDENT_SHEET, _csv_rows(path.read_bytes()), STUDENT_COLUMNS))
-    raise RosterFileError(f"不支持的文件类型「{path.suffix}」：请使用 .xlsx 或 .csv（另存为 Excel 工作簿即可）。")
+        return _read_xlsx(path, limits)
+    return RosterFile(students=_rows(STUDENT_SHEET, _csv_rows(path.read_bytes(), limits.max_rows), STUDENT_COLUMNS))
 
 
-def _csv_rows(data: bytes) -> list[tuple[object, ...]]:
+def _kb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(size // 1_000, 1)} KB"
+
+
+def _too_many(sheet: str, max_rows: int) -> RosterFileError:
+    return RosterFileError(f"「{sheet}」表超过 {max_rows} 行：请按学校分成几个文件分别导入。")
+
+
+def _csv_rows(data: bytes, max_rows: int) -> list[tuple[object, ...]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return [tuple(r) for r in csv.reader(io.StringIO(text))]
+        rows: list[tuple[object, ...]] = []
+        for r in csv.reader(io.StringIO(text)):
+            if len(rows) > max_rows:  # the header plus max_rows data rows
+                raise _too_many(STUDENT_SHEET, max_rows)
+            rows.append(tuple(r))
+        return rows
     raise RosterFileError("无法识别 CSV 文件的编码：请另存为 UTF-8 或 GBK 编码。")
 
 
-def _read_xlsx(path: Path) -> RosterFile:
+def _check_zip(path: Path, limits: RosterLimits) -> None:
+    """Refuse a file that is not a zip (every .xlsx is one) or that would unpack too large."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise RosterFileError("无法打开 Excel 文件：文件已损坏或不是 Excel 工作簿（.xlsx），请用 Excel 另存为后重试。") from exc
+    if unpacked > limits.max_unzipped_bytes:
+        raise RosterFileError(f"无法打开 Excel 文件：解压后过大（{_kb(unpacked)}），不像正常的花名册。")
+
+
+def _read_xlsx(path: Path, limits: RosterLimits) -> RosterFile:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_zip(path, limits)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise RosterFileError(f"无法打开 Excel 文件：{exc}") from exc
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise RosterFileError("无法打开 Excel 文件：文件已损坏或不是 Excel 工作簿（.xlsx），请用 Excel 另存为后重试。") from exc
     result = RosterFile()
     try:
         for ws in wb.worksheets:
-            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+            rows = []
+            for r in ws.iter_rows(values_only=True):
+                if len(rows) > limits.max_rows:
+                    raise _too_many(ws.title, limits.max_rows)
+                rows.append(tuple(r))
             kind = _sheet_kind(ws.title, rows)
             if kind == "students":
                 result.students += _rows(ws.title, rows, STUDENT_COLUMNS)

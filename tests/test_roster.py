@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from models.directory import Guardian, School, SchoolClass, Staff, Student
-from models.roster import RosterError, import_roster, normalize_phone, write_template
+from models.roster import RosterError, RosterLimits, import_roster, normalize_phone, write_template
 from models.roster_file import STAFF_COLUMNS, STUDENT_COLUMNS
 from tests.kit import SimBot
 
@@ -218,3 +218,52 @@ def test_phone_normaliser_returns_only_valid_mobiles(text) -> None:
 @pytest.mark.parametrize("bad", ["1380000123", "23800001234", "12800001234", "138000012345", "电话", ""])
 def test_phone_normaliser_rejects(bad) -> None:
     assert normalize_phone(bad) is None
+
+
+@pytest.mark.parametrize("content", [b"this is not a workbook", b"PK\x03\x04 broken zip", b""])
+def test_an_unreadable_xlsx_gets_one_clear_line(runner, tmp_path, content) -> None:
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(content)
+    result = runner.invoke(args=["roster", "import", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "BadZipFile" not in result.output
+    assert "无法打开 Excel 文件" in result.output and len(result.output.strip().splitlines()) == 2
+
+
+def test_a_file_over_the_size_cap_is_refused_before_it_is_read(db_session, tmp_path, now) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_bytes(("，".join(HEADERS) + "\n").encode() + b"x" * 2_000)
+    with pytest.raises(RosterError, match="文件过大.*1 KB"):
+        import_roster(db_session, path, now, limits=RosterLimits(max_bytes=1_000, max_rows=100))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_file_over_the_row_cap_is_refused_and_named(db_session, tmp_path, now, suffix) -> None:
+    rows = [row(f"学生{i}", f"家长{i}", "妈妈", f"1380000{i:04d}") for i in range(30)]
+    path = write_xlsx(tmp_path / "r.xlsx", rows) if suffix == ".xlsx" else tmp_path / "r.csv"
+    if suffix == ".csv":
+        path.write_text("\n".join(",".join(r) for r in [HEADERS, *rows]), encoding="utf-8")
+    with pytest.raises(RosterError, match="超过 20 行"):
+        import_roster(db_session, path, now, limits=RosterLimits(max_bytes=10_000_000, max_rows=20))
+    assert count(db_session, Student) == 0
+
+
+def test_a_workbook_that_unzips_to_far_more_than_its_size_is_refused(db_session, tmp_path, now) -> None:
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/sharedStrings.xml", b"<sst>" + b"A" * 5_000_000 + b"</sst>")
+    assert path.stat().st_size < 100_000
+    with pytest.raises(RosterError, match="解压后过大"):
+        import_roster(db_session, path, now,
+                      limits=RosterLimits(max_bytes=1_000_000, max_rows=1_000, max_unzipped_bytes=2_000_000))
+
+
+def test_a_long_error_list_stops_at_200_lines_with_a_count(db_session, tmp_path, now) -> None:
+    rows = [row(f"学生{i}", f"家长{i}", "妈妈", "12345") for i in range(250)]  # every phone is bad
+    with pytest.raises(RosterError) as caught:
+        import_roster(db_session, write_xlsx(tmp_path / "r.xlsx", rows), now)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 202 and "250 处错误" in lines[0] and lines[-1] == "……另有 50 处错误未列出。"
+    assert len(caught.value.problems) == 250
