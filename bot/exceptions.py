@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from config.logs import scrub
+
 
 class SendError(Exception):
-    """Sending failed; ``code`` is the platform's error code when there is one."""
+    """Sending failed; ``code`` is the platform's error code when there is one.
+
+    The message is scrubbed of credentials at construction: it is stored in
+    ``outbox.last_error``, logged, and listed by ``flask outbox list``.
+    """
 
     def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(scrub(message))
         self.code = code
 
 

@@ -8,11 +8,13 @@ import re
 import sys
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_SECRET = re.compile(r"(?i)(secret|token|aes_?key|password|sign)(['\"]?\s*[:=]\s*['\"]?)([^\s'\",&]+)")
+# Credential-like names followed by = or : (URL query strings quoted in HTTP errors, key: value pairs):
+# corpsecret=, access_token=, sign=, a group robot's key=, a DingTalk sessionWebhook's session=.
+_SECRET = re.compile(r"(?i)(secret|token|aes_?key|password|sign|key|session)(['\"]?\s*[:=]\s*['\"]?)([^\s'\",&)]+)")
 
 
 def scrub(text: str) -> str:
-    """Mask phone numbers and secret-looking values in a log line."""
+    """Mask phone numbers and secret-looking values in a log line or a stored error."""
     text = _PHONE.sub(r"\1****\2", text)
     return _SECRET.sub(r"\1\2***", text)
 

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from bot.message import InboundMessage, Recipient, Reply
+from config.logs import scrub
 from config.settings import Settings
 from handlers.context import Actor, Context
 from handlers.registry import Registry
@@ -128,7 +129,7 @@ def handle(
         record.status = inbound.PROCESSED
     except Exception as exc:  # one polite answer, one log line, the message kept
         log.exception("handler failed for inbound %s", record.id)
-        record.status, record.error = inbound.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        record.status, record.error = inbound.FAILED, scrub(f"{type(exc).__name__}: {exc}")[:2000]
         replies = [Reply(SORRY, private=msg.is_group)]
     # Set with the status so the record is updated once (fewer round trips before the ack).
     record.identity_id, record.processed_at = identity.id, now

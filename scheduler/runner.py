@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.logs import scrub
 from models import jobs
 from models.directory import School
 
@@ -59,7 +60,7 @@ def run_sweep(ext: Any, name: str, sweep: Sweep, now: dt.datetime, holder: str =
             report.ran = True
         except Exception as exc:  # logged with its cause; the next tick retries
             session.rollback()
-            error = f"{type(exc).__name__}: {exc}"
+            error = scrub(f"{type(exc).__name__}: {exc}")  # stored and shown: never a secret
             report.errors[name] = error
             log.exception("job %s failed", name)
         jobs.release_lease(session, name, holder, now, error)
@@ -98,7 +99,7 @@ def run_per_school(ext: Any, job: str, period: str, work: SchoolWork, now: dt.da
                 report.ran = True
             except Exception as exc:  # one school's failure never stops the others
                 session.rollback()
-                error = f"{type(exc).__name__}: {exc}"
+                error = scrub(f"{type(exc).__name__}: {exc}")
                 report.errors[key] = error
                 log.exception("job %s failed for %s", job, key)
                 try:

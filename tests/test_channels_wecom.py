@@ -199,3 +199,30 @@ def test_sending_options_are_typed_credentials_with_the_robot_key_from_the_envir
     raw["s1"]["wecom"]["school_notice"] = "maybe"
     with pytest.raises(SettingsError, match="school_notice"):
         build_platforms(raw)
+
+
+def test_a_network_error_never_stores_a_secret_or_a_token(ext, db_session, school, now, runner):
+    """requests puts the URL (access_token=…, corpsecret=…) in a connection error; none of it is stored."""
+    import dataclasses
+    import socket
+
+    from sqlalchemy import delete, select
+
+    sent = send(ext, db_session, queue(db_session, now, "wecom_app", "a", "一", school_id=school.id), now)
+    assert sent.status == "sent"
+    token = db_session.scalar(select(AccessToken.value))
+    with socket.socket() as probe:  # a loopback port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    api = dataclasses.replace(ext.settings.platform_api, wecom_api=f"http://127.0.0.1:{closed}/cgi-bin/")
+    ext.sender = build_sender(dataclasses.replace(ext.settings, platform_api=api))
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "b", "二", school_id=school.id), now)
+    assert row.error_code == "network" and "access_token=***" in row.last_error
+    assert token not in row.last_error
+    db_session.execute(delete(AccessToken))  # the next call must fetch a token: gettoken?corpsecret=…
+    db_session.commit()
+    row = send(ext, db_session, queue(db_session, now, "wecom_app", "c", "三", school_id=school.id), now)
+    assert row.error_code == "network" and "corpsecret=***" in row.last_error
+    assert "appsecret" not in row.last_error
+    listing = runner.invoke(args=["outbox", "list"]).output
+    assert "appsecret" not in listing and token not in listing
