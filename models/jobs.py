@@ -8,7 +8,8 @@ Two mechanisms, both plain rows so they work the same on SQLite and PostgreSQL:
   wait for the first transaction, SQLite's single writer serialises it) and
   skips. A failed run is recorded as ``failed`` and reclaimed by the next tick.
 * ``JobLease`` — one row per sweep name with a holder and an expiry. Only the
-  holder runs the sweep; a crashed holder's lease simply expires.
+  holder runs the sweep; a crashed holder's lease expires, or is broken at
+  once by a scheduler on the same machine that sees the holder's process is gone.
 """
 
 from __future__ import annotations
@@ -125,6 +126,18 @@ def acquire_lease(session: Session, name: str, holder: str, now: dt.datetime, tt
         return True
     except IntegrityError:
         return False
+
+
+def lease_holder(session: Session, name: str, now: dt.datetime) -> str | None:
+    """Return who holds an unexpired lease on ``name``, if anyone."""
+    lease = session.get(JobLease, name)
+    return lease.holder if lease is not None and lease.expires_at > now else None
+
+
+def break_lease(session: Session, name: str, holder: str, now: dt.datetime) -> bool:
+    """End ``holder``'s lease now (its process is known to be dead); the caller commits."""
+    return bool(session.execute(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
+                                .values(expires_at=now)).rowcount)
 
 
 def release_lease(session: Session, name: str, holder: str, now: dt.datetime, error: str | None = None) -> None:

@@ -43,11 +43,38 @@ class RunReport:
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+def holder_is_dead(holder: str) -> bool:
+    """Tell whether a lease holder (``host:pid``) was a process on this machine that no longer runs.
+
+    A holder on another machine is never declared dead: only its lease's expiry frees it.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def _break_if_dead(session: Session, name: str, holder: str, now: dt.datetime) -> None:
+    """Free a sweep's lease at once when its holder was killed on this machine (kill -9, OOM)."""
+    current = jobs.lease_holder(session, name, now)
+    if current is not None and current != holder and holder_is_dead(current):
+        if jobs.break_lease(session, name, current, now):
+            log.warning("job %s: lease of %s, no longer running, taken over", name, current)
+        session.commit()
+
+
 def run_sweep(ext: Any, name: str, sweep: Sweep, now: dt.datetime, holder: str = HOLDER) -> RunReport:
     """Run ``sweep(session, settings, now)`` under the lease ``name``; skip if someone holds it."""
     report = RunReport(name)
     ttl = dt.timedelta(seconds=ext.settings.scheduler.lease_seconds)
     with ext.sessionmaker() as session:
+        _break_if_dead(session, name, holder, now)
         if not jobs.acquire_lease(session, name, holder, now, ttl):
             session.rollback()
             report.skipped.append(name)

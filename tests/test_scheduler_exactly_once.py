@@ -166,3 +166,24 @@ def test_two_schedulers_starting_together_on_a_fresh_database_both_start(db_engi
         with contextlib.suppress(StopIteration):
             next(gen)
         assert errors == [] and len(started) == 2 and started[0] == started[1]
+
+
+def test_a_lease_held_by_a_killed_scheduler_on_this_host_is_taken_over_at_once(fresh):
+    """kill -9 leaves the lease; waiting lease_seconds would hold every reply back for minutes."""
+    import socket
+    import subprocess
+    import sys
+
+    from scheduler.runner import run_sweep
+
+    _, (a, _b) = fresh
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    ttl = dt.timedelta(seconds=a.settings.scheduler.lease_seconds)
+    with a.sessionmaker() as session:
+        assert ledger.acquire_lease(session, "drain_outbox", f"{socket.gethostname()}:{gone.pid}", FIXED_NOW, ttl)
+        assert ledger.acquire_lease(session, "sweep_deadlines", f"other-host:{gone.pid}", FIXED_NOW, ttl)
+        session.commit()
+    assert run_sweep(a, "drain_outbox", lambda s, st, n: 0, FIXED_NOW + dt.timedelta(seconds=5)).ran
+    report = run_sweep(a, "sweep_deadlines", lambda s, st, n: 0, FIXED_NOW + dt.timedelta(seconds=5))
+    assert not report.ran and report.skipped == ["sweep_deadlines"]  # another machine's holder may be alive
