@@ -18,6 +18,7 @@ $(VENV)/.installed: requirements.txt
 
 # The simulator serves the demo schools only and is off by default (never in production).
 run: export LIANXIN_SIMULATOR_ENABLED = true
+run: export LIANXIN_APP_BASE_URL ?= http://$(HOST):$(PORT)
 run: venv
 	$(FLASK) init-db
 	$(FLASK) seed-demo
