@@ -4,7 +4,9 @@ The AI bot can only answer through the ``response_url`` of a message it was
 sent (one call, about an hour). So:
 
 - several rows answering the same message share one call (joined, ≤ 2048 bytes);
-- a group row whose url is used or stale goes through the school's group robot;
+- a group row whose url is used or stale goes through that group's own robot
+  (registered in the group with 设置群机器人), and, when the group has none,
+  privately to every bound family of the class (never to another group);
 - a private row without a url (a private reply to someone who wrote in a group)
   goes through the self-built app when the person is staff (a corp member the
   app reaches); anyone else's row *waits* (``AwaitContact``) until they write
@@ -27,6 +29,7 @@ from bot import limits
 from bot.channel_wecom import WeComBase, plain
 from bot.exceptions import AwaitContact, PermanentSendError, SendError, TransientSendError
 from bot.sender import Route
+from models import groups, outbox
 from models.identity import Identity
 from models.outbox import OutboxMessage, OutboxStatus
 
@@ -36,6 +39,8 @@ RESPONSE_URL_TTL = dt.timedelta(minutes=55)
 # How long a private message waits for the person to write to the bot privately.
 AWAIT_PRIVATE = dt.timedelta(days=3)
 WAIT = limits.RouteSpec("wecom_aibot_wait", None, None)
+# A group row that went to every family of the class privately (no route into the group).
+FAMILIES = limits.RouteSpec("families", None, None)
 HINT = "\n（详情会私信发给您：请点开我的头像，私聊我任意一句话即可收到。）"
 NEVER_WROTE = "对方 3 天内没有私聊智能机器人，私信无法送达（详情不会发到群里），请电话联系"
 
@@ -86,15 +91,14 @@ class WeComAiBotChannel(WeComBase):
                 return routes
             raise
         if row.recipient_kind == "group":
-            route = self.webhook_route(session, row, delivery, now)
-            if route is not None:
-                routes.append(route)
+            route = self.webhook_route(session, row, now)
+            routes.append(route if route is not None else self._families_route(session, row, now))
         elif delivery.creds.wecom is not None and _is_staff(session, row.identity_id):
             routes.append(self.app_route(session, row, delivery, row.address, now))
         else:
             routes.append(Route(WAIT, key=row.address, deliver=lambda chunk: _wait(row, now)))
         if not routes:
-            raise PermanentSendError("智能机器人的回复地址已过期，且没有配置群机器人", "no_route")
+            raise PermanentSendError("智能机器人的回复地址已过期，且没有可用的替代渠道", "no_route")
         return routes
 
     # -- rows answering one message share its response_url (bot/batching.py) --
@@ -126,6 +130,15 @@ class WeComAiBotChannel(WeComBase):
                 outcomes[row.id] = AwaitContact("等待对方再次私聊机器人", row.created_at + AWAIT_PRIVATE)
         self.wecom(session, "", "", now).post_url(url, _body("\n\n".join(parts)))
         return limits.WECOM_AIBOT, outcomes
+
+    @staticmethod
+    def _families_route(session: Session, row: OutboxMessage, now: dt.datetime) -> Route:
+        """A group the bot cannot post to (no fresh url, no robot of its own): each family privately instead."""
+        def deliver(chunk: str) -> None:
+            if not row.sent_chars:  # the whole text, once, however the route splits it
+                outbox.fan_out(session, row, groups.family_recipients(session, row.school_id, row.address), now)
+
+        return Route(FAMILIES, key=row.address, deliver=deliver)
 
     @staticmethod
     def _others_wait(session: Session, row: OutboxMessage) -> bool:

@@ -33,11 +33,6 @@ class SchoolDelivery:
     creds: PlatformCredentials
 
     @property
-    def wecom_webhook_key(self) -> str:
-        """The WeCom group robot's webhook key (``platforms.<school>.wecom.webhook_key``, a secret)."""
-        return self.creds.wecom.webhook_key if self.creds.wecom is not None else ""
-
-    @property
     def wechat_template_id(self) -> str:
         """The OA template used when the 48 h window is closed (``wechat.template_id``)."""
         return self.creds.wechat.template_id if self.creds.wechat is not None else ""

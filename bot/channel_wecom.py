@@ -12,8 +12,10 @@ from bot.channel_base import PlatformChannel, SchoolDelivery
 from bot.clients.wecom import WeComClient
 from bot.exceptions import PermanentSendError
 from bot.sender import Route
-from models import ratelimit
+from models import groups, ratelimit
 from models.outbox import OutboxMessage, linked_address
+
+NO_ROBOT = "本群没有登记群机器人（班主任在群里 @连心 发送「设置群机器人 KEY」），群消息无法发出"
 
 
 def app_message(fmt: str, title: str | None, text: str, url: str) -> tuple[str, dict[str, Any]]:
@@ -53,9 +55,9 @@ class WeComBase(PlatformChannel):
         return Route(limits.WECOM_SCHOOL, key=parent_userid, deliver=lambda chunk: client.send_school_notice(
             agent_id, [parent_userid], plain(row.title, chunk)))
 
-    def webhook_route(self, session: Session, row: OutboxMessage, delivery: SchoolDelivery,
-                      now: dt.datetime) -> Route | None:
-        key = delivery.wecom_webhook_key
+    def webhook_route(self, session: Session, row: OutboxMessage, now: dt.datetime) -> Route | None:
+        """Return the route through the addressed group's own robot, or None when it has none."""
+        key = groups.robot_key_for(session, row.school_id, row.address)  # this group's own robot, never another's
         if not key:
             return None
         client = self.wecom(session, "", "", now)
@@ -66,7 +68,7 @@ class WeComBase(PlatformChannel):
                 "msgtype": "text", "text": {"content": plain(row.title, chunk)}}
             return client.send_webhook(key, body)
 
-        return Route(limits.WECOM_WEBHOOK, key=f"robot:{delivery.creds.school_code}", deliver=deliver)
+        return Route(limits.WECOM_WEBHOOK, key=f"robot:{row.school_id}:{row.address}", deliver=deliver)
 
 
 class WeComAppChannel(WeComBase):
@@ -90,9 +92,10 @@ class WeComWebhookChannel(WeComBase):
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
         """One route: webhook/send."""
-        route = self.webhook_route(session, row, self.school(session, row), now)
+        self.school(session, row)  # a school without credentials fails clearly
+        route = self.webhook_route(session, row, now)
         if route is None:
-            raise PermanentSendError("学校没有配置企业微信群机器人", "no_credentials")
+            raise PermanentSendError(NO_ROBOT, "no_group_robot")
         return [route]
 
 

@@ -62,8 +62,9 @@ class WeComCredentials:
     """A WeCom self-built app (staff): callback Token/EncodingAESKey, sending secret.
 
     ``school_notice``: the app may send 学校通知 to parents of the 家校通讯录
-    (fallback when 微信客服's window is closed). ``webhook_key``: the school's
-    group robot (群机器人) webhook key, a secret; optional.
+    (fallback when 微信客服's window is closed). Group robots (群机器人) are
+    not configured here: a robot belongs to one group, so each class group
+    registers its own (``@连心 设置群机器人 KEY``, stored on the group).
     """
 
     corp_id: str
@@ -71,7 +72,6 @@ class WeComCredentials:
     token: str = _secret()
     aes_key: str = _secret()
     secret: str = _secret()
-    webhook_key: str = _secret()
     school_notice: bool = False
 
 
@@ -135,7 +135,11 @@ PLATFORM_CLASSES: dict[str, type] = {
     "wechat": WeChatCredentials,
 }
 # Secrets that may stay empty (OA plain mode needs no AES key).
-OPTIONAL_SECRETS = frozenset({("wechat", "aes_key"), ("wecom", "webhook_key")})
+OPTIONAL_SECRETS = frozenset({("wechat", "aes_key")})
+# Settings that were removed because they were wrong, with what to do instead.
+WITHDRAWN = {("wecom", "webhook_key"): "a group robot posts to its one group only, so one school-wide key sent every "
+             "class's messages to the same group: remove it and register each class group's robot in that group "
+             "(@连心 设置群机器人 KEY)"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 # kf keys taken from the wecom section when not given.
@@ -168,10 +172,11 @@ def env_layer(environ: Mapping[str, str], *raw_layers: Any) -> dict[str, Any]:
         for platform, cls in PLATFORM_CLASSES.items():
             if platform not in platforms:
                 continue
-            for field in dataclasses.fields(cls):
-                value = environ.get(env_name(str(code), platform, field.name))
+            names = [f.name for f in dataclasses.fields(cls)] + [k for p, k in WITHDRAWN if p == platform]
+            for name in names:
+                value = environ.get(env_name(str(code), platform, name))
                 if value is not None:
-                    layer.setdefault(str(code), {}).setdefault(platform, {})[field.name] = value
+                    layer.setdefault(str(code), {}).setdefault(platform, {})[name] = value
     return layer
 
 
@@ -235,7 +240,10 @@ def _build_one(code: str, platform: str, given: Mapping[str, Any]) -> Any:
     cls = PLATFORM_CLASSES[platform]
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(given) - set(fields))
+    for key in given:
+        if (platform, key) in WITHDRAWN and given[key]:
+            raise SettingsError(f"platforms.{code}.{platform}.{key}", WITHDRAWN[(platform, key)])
+    unknown = sorted(set(given) - set(fields) - {k for p, k in WITHDRAWN if p == platform})
     if unknown:
         raise SettingsError(f"platforms.{code}.{platform}.{unknown[0]}", "is not a known setting")
     values: dict[str, Any] = {}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.directory import SchoolClass, Staff
-from models.identity import ChatGroup
+from bot.message import Recipient
+from models.directory import Guardianship, SchoolClass, Staff, Student
+from models.identity import ChatGroup, Identity, IdentityBinding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,3 +97,55 @@ def list_groups(session: Session, school_id: int | None = None) -> list[ChatGrou
     return list(session.scalars(stmt))
 
 
+
+
+# A group robot's webhook key, alone or inside its webhook URL (…/webhook/send?key=<key>).
+_ROBOT_KEY = re.compile(r"(?:[?&]key=)?([A-Za-z0-9][A-Za-z0-9_-]{7,99})$")
+
+
+def parse_robot_key(text: str) -> str | None:
+    """Return the key from a pasted robot key or webhook URL; None when it is neither."""
+    match = _ROBOT_KEY.search(text.strip())
+    return match.group(1) if match else None
+
+
+def find_group(session: Session, platform: str, conversation_id: str) -> ChatGroup | None:
+    """Return the registered group of a conversation, if any."""
+    return session.scalar(select(ChatGroup).where(ChatGroup.platform == platform,
+                                                  ChatGroup.conversation_id == conversation_id))
+
+
+def set_robot_key(session: Session, group: ChatGroup, key: str | None, staff: Staff) -> str:
+    """Store (or with None remove) a class group's robot key; return ``set``, ``removed``, ``no_class``, ``not_yours``.
+
+    Only the class's head teacher or a leader may, as for 绑定班级.
+    """
+    if group.school_class is None:
+        return "no_class"
+    if not _may_manage(staff, group.school_class):
+        return "not_yours"
+    group.robot_key = key
+    session.flush()
+    return "set" if key else "removed"
+
+
+def robot_key_for(session: Session, school_id: int | None, conversation_id: str) -> str | None:
+    """Return the robot key registered for one group conversation (never another group's)."""
+    return session.scalar(select(ChatGroup.robot_key).where(
+        ChatGroup.school_id == school_id, ChatGroup.conversation_id == conversation_id,
+        ChatGroup.robot_key.is_not(None)).limit(1))
+
+
+def family_recipients(session: Session, school_id: int | None, conversation_id: str) -> list[Recipient]:
+    """Return the private address of every identity bound to a family of the group's class, once each."""
+    class_id = session.scalar(select(ChatGroup.class_id).where(
+        ChatGroup.school_id == school_id, ChatGroup.conversation_id == conversation_id).limit(1))
+    if class_id is None:
+        return []
+    identities = session.scalars(
+        select(Identity).join(IdentityBinding, IdentityBinding.identity_id == Identity.id)
+        .join(Guardianship, IdentityBinding.guardianship_id == Guardianship.id)
+        .join(Student, Guardianship.student_id == Student.id)
+        .where(Student.class_id == class_id, Student.active.is_(True)).distinct().order_by(Identity.id)
+    ).all()
+    return [Recipient(i.platform, "user", i.external_id, i.school_id, i.id) for i in identities]

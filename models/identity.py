@@ -92,6 +92,8 @@ class ChatGroup(Base):
     conversation_id: Mapped[str] = mapped_column(String(128))
     class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(100))
+    # This group's own group robot (群机器人) webhook key, a secret: a robot posts to its one group only.
+    robot_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     school_class: Mapped[SchoolClass | None] = relationship()

@@ -140,6 +140,29 @@ def release_awaiting(session: Session, platform: str, school_id: int, address: s
     return [row.id for row in rows]
 
 
+def fan_out(session: Session, row: OutboxMessage, recipients: list[Recipient], now: dt.datetime) -> int:
+    """Send a group message privately to each recipient instead; return how many copies were queued.
+
+    For a group the bot cannot post to. A recipient who already has a private
+    row about the same matter (``ref``, e.g. a notice's private copy) gets no
+    second one; each copy is queued at most once (dedupe key).
+    """
+    covered: set[str] = set()
+    if row.ref:
+        covered = set(session.scalars(select(OutboxMessage.address).where(
+            OutboxMessage.ref == row.ref, OutboxMessage.recipient_kind == "user",
+            OutboxMessage.school_id == row.school_id)))
+    text = f"【{row.title}】\n{row.text}" if row.title else row.text
+    queued = 0
+    for recipient in recipients:
+        if recipient.address in covered:
+            continue
+        copy = enqueue(session, recipient, f"（班级群消息）{text}", now=now, audience="parent", fmt=row.fmt,
+                       urgent=row.urgent, ref=row.ref, dedupe_key=f"fanout:{row.id}:{recipient.identity_id}")
+        queued += copy is not None
+    return queued
+
+
 def sweep_stuck(session: Session, now: dt.datetime, older_than: dt.timedelta) -> int:
     """Return rows stuck in ``sending`` (their sender crashed) to ``pending``; return how many.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels import build_sender
 from models.identity import Identity
@@ -14,6 +15,7 @@ from tests.fakes.fixtures import (  # noqa: F401 - fixtures
     fake_dingtalk,
     fake_oa,
     fake_wecom,
+    make_group,
     make_school,
     platform_settings,
     queue,
@@ -129,6 +131,7 @@ def test_kf_window_closed_without_fallback_fails_with_a_clear_reason(ext, db_ses
 
 
 def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, school, fake_wecom, now):  # noqa: F811
+    make_group(db_session, school, "班级群", robot_key="robotkey")
     ids = [queue(db_session, now, "wecom_webhook", "班级群", f"通知{i}", kind="group", school_id=school.id)
            for i in range(25)]
     assert ext.sender.send_ids(db_session, ids, now) == 20
@@ -141,6 +144,7 @@ def test_group_robot_limit_holds_excess_messages_for_later(ext, db_session, scho
 
 def test_aibot_rows_answering_one_message_share_its_response_url_then_the_group_robot(
         ext, db_session, school, fake_wecom, now):  # noqa: F811
+    make_group(db_session, school, "chat1", robot_key="chat1-robot-key")
     ctx = {"response_url": fake_wecom.url + "/aibot/response", "chatid": "chat1"}
     first = queue(db_session, now, "wecom_aibot", "chat1", "第一条", kind="group", school_id=school.id, context=ctx)
     second = queue(db_session, now, "wecom_aibot", "chat1", "第二条", kind="group", school_id=school.id, context=ctx)
@@ -149,8 +153,9 @@ def test_aibot_rows_answering_one_message_share_its_response_url_then_the_group_
     assert call.json["markdown"]["content"] == "第一条\n\n第二条"
     assert {db_session.get(OutboxMessage, i, populate_existing=True).channel for i in (first, second)} == {"wecom_aibot"}
     third = queue(db_session, now, "wecom_aibot", "chat1", "第三条", kind="group", school_id=school.id, context=ctx)
-    ext.sender.send_ids(db_session, [third], now)  # the url is used: the school's group robot
+    ext.sender.send_ids(db_session, [third], now)  # the url is used: this group's own robot
     assert db_session.get(OutboxMessage, third).channel == "wecom_webhook"
+    assert fake_wecom.sent("webhook/send")[0].args["key"] == "chat1-robot-key"
     assert len(fake_wecom.sent("/aibot/response")) == 1
 
 
@@ -187,15 +192,15 @@ def test_sending_options_are_typed_credentials_with_the_robot_key_from_the_envir
 
     raw = {"s1": {"wecom": {"corp_id": "ww1", "agent_id": "1", "school_notice": "true"},
                   "wechat": {"app_id": "wx1", "template_id": "TPL9"}}}
-    env = {"LIANXIN_S1_WECOM_TOKEN": "t", "LIANXIN_S1_WECOM_AES_KEY": "a" * 43, "LIANXIN_S1_WECOM_SECRET": "s",
-           "LIANXIN_S1_WECOM_WEBHOOK_KEY": "robot-key", "LIANXIN_S1_WECHAT_TOKEN": "t",
+    env = {"LIANXIN_S1_WECOM_TOKEN": "t", "LIANXIN_S1_WECOM_AES_KEY": "a" * 43,
+           "LIANXIN_S1_WECOM_SECRET": "wecom-app-secret-xyz", "LIANXIN_S1_WECHAT_TOKEN": "t",
            "LIANXIN_S1_WECHAT_SECRET": "s"}
     for code, platforms in env_layer(env, raw).items():
         for platform, keys in platforms.items():
             raw[code][platform].update(keys)
     creds = build_platforms(raw)["s1"]
-    assert creds.wecom.school_notice is True and creds.wecom.webhook_key == "robot-key"
-    assert creds.wechat.template_id == "TPL9" and "robot-key" not in repr(creds)
+    assert creds.wecom.school_notice is True
+    assert creds.wechat.template_id == "TPL9" and "wecom-app-secret-xyz" not in repr(creds)
     raw["s1"]["wecom"]["school_notice"] = "maybe"
     with pytest.raises(SettingsError, match="school_notice"):
         build_platforms(raw)
@@ -226,3 +231,46 @@ def test_a_network_error_never_stores_a_secret_or_a_token(ext, db_session, schoo
     assert "appsecret" not in row.last_error
     listing = runner.invoke(args=["outbox", "list"]).output
     assert "appsecret" not in listing and token not in listing
+
+
+def test_a_notice_for_two_groups_never_goes_to_the_wrong_group(ext, db_session, school, fake_wecom, now):  # noqa: F811
+    """Each group's rows use that group's robot; a group without one reaches its families privately."""
+    from models.directory import Guardian, Guardianship, Student
+    from models.identity import IdentityBinding
+
+    make_group(db_session, school, "chat-a", robot_key="robot-a", class_name="一年级一班")
+    without = make_group(db_session, school, "chat-b", class_name="一年级二班")
+    mum = Guardian(school_id=school.id, name="刘芳", phone="13600002222")
+    kid = Student(school_id=school.id, school_class=without.school_class, name="陈大宝")
+    pair = Guardianship(guardian=mum, student=kid, relation="妈妈")
+    parent = Identity(platform="wecom_kf", school_id=school.id, external_id="wm-chen-mum")
+    db_session.add_all([mum, kid, pair, parent])
+    db_session.flush()
+    db_session.add(IdentityBinding(identity=parent, guardianship=pair, bound_at=now, method="phone"))
+    db_session.commit()
+    a = queue(db_session, now, "wecom_aibot", "chat-a", "周五家长会", kind="group", school_id=school.id)
+    b = queue(db_session, now, "wecom_aibot", "chat-b", "周五家长会", kind="group", school_id=school.id,
+              ref="notice:7")
+    ext.sender.send_ids(db_session, [a, b], now)
+    assert [c.args["key"] for c in fake_wecom.sent("webhook/send")] == ["robot-a"]  # never chat-b's messages
+    row_b = db_session.get(OutboxMessage, b, populate_existing=True)
+    assert (row_b.status, row_b.channel) == ("sent", "families")
+    [copy] = db_session.scalars(select(OutboxMessage).where(OutboxMessage.address == "wm-chen-mum")).all()
+    assert copy.platform == "wecom_kf" and "周五家长会" in copy.text and copy.ref == "notice:7"
+    ext.sender.send_ids(db_session, [b], now)  # sent once: no second copy
+    assert db_session.scalars(select(OutboxMessage).where(OutboxMessage.address == "wm-chen-mum")).all() == [copy]
+
+
+def test_a_school_wide_robot_key_is_refused_with_what_to_do_instead():
+    from config.exceptions import SettingsError
+    from config.platforms import build_platforms, env_layer
+
+    raw = {"s1": {"wecom": {"corp_id": "ww1", "agent_id": "1"}}}
+    env = {"LIANXIN_S1_WECOM_TOKEN": "t", "LIANXIN_S1_WECOM_AES_KEY": "a" * 43, "LIANXIN_S1_WECOM_SECRET": "s",
+           "LIANXIN_S1_WECOM_WEBHOOK_KEY": "robot-key"}
+    for code, platforms in env_layer(env, raw).items():
+        for platform, keys in platforms.items():
+            raw[code][platform].update(keys)
+    with pytest.raises(SettingsError, match="设置群机器人") as caught:
+        build_platforms(raw)
+    assert caught.value.key == "platforms.s1.wecom.webhook_key"

@@ -84,3 +84,33 @@ def test_cli_links_and_lists_groups(runner, school, db_session):
     assert "wecom_aibot\twrkCHAT9\t一年级二班" in listing.output
     bad = runner.invoke(args=["groups", "link", "dingtalk", "cid1", "九年级", "--school", "t1"])
     assert bad.exit_code != 0 and "没有班级" in bad.output
+
+
+def robot_key(db_session) -> str | None:
+    db_session.expire_all()
+    return db_session.scalar(select(ChatGroup.robot_key).where(ChatGroup.conversation_id == GROUP))
+
+
+def test_head_teacher_registers_the_groups_own_robot_and_removes_it(client, school, db_session, now):
+    bind(client, now, "wangfang", "王芳", "0003")
+    assert "班级群" in say(client, now, " 设置群机器人 abcdef12-3456", "wangfang")  # no class yet
+    say(client, now, " 绑定班级 一年级一班", "wangfang")
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    answer = say(client, now, f" 设置群机器人 {url}", "wangfang")
+    assert "已登记本群的群机器人" in answer and "693a91f6" not in answer  # the key is never repeated
+    assert robot_key(db_session) == "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    assert "用法" in say(client, now, " 设置群机器人 这不是地址!", "wangfang")
+    assert robot_key(db_session) == "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    assert "已删除" in say(client, now, " 设置群机器人 删除", "wangfang")
+    assert robot_key(db_session) is None
+
+
+def test_only_the_classs_head_teacher_or_a_leader_sets_its_robot(client, school, db_session, now):
+    bind(client, now, "wangfang", "王芳", "0003")
+    bind(client, now, "sunli", "孙丽", "0004")
+    bind(client, now, "mom", "张小明", "1234")
+    say(client, now, " 绑定班级 一年级一班", "wangfang")
+    assert "只有一年级一班的班主任" in say(client, now, " 设置群机器人 abcdef12-3456", "sunli")
+    assert "没有使用「设置群机器人」的权限" in say(client, now, " 设置群机器人 abcdef12-3456", "mom")
+    assert robot_key(db_session) is None
+    assert "班级群里" in say(client, now, " 设置群机器人 abcdef12-3456", "wangfang", group=False)

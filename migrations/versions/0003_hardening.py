@@ -1,9 +1,11 @@
-"""hardening: demo schools for the simulator, DingTalk signs used once
+"""hardening and platform reach: demo schools, DingTalk signs used once, binding locks, group robots
 
 ``schools.is_demo`` marks the schools made by ``seed-demo``: the only ones the
 simulator may list or speak for. Existing demo schools (codes demo-primary and
 demo-kg) are marked here. ``students.bind_*`` count wrong binding guesses at a
-student from any account and lock that student's phone binding. ``request_signatures`` remembers each DingTalk
+student from any account and lock that student's phone binding.
+``chat_groups.robot_key`` is a class group's own WeCom group robot (a robot
+posts to its one group only). ``request_signatures`` remembers each DingTalk
 (timestamp, sign) pair for its hour with the one message it carried.
 
 Revision ID: 0003
@@ -28,6 +30,8 @@ def upgrade() -> None:
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_demo', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute(sa.text("UPDATE schools SET is_demo = TRUE WHERE code IN ('demo-primary', 'demo-kg')"))
+    with op.batch_alter_table('chat_groups', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('robot_key', sa.String(length=100), nullable=True))
     with op.batch_alter_table('students', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bind_failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('bind_failures_since', models.base.UTCDateTime(timezone=True), nullable=True))
@@ -47,6 +51,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('request_signatures')
+    with op.batch_alter_table('chat_groups', schema=None) as batch_op:
+        batch_op.drop_column('robot_key')
     with op.batch_alter_table('students', schema=None) as batch_op:
         batch_op.drop_column('bind_locked_until')
         batch_op.drop_column('bind_failures_since')

@@ -45,12 +45,26 @@ def platform_settings(wecom: str, oa: str, dingtalk: str, *, school_notice: bool
         "platforms": {SCHOOL: {
             "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret"},
             "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
-                      "aes_key": "a" * 43, "webhook_key": "robotkey", "school_notice": school_notice},
+                      "aes_key": "a" * 43, "school_notice": school_notice},
             "wecom_kf": {"secret": "kfsecret", "open_kfids": ["wkKF1"]},
             "wechat": {"app_id": "wxapp", "secret": "oasecret", "token": "t", "template_id": template_id},
             **aibot,
         }},
     }
+
+
+def make_group(session, school, conversation_id: str, robot_key: str | None = None, class_name: str = "一年级一班",
+               platform: str = "wecom_aibot"):
+    """Register a class group (with its own group robot key, if given) in a new class of ``school``."""
+    from models.directory import SchoolClass
+    from models.identity import ChatGroup
+
+    school_class = SchoolClass(school=school, grade="一年级", name=class_name)
+    group = ChatGroup(platform=platform, school_id=school.id, conversation_id=conversation_id,
+                      school_class=school_class, robot_key=robot_key)
+    session.add_all([school_class, group])
+    session.flush()
+    return group
 
 
 def make_school(session, code: str = SCHOOL):
