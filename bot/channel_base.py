@@ -53,6 +53,9 @@ class PlatformChannel:
             log.warning("settings section 'delivery' is no longer read: move school_notice and webhook_key "
                         "under platforms.<school>.wecom, wechat_template_id to platforms.<school>.wechat.template_id")
         self.base_url = settings.app.base_url
+        self.secret_key = settings.app.secret_key
+        self.timezone = settings.app.timezone
+        self.link_ttl = dt.timedelta(days=settings.notices.link_ttl_days)
         self._codes: dict[int, str] = {}
 
     def school(self, session: Session, row: OutboxMessage) -> SchoolDelivery:

@@ -43,8 +43,9 @@ WECOM_WEBHOOK = RouteSpec("wecom_webhook", 2048, 4096, rate=(20, 60))
 # A response_url answers once, within about an hour of the message.
 WECOM_AIBOT = RouteSpec("wecom_aibot", 2048, 2048, window=(1, 1))
 WECHAT_CUSTOM = RouteSpec("wechat", 2048, 2048, window=(48, 5))
-# Template field values are short; a long text becomes several template messages.
-WECHAT_TEMPLATE = RouteSpec("wechat_template", 600, 600)
+# A template or subscribe message shows a summary and links to the whole text: one per message.
+WECHAT_TEMPLATE = RouteSpec("wechat_template", None, None)
+WECHAT_SUBSCRIBE = RouteSpec("wechat_subscribe", None, None)
 
 
 def split_utf8(text: str, limit: int | None) -> list[str]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template, request, send_file
 
 from models import links
+from models.directory import School
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -96,6 +97,20 @@ def survey_page(token: str) -> Any:
         deadline=_local(survey.deadline), indicators=surveys.INDICATORS, options=sorted(surveys.OPTIONS.items()),
         answers=answers, comment=comment, saved=saved, missing=missing, closed=not survey.is_open(now),
         anonymous=_ext().settings.surveys.anonymous), 200 if not missing else 400
+
+
+@bp.get("/m/<token>")
+def message_page(token: str) -> Any:
+    """Show one message in full (template and subscribe messages only carry a summary)."""
+    from models import outbox
+
+    data, session = _payload("message", token), _session()
+    row = outbox.message_view(session, int(data["o"]))
+    if row is None:
+        return _message("消息不存在", "这条消息已不存在。", 404)
+    school = row.school_id and session.get(School, row.school_id)
+    return render_template("message.html", bot_name=_ext().settings.app.name, title=row.title or "学校消息",
+                           school=school.name if school else "", sent=_local(row.created_at), text=row.text)
 
 
 @bp.route("/x/<token>", methods=["GET", "POST"])

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 # URL paths whose last segment is a credential (a signed token).
-TOKEN_PATH = re.compile(r"(/(?:n|s|x|console/login)/)[^/?#\s\"]+")
-PERSONAL_PREFIXES = ("/n/", "/s/", "/x/", "/simulator")
+TOKEN_PATH = re.compile(r"(/(?:n|s|x|m|console/login)/)[^/?#\s\"]+")
+PERSONAL_PREFIXES = ("/n/", "/s/", "/x/", "/m/", "/simulator")
 
 
 def redact(text: str) -> str:

@@ -10,7 +10,7 @@ One deployment serves many schools; each has its own DingTalk app, WeCom corp,
         wecom: {corp_id: wwxxxx, agent_id: "1000002", school_notice: true}
         wecom_kf: {open_kfids: [wkxxxx]}
         wecom_aibot: {bot_id: aibxxxx}
-        wechat: {app_id: wxxxxxxx, template_id: TPLxxxx}
+        wechat: {app_id: wxxxxxxx, template_id: TPLxxxx, template_fields: "thing1:title,thing2:summary,time3:time"}
 
 and every secret comes from ``LIANXIN_<SCHOOL>_<PLATFORM>_<KEY>`` (school code
 upper-cased, dashes → underscores), e.g. ``LIANXIN_DEMO_PRIMARY_DINGTALK_APP_SECRET``.
@@ -104,8 +104,14 @@ class WeComAiBotCredentials:
 class WeChatCredentials:
     """A WeChat Official Account; ``aes_key`` is needed only in safe (安全) mode.
 
-    ``template_id``: the template message used when the 48-hour customer-service
-    window is closed (service accounts); empty: no fallback.
+    Outside the 48-hour customer-service window a parent is reached by a
+    template message (``template_kind: template``, service accounts' 类目模板)
+    or a subscribe message (``template_kind: subscribe``, 订阅通知, to parents who
+    subscribed). Since May 2023 such messages show only the template's own
+    fields, at most 20 characters each, so ``template_fields`` maps the keys of
+    the template chosen in the OA console to what fills them —
+    ``thing1:title,thing2:summary,time3:time`` (sources: title, summary, time,
+    school) — and a tap opens a signed page with the whole message.
     """
 
     app_id: str
@@ -113,6 +119,33 @@ class WeChatCredentials:
     secret: str = _secret()
     aes_key: str = _secret()
     template_id: str = ""
+    template_kind: str = "template"
+    template_fields: str = ""
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """Return the (template key, source) pairs of ``template_fields``."""
+        return tuple(tuple(part.split(":", 1)) for part in self.template_fields.split(",") if part.strip())
+
+
+TEMPLATE_SOURCES = ("title", "summary", "time", "school")
+_TEMPLATE_KEY = re.compile(r"^[a-z_]+[0-9]+$")
+
+
+def _check_wechat(code: str, creds: WeChatCredentials) -> None:
+    where = f"platforms.{code}.wechat"
+    if creds.template_kind not in ("template", "subscribe"):
+        raise SettingsError(f"{where}.template_kind", "must be template or subscribe")
+    if not creds.template_id:
+        return
+    if not creds.template_fields:
+        raise SettingsError(f"{where}.template_fields", "is required with template_id: the keys of the template in "
+                            "the OA console and what fills them, e.g. thing1:title,thing2:summary,time3:time")
+    for part in creds.template_fields.split(","):
+        key, _, source = part.strip().partition(":")
+        if not _TEMPLATE_KEY.match(key) or source not in TEMPLATE_SOURCES:
+            raise SettingsError(f"{where}.template_fields", f"{part.strip()!r} is not key:source with a source "
+                                f"from {', '.join(TEMPLATE_SOURCES)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,6 +292,9 @@ def _build_one(code: str, platform: str, given: Mapping[str, Any]) -> Any:
                 raise SettingsError(f"platforms.{code}.{platform}.{name}", "must be true or false")
             values[name] = flag in _TRUE
             continue
+        if value is None and field.default not in (dataclasses.MISSING, ""):
+            values[name] = field.default
+            continue
         text = "" if value is None else str(value).strip()
         required = field.default is dataclasses.MISSING or (
             field.metadata.get("secret") and (platform, name) not in OPTIONAL_SECRETS
@@ -270,4 +306,7 @@ def _build_one(code: str, platform: str, given: Mapping[str, Any]) -> Any:
     for name in ("aes_key",):
         if values.get(name) and len(values[name]) != 43:
             raise SettingsError(env_name(code, platform, name), "must be the 43-character EncodingAESKey")
-    return cls(**values)
+    built = cls(**values)
+    if platform == "wechat":
+        _check_wechat(code, built)
+    return built

@@ -163,6 +163,19 @@ def fan_out(session: Session, row: OutboxMessage, recipients: list[Recipient], n
     return queued
 
 
+def message_url(secret: str, base_url: str, row_id: int, expires_at: dt.datetime) -> str:
+    """Return the signed link to one outbox message's full text (for summaries that cannot hold it)."""
+    from models import links
+
+    return links.absolute_url(base_url, "m", links.make_token(secret, "message", {"o": row_id}, expires_at))
+
+
+def message_view(session: Session, row_id: int) -> OutboxMessage | None:
+    """Return a message for its page (only rows addressed to a person: a group message has no link)."""
+    row = session.get(OutboxMessage, row_id)
+    return row if row is not None and row.recipient_kind == "user" else None
+
+
 def sweep_stuck(session: Session, now: dt.datetime, older_than: dt.timedelta) -> int:
     """Return rows stuck in ``sending`` (their sender crashed) to ``pending``; return how many.
 

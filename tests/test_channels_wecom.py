@@ -186,12 +186,12 @@ def test_aibot_private_row_without_url_goes_by_app_to_staff_and_waits_for_parent
     assert (failed.status, failed.error_code) == ("failed", "no_private_chat") and "电话" in failed.last_error
 
 
-def test_sending_options_are_typed_credentials_with_the_robot_key_from_the_environment():
+def test_sending_options_are_typed_credentials_with_secrets_from_the_environment():
     from config.exceptions import SettingsError
     from config.platforms import build_platforms, env_layer
 
     raw = {"s1": {"wecom": {"corp_id": "ww1", "agent_id": "1", "school_notice": "true"},
-                  "wechat": {"app_id": "wx1", "template_id": "TPL9"}}}
+                  "wechat": {"app_id": "wx1", "template_id": "TPL9", "template_fields": "thing1:title"}}}
     env = {"LIANXIN_S1_WECOM_TOKEN": "t", "LIANXIN_S1_WECOM_AES_KEY": "a" * 43,
            "LIANXIN_S1_WECOM_SECRET": "wecom-app-secret-xyz", "LIANXIN_S1_WECHAT_TOKEN": "t",
            "LIANXIN_S1_WECHAT_SECRET": "s"}

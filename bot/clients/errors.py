@@ -13,11 +13,14 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 BUSY_ERRORS = frozenset({-1, 45009, 45011, 45033})
 # The reply window is closed (customer service 48 h / 5 messages): use a fallback channel.
 WINDOW_ERRORS = frozenset({45015, 45047, 95001})
+# What an operator should read for codes a school meets (shown by flask outbox list).
+EXPLAINED = {43101: "家长没有订阅（或已取消订阅）公众号的通知，超过48小时窗口的消息无法送达，请电话联系",
+             47003: "模板字段与公众号后台的模板不一致或超长：请核对 wechat.template_fields"}
 
 
 def from_errcode(code: int, message: str) -> SendError:
     """Return the exception for a platform errcode."""
-    text = f"errcode {code}: {message}"
+    text = f"errcode {code}: {EXPLAINED[code]}（{message}）" if code in EXPLAINED else f"errcode {code}: {message}"
     if code in BUSY_ERRORS or code in TOKEN_ERRORS:
         return TransientSendError(text, str(code), retry_after=60)
     if code in WINDOW_ERRORS:

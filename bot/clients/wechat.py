@@ -32,3 +32,11 @@ class OfficialAccountClient(ConfigurableClientMixin, WeChatClient):
         if url:
             payload["url"] = url
         return self.call("message/template/send", payload)
+
+    def send_subscribe(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
+                       ) -> dict[str, Any]:
+        """Send a subscribe message (订阅通知) to someone who subscribed; ``page`` is the web page it opens."""
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            payload["page"] = url
+        return self.call("message/subscribe/bizsend", payload)

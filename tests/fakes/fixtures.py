@@ -35,7 +35,7 @@ def fake_dingtalk() -> Iterator[FakeDingTalk]:
 
 
 def platform_settings(wecom: str, oa: str, dingtalk: str, *, school_notice: bool = False,
-                      template_id: str = "TPL1", wecom_aibot: bool = False) -> dict:
+                      template_id: str = "TPL1", wecom_aibot: bool = False, template_kind: str = "template") -> dict:
     """Return settings overrides pointing every platform at the fakes, with test credentials."""
     aibot = {"wecom_aibot": {"token": "t", "aes_key": "b" * 43}} if wecom_aibot else {}
     return {
@@ -47,7 +47,9 @@ def platform_settings(wecom: str, oa: str, dingtalk: str, *, school_notice: bool
             "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
                       "aes_key": "a" * 43, "school_notice": school_notice},
             "wecom_kf": {"secret": "kfsecret", "open_kfids": ["wkKF1"]},
-            "wechat": {"app_id": "wxapp", "secret": "oasecret", "token": "t", "template_id": template_id},
+            "wechat": {"app_id": "wxapp", "secret": "oasecret", "token": "t", "template_id": template_id,
+                       "template_kind": template_kind,
+                       "template_fields": "thing1:title,thing2:summary,time3:time" if template_id else ""},
             **aibot,
         }},
     }

@@ -63,14 +63,43 @@ class FakeWeCom(_WeChatFamily):
 
 
 class FakeOfficialAccount(_WeChatFamily):
-    """api.weixin.qq.com/cgi-bin: token, customer-service and template messages."""
+    """api.weixin.qq.com/cgi-bin: token, customer-service, template and subscribe messages.
+
+    Templates are checked as the platform does since 2023: only the template's
+    own keys, ``thing`` values of at most 20 characters (47003 otherwise), an
+    unknown template id is 40037, and a subscribe message to someone who did
+    not subscribe is 43101.
+    """
 
     def __init__(self) -> None:
         super().__init__()
+        # template id → its keys (what the OA console shows for a 类目模板 / 订阅通知 template)
+        self.templates: dict[str, tuple[str, ...]] = {"TPL1": ("thing1", "thing2", "time3"),
+                                                      "SUB1": ("thing1", "thing2", "time3")}
+        self.unsubscribed: set[str] = set()
         p = "/cgi-bin/"
         self.routes.update({
             p + "token": self.token_endpoint,
             p + "message/custom/send": self.authed(self.ok()),
-            p + "message/template/send": self.authed(lambda c: self.reply({"errcode": 0, "errmsg": "ok",
-                                                                           "msgid": next(_ids)})),
+            p + "message/template/send": self.authed(self.template),
+            p + "message/subscribe/bizsend": self.authed(self.subscribe),
         })
+
+    def _invalid(self, call: Call) -> Response | None:
+        keys = self.templates.get(str(call.json.get("template_id")))
+        if keys is None:
+            return self.reply({"errcode": 40037, "errmsg": "invalid template_id"})
+        data = call.json.get("data") or {}
+        for key, field in data.items():
+            value = str((field or {}).get("value", ""))
+            if key not in keys or not value or (key.startswith("thing") and len(value) > 20):
+                return self.reply({"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value invalid"})
+        return None
+
+    def template(self, call: Call) -> Response:
+        return self._invalid(call) or self.reply({"errcode": 0, "errmsg": "ok", "msgid": next(_ids)})
+
+    def subscribe(self, call: Call) -> Response:
+        if call.json.get("touser") in self.unsubscribed:
+            return self.reply({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        return self._invalid(call) or self.reply({"errcode": 0, "errmsg": "ok"})
