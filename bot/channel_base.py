@@ -93,4 +93,5 @@ class PlatformChannel:
             raise PermanentSendError("学校没有配置钉钉应用", "no_credentials")
         return DingTalkClient(creds.app_key, creds.app_secret, creds.robot_code,
                               storage=DBTokenStorage(session, lambda: now),
-                              base_url=self.api.dingtalk_api, timeout=self.api.timeout_seconds)
+                              base_url=self.api.dingtalk_api, timeout=self.api.timeout_seconds,
+                              oapi_url=self.api.dingtalk_oapi)

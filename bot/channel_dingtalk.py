@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Hashable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import limits
 from bot.channel_base import PlatformChannel
 from bot.clients.dingtalk import MAX_BATCH, is_session_webhook
-from bot.exceptions import PermanentSendError, SendError, TransientSendError
+from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
 from bot.sender import Route
+from models.identity import Identity
 from models.outbox import OutboxMessage
 
 PLATFORM = "dingtalk"
@@ -61,14 +63,29 @@ class DingTalkChannel(PlatformChannel):
                                 deliver=lambda chunk: client.group_send(row.address, *robot_message(
                                     row.fmt, row.title, chunk))))
         else:
+            fallback = self._work_notice(session, row, delivery, client)
+
             def deliver(chunk: str) -> None:
                 answer = client.batch_send([row.address], *robot_message(row.fmt, row.title, chunk))
                 problem = batch_outcomes(answer, [row.address]).get(row.address)
+                if problem is not None and fallback is not None and problem.code == "invalid_staff_id":
+                    raise WindowClosedError(str(problem), "robot_unreachable")  # the work notice comes next
                 if problem is not None:
                     raise problem
 
             routes.append(Route(limits.DINGTALK_USER, key=row.address, deliver=deliver))
+            if fallback is not None:
+                routes.append(fallback)
         return routes
+
+    @staticmethod
+    def _work_notice(session: Session, row: OutboxMessage, delivery: Any, client: Any) -> Route | None:
+        """A 工作通知 from the app to a staff member the robot cannot reach (the app's ``agent_id`` is set)."""
+        agent_id = delivery.creds.dingtalk.agent_id if delivery.creds.dingtalk is not None else ""
+        if not agent_id or not _is_staff(session, row):
+            return None
+        return Route(limits.DINGTALK_WORK_NOTICE, key=row.address, deliver=lambda chunk: client.work_notice(
+            agent_id, [row.address], f"【{row.title}】\n{chunk}" if row.title else chunk))
 
     # -- several private rows in one oToMessages/batchSend (bot/batching.py) --
     max_batch = MAX_BATCH
@@ -83,6 +100,8 @@ class DingTalkChannel(PlatformChannel):
             return None  # its own conversation's webhook comes first
         if len(row.text.encode("utf-8")) > (limits.DINGTALK_USER.limit(row.fmt) or 0):
             return None
+        if row.audience == "staff":
+            return None  # alone, so that a robot that cannot reach the teacher falls back to a 工作通知
         return (row.school_id, row.fmt, row.title, row.text)
 
     def send_batch(self, session: Session, rows: list[OutboxMessage],
@@ -118,6 +137,15 @@ def batch_outcomes(answer: dict[str, Any], users: list[str]) -> dict[str, SendEr
         elif user in throttled:
             problems[user] = TransientSendError(f"钉钉对用户 {user} 限流", "flow_controlled", retry_after=60)
     return problems
+
+
+def _is_staff(session: Session, row: OutboxMessage) -> bool:
+    """Whether a private row is for a staff member (a 工作通知 may reach them)."""
+    if row.audience == "staff":
+        return True
+    if row.identity_id is None:
+        return False
+    return session.scalar(select(Identity.staff_id).where(Identity.id == row.identity_id)) is not None
 
 
 def _alive(expires_ms: Any, now: dt.datetime) -> bool:

@@ -15,6 +15,8 @@ from bot.sender import Route
 from models import groups, ratelimit
 from models.outbox import OutboxMessage, linked_address
 
+# kf/send_msg_on_event: an enter_session event's welcome_code works once, within 20 seconds.
+WELCOME_CODE_TTL = dt.timedelta(seconds=20)
 NO_ROBOT = "本群没有登记群机器人（班主任在群里 @连心 发送「设置群机器人 KEY」），群消息无法发出"
 
 
@@ -106,6 +108,14 @@ class WeComKfChannel(WeComBase):
         """kf/send_msg inside the window; 学校通知 when it is closed and configured."""
         delivery = self.school(session, row)
         kf = delivery.creds.wecom_kf
+        code = (row.context or {}).get("welcome_code")
+        if code and kf is not None:  # the answer to enter_session: only its welcome code can carry it
+            if now - row.created_at > WELCOME_CODE_TTL:
+                raise PermanentSendError("欢迎语未能在 20 秒内发出（欢迎码已失效），家长发消息后会照常收到回复",
+                                         "welcome_expired")
+            client = self.wecom(session, kf.corp_id, kf.secret, now)
+            return [Route(limits.WECOM_KF_WELCOME, key=str(code), deliver=lambda chunk: client.send_kf_welcome(
+                str(code), plain(row.title, chunk)))]
         routes: list[Route] = []
         open_kfid = (row.context or {}).get("open_kfid") or (kf.open_kfids[0] if kf and kf.open_kfids else "")
         if kf is not None and open_kfid:

@@ -36,9 +36,13 @@ DINGTALK_WEBHOOK = RouteSpec("dingtalk_webhook", 15_000, 15_000, rate=(20, 60))
 # msgParam is a JSON string of at most 15,000 bytes; leave room for the JSON around the text.
 DINGTALK_GROUP = RouteSpec("dingtalk_group", 14_000, 14_000, rate=(20, 60))
 DINGTALK_USER = RouteSpec("dingtalk_user", 14_000, 14_000)
+# 工作通知: the same content reaches a person once a day, at most 500 a day per app.
+DINGTALK_WORK_NOTICE = RouteSpec("dingtalk_work_notice", 2048, 2048)
 WECOM_APP = RouteSpec("wecom_app", 2048, 2048, rate=(30, 60))
 WECOM_SCHOOL = RouteSpec("wecom_school", 2048, 2048)
 WECOM_KF = RouteSpec("wecom_kf", 2048, 2048, window=(48, 5))
+# One welcome per enter_session event, through its one-use welcome_code.
+WECOM_KF_WELCOME = RouteSpec("wecom_kf_welcome", 2048, 2048)
 WECOM_WEBHOOK = RouteSpec("wecom_webhook", 2048, 4096, rate=(20, 60))
 # A response_url answers once, within about an hour of the message.
 WECOM_AIBOT = RouteSpec("wecom_aibot", 2048, 2048, window=(1, 1))

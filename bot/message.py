@@ -15,6 +15,9 @@ from typing import Any
 
 GROUP = "group"
 USER = "user"
+# The ``text`` of an event message when the person opened a private chat with the bot
+# (微信客服 enter_session …): adapters map their platform's event names to this.
+EVENT_ENTER = "enter"
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -10,17 +10,23 @@ once; replies go later through ``response_url`` (outbound side).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import secrets
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from bot import webhook, wxcrypto
 from bot.message import InboundMessage
 from bot.webhook import Reject
+from config.texts import welcome_texts
 from models import outbox
 
 PLATFORM = "wecom_aibot"
+# The event when someone opens a private chat with the bot (first time each day); it is
+# answered by the adapter itself (``welcome``), so it is not mapped to ``EVENT_ENTER``.
+ENTER_CHAT = "enter_chat"
 RECEIVE_ID = ""
 
 bp = Blueprint("wecom_aibot", __name__)
@@ -47,6 +53,8 @@ def callback(school_code: str):
     if creds.bot_id and data.get("aibotid") not in (None, "", creds.bot_id):
         raise Reject(403, "message for another bot")
     msg = to_message(data, school_id)
+    if msg.msgtype == "event" and msg.text == ENTER_CHAT:
+        return webhook.deliver([msg], welcome(creds, school_id))
     url = msg.reply_context.get("response_url")
     if msg.is_group or not url:
         return webhook.deliver([msg], "")
@@ -57,6 +65,23 @@ def callback(school_code: str):
         return outbox.release_awaiting(db, PLATFORM, school_id, msg.sender_id, handle, now)
 
     return webhook.deliver([msg], "", also=release)
+
+
+def welcome(creds: Any, school_id: int) -> Response:
+    """Return the encrypted welcome a person entering the bot's chat sees (the only way to greet them).
+
+    The AI bot sends ``enter_chat`` once a day per person and takes the answer
+    to that callback as the welcome; it is the same text the other platforms'
+    welcomes use (``config/welcome.yaml``).
+    """
+    from models.people import school_name
+
+    text = welcome_texts()["stranger"].format(school=school_name(webhook.session(), school_id))
+    plain = json.dumps({"msgtype": "text", "text": {"content": text}}, ensure_ascii=False)
+    now = webhook.ext().now()
+    body = wxcrypto.encrypt_json(creds.token, creds.aes_key, RECEIVE_ID, plain, secrets.token_hex(8),
+                                 str(int(now.timestamp())))
+    return Response(json.dumps(body), mimetype="application/json")
 
 
 def to_message(data: dict[str, Any], school_id: int) -> InboundMessage:

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request
 
 from bot import webhook, wxcrypto
 from bot.exceptions import SendError
-from bot.message import InboundMessage
+from bot.message import EVENT_ENTER, InboundMessage
 
 PLATFORM = "wecom_kf"
 KF_EVENT = "kf_msg_or_event"
@@ -153,6 +153,7 @@ def to_message(item: dict[str, Any], school_id: int, open_kfid: str, now: Any) -
         kind, text = "text", str((item.get("text") or {}).get("content") or "").strip()
     elif msgtype == "event":
         kind, text = "event", str(event.get("event_type") or "")
+        text = EVENT_ENTER if text == "enter_session" else text
         if event.get("welcome_code"):
             context["welcome_code"] = str(event["welcome_code"])
     elif msgtype == "image":

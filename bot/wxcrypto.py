@@ -62,6 +62,14 @@ def parse_xml(data: bytes | str) -> dict[str, Any]:
     return dict(root)
 
 
+def encrypt_json(token: str, aes_key: str, receive_id: str, plain: str, nonce: str, timestamp: str
+                 ) -> dict[str, str]:
+    """Return a passive reply as the AI bot expects it: ``{encrypt, msgsignature, timestamp, nonce}``."""
+    fields = parse_xml(CorpCrypto(token, aes_key, receive_id).encrypt_message(plain, nonce, timestamp))
+    return {"encrypt": str(fields["Encrypt"]), "msgsignature": str(fields["MsgSignature"]),
+            "timestamp": str(fields["TimeStamp"]), "nonce": str(fields["Nonce"])}
+
+
 def decrypt(token: str, aes_key: str, receive_id: str, encrypt: str, args: Mapping[str, str],
             now: dt.datetime, crypto_class: type = CorpCrypto) -> str:
     """Verify and decrypt an ``Encrypt`` value with the query's msg_signature/timestamp/nonce.

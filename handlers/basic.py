@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.message import InboundMessage, Reply
+from bot.message import EVENT_ENTER, InboundMessage, Reply
+from config.texts import welcome_texts
 from handlers.commands import Command
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
@@ -166,6 +167,21 @@ def _is_not_text(msg: InboundMessage, ctx: Context) -> bool:
     return msg.msgtype != "text"
 
 
+def _is_enter(msg: InboundMessage, ctx: Context) -> bool:
+    return msg.msgtype == "event" and msg.text == EVENT_ENTER and not msg.is_group
+
+
+def _welcome(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Greet someone who opened a chat with the bot: how to bind, or a short hello (once a day)."""
+    texts = welcome_texts()
+    if STRANGER in ctx.actor.roles:
+        text = texts["stranger"].format(school=people.school_name(ctx.session, msg.school_id))
+    else:
+        text = texts["bound"].format(name=ctx.actor.display_name)
+    day = ctx.now.astimezone(ZoneInfo(ctx.settings.app.timezone)).date().isoformat()
+    return [Reply(text, dedupe_key=f"welcome:{ctx.actor.identity.id}:{day}")]
+
+
 def _not_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     if msg.msgtype == "event":
         return []  # joins, follows and the like are logged, not answered
@@ -181,7 +197,9 @@ def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
         "您好！为保护学生信息，请先绑定身份：发送「绑定 学生姓名 家长手机号后四位」，"
         "例如「绑定 张小明 1234」。教职工请发送「绑定 本人姓名 手机号后四位」。"
     )
-    return [Reply(text, private=msg.is_group)]
+    if msg.is_group:  # a private answer may not reach someone who never wrote privately: say it in the group too
+        return [Reply(welcome_texts()["group_hint"], mention_sender=True), Reply(text, private=True)]
+    return [Reply(text)]
 
 
 _BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=1, max_args=3)
@@ -194,5 +212,6 @@ def register(registry: Registry) -> None:
     registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
     registry.add_command(Command("生成绑定码", code_command, roles=STAFF_ROLES, min_args=1, max_args=3,
                                  private_only=True))
+    registry.add(FuncHandler(_is_enter, _welcome), group=-10)
     registry.add(FuncHandler(_is_not_text, _not_text), group=-10)
     registry.add(FuncHandler(_is_stranger, _stranger), group=100)

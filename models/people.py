@@ -200,6 +200,14 @@ def _staff_matching(session: Session, school_id: int, name: str, last4: str) -> 
     return staff if staff is not None and _last4_equal(staff.phone, last4) else None
 
 
+def school_name(session: Session, school_id: int) -> str:
+    """Return a school's display name ("学校" when unknown)."""
+    from models.directory import School
+
+    school = session.get(School, school_id)
+    return school.name if school is not None else "学校"
+
+
 def staff_recipients(session: Session, staff: Staff) -> list[Recipient]:
     """Return every private address where a staff member is bound, newest contact first."""
     identities = session.scalars(

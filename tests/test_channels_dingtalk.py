@@ -139,3 +139,26 @@ def test_a_failed_batch_call_retries_every_row(ext, db_session, school, fake_din
     assert ext.sender.send_ids(db_session, ids, now) == 0
     rows = [db_session.get(OutboxMessage, i, populate_existing=True) for i in ids]
     assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 1)]
+
+
+def test_a_teacher_the_robot_cannot_reach_gets_a_work_notice(ext, db_session, school, fake_dingtalk, now):  # noqa: F811
+    """The robot reaches only people in its visible range; the app's 工作通知 reaches every staff member."""
+    from models.identity import Identity
+    from tests.factories import make_staff
+
+    teacher = make_staff(db_session, school, "王芳", "13500000003", "head_teacher")
+    db_session.flush()
+    identity = Identity(platform="dingtalk", school_id=school.id, external_id="wangfang", staff_id=teacher.id)
+    db_session.add(identity)
+    db_session.commit()
+    fake_dingtalk.invalid_staff.add("wangfang")
+    row = send(ext, db_session, queue(db_session, now, "dingtalk", "wangfang", "新工单 2026-0001：食堂饭菜太咸",
+                                      school_id=school.id, identity_id=identity.id, audience="staff"), now)
+    assert (row.status, row.channel) == ("sent", "dingtalk_work_notice"), row.last_error
+    [call] = fake_dingtalk.sent("/topapi/message/corpconversation/asyncsend_v2")
+    assert call.json["agent_id"] == 2001 and call.json["userid_list"] == "wangfang"
+    assert call.json["msg"] == {"msgtype": "text", "text": {"content": "新工单 2026-0001：食堂饭菜太咸"}}
+    fake_dingtalk.invalid_staff.add("mom-gone")
+    parent = send(ext, db_session, queue(db_session, now, "dingtalk", "mom-gone", "您好", school_id=school.id), now)
+    assert (parent.status, parent.error_code) == ("failed", "invalid_staff_id")
+    assert len(fake_dingtalk.sent("asyncsend_v2")) == 1, "work notices are for staff only"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select
+from wechatpy.enterprise.crypto import WeChatCrypto as CorpCrypto
 
 from bot.wecom_kf import sync_kf
 from models.inbound import InboundRecord
@@ -280,3 +282,39 @@ def test_aibot_private_reply_to_a_group_sender_waits_for_their_private_chat(clie
     assert len(private_answer) > len(waiting.text)  # the reply to 「帮助」 follows in the same answer
     db_session.expire_all()
     assert db_session.get(OutboxMessage, waiting.id).status == "sent"
+
+
+def test_aibot_welcomes_a_person_entering_its_chat_in_the_answer_itself(client, school, db_session, now):
+    """The AI bot's welcome is the callback's encrypted answer (there is no other way to send it)."""
+    event = {"msgid": "enter-1", "aibotid": "aib-test", "chattype": "single", "from": {"userid": "lisi"},
+             "create_time": int(now.timestamp()), "msgtype": "event", "event": {"eventtype": "enter_chat"}}
+    resp = client.post(AIBOT, **p.aibot_post(event, now))
+    assert resp.status_code == 200
+    answer = resp.get_json()
+    assert set(answer) == {"encrypt", "msgsignature", "timestamp", "nonce"}
+    assert answer["msgsignature"] == p.sha1_signature(p.TOKEN, str(answer["timestamp"]), answer["nonce"],
+                                                      answer["encrypt"])
+    plain = CorpCrypto(p.TOKEN, p.AES_KEY, "").decrypt_message(
+        {"Encrypt": answer["encrypt"]}, answer["msgsignature"], str(answer["timestamp"]), answer["nonce"])
+    welcome = json.loads(plain)
+    assert welcome["msgtype"] == "text" and "绑定 学生姓名 家长手机号后四位" in welcome["text"]["content"]
+    assert "测试小学" in welcome["text"]["content"]
+    assert [r.platform_msg_id for r in stored(db_session, "wecom_aibot")] == ["enter-1"]
+    assert outbox(db_session) == []  # nothing else is sent
+
+
+def kf_enter(msgid: str, now: dt.datetime, user: str = "wmNEW1", code: str = "WELCOME-CODE-1") -> dict:
+    return {"msgid": msgid, "open_kfid": p.OPEN_KFID, "send_time": int(now.timestamp()), "origin": 4,
+            "msgtype": "event", "event": {"event_type": "enter_session", "open_kfid": p.OPEN_KFID,
+                                          "external_userid": user, "scene": "", "welcome_code": code}}
+
+
+def test_kf_welcomes_a_new_parent_with_the_welcome_code_once_a_day(client, school, db_session, now, fake_wecom):  # noqa: F811
+    fake_wecom.kf_messages.append(kf_enter("enter-kf-1", now))
+    client.post(KF, **p.wecom_post(kf_event(now), now), buffered=True)
+    [call] = fake_wecom.sent("kf/send_msg_on_event")
+    assert call.json["code"] == "WELCOME-CODE-1" and "绑定 学生姓名" in call.json["text"]["content"]
+    assert fake_wecom.sent("kf/send_msg") == []  # no window is open yet: only the welcome code works
+    fake_wecom.kf_messages.append(kf_enter("enter-kf-2", now, code="WELCOME-CODE-2"))
+    client.post(KF, **p.wecom_post(kf_event(now), now), buffered=True)
+    assert len(fake_wecom.sent("kf/send_msg_on_event")) == 1  # once a day is enough

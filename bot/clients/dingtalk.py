@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bot.clients.errors import from_http
+from bot.clients.errors import from_errcode, from_http
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
 
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
@@ -17,6 +17,8 @@ TOKEN_PATH = "/v1.0/oauth2/accessToken"
 WEBHOOK_BUSY = frozenset({-1, 130101})
 TOKEN_ERROR_CODES = frozenset({"InvalidAuthentication", "invalidAuthentication"})
 MAX_BATCH = 20
+# oapi errcodes for a bad or expired access_token.
+OAPI_TOKEN_ERRORS = frozenset({40014, 42001, 40001})
 
 
 def is_session_webhook(url: Any, prefixes: Iterable[str]) -> bool:
@@ -56,9 +58,11 @@ class DingTalkClient:
     """
 
     def __init__(self, app_key: str, app_secret: str, robot_code: str, *, storage: Any, base_url: str,
-                 timeout: float, http: requests.Session | None = None) -> None:
+                 timeout: float, http: requests.Session | None = None, oapi_url: str = "https://oapi.dingtalk.com"
+                 ) -> None:
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
         self.storage, self.base_url, self.timeout = storage, base_url.rstrip("/"), timeout
+        self.oapi_url = oapi_url.rstrip("/")
         self.http = http or requests.Session()
 
     @property
@@ -101,6 +105,39 @@ class DingTalkClient:
         if code:
             raise WindowClosedError(f"sessionWebhook errcode {code}: {result.get('errmsg')}", str(code))
         return result
+
+    def work_notice(self, agent_id: str, user_ids: list[str], text: str) -> dict[str, Any]:
+        """Send a 工作通知 from the app to staff (``topapi/message/corpconversation/asyncsend_v2``).
+
+        It reaches every member of the corp, unlike the robot (its visible
+        range); the same content reaches a person once a day, at most 500 a day.
+        """
+        body = {"agent_id": int(agent_id), "userid_list": ",".join(user_ids),
+                "msg": {"msgtype": "text", "text": {"content": text}}}
+        for refresh in (False, True):
+            url = f"{self.oapi_url}/topapi/message/corpconversation/asyncsend_v2"
+            result = self.http_post(url, body, {"access_token": self.access_token(refresh=refresh)})
+            code = int(result.get("errcode") or 0)
+            if code in OAPI_TOKEN_ERRORS and not refresh:
+                continue  # the token was refused: fetch a new one, once
+            if code:
+                raise from_errcode(code, str(result.get("errmsg") or ""))
+            return result
+        raise AssertionError("unreachable")
+
+    def http_post(self, url: str, body: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+        """POST JSON to an oapi URL with query parameters; map network and HTTP errors."""
+        try:
+            res = self.http.post(url, json=body, params=params, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}"[:500], "network") from exc
+        try:
+            result = res.json()
+        except ValueError:
+            result = {}
+        if res.status_code >= 400:
+            raise _http_error(res, result)
+        return result if isinstance(result, dict) else {}
 
     def _authed(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -43,6 +43,10 @@ class WeComClient(ConfigurableClientMixin, WeChatClient):
         data = {"touser": external_userid, "open_kfid": open_kfid, "msgtype": msgtype, msgtype: body}
         return self.call("kf/send_msg", data)
 
+    def send_kf_welcome(self, code: str, text: str) -> dict[str, Any]:
+        """Answer a 微信客服 enter_session event (``kf/send_msg_on_event``, its welcome_code, within 20 s)."""
+        return self.call("kf/send_msg_on_event", {"code": code, "msgtype": "text", "text": {"content": text}})
+
     def send_webhook(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         """Post to a group robot (``webhook/send?key=``); no access token."""
         return self.post_url(self.API_BASE_URL + "webhook/send", body, key=key)

@@ -24,6 +24,7 @@ class FakeDingTalk(FakeServer):
             "/v1.0/oauth2/accessToken": self.access_token,
             "/v1.0/robot/oToMessages/batchSend": self.authed(self.batch_send),
             "/v1.0/robot/groupMessages/send": self.authed(self.group_send),
+            "/topapi/message/corpconversation/asyncsend_v2": self.work_notice,
         })
 
     def webhook_url(self, conversation: str) -> str:
@@ -52,6 +53,14 @@ class FakeDingTalk(FakeServer):
         return self.reply({"processQueryKey": f"q{next(_keys)}",
                            "invalidStaffIdList": [u for u in users if u in self.invalid_staff],
                            "flowControlledStaffIdList": [u for u in users if u in self.flow_controlled]})
+
+    def work_notice(self, call: Call) -> Response:
+        """oapi 工作通知: access_token in the query, errcode in the body (88 for a bad agent)."""
+        if call.args.get("access_token") != self.token:
+            return self.reply({"errcode": 40014, "errmsg": "不合法的access_token"})
+        if str(call.json.get("agent_id")) != "2001":
+            return self.reply({"errcode": 88, "errmsg": "ding talk error[subcode=40012,submsg=无效的agentid]"})
+        return self.reply({"errcode": 0, "errmsg": "ok", "task_id": next(_keys), "request_id": "r1"})
 
     def group_send(self, call: Call) -> Response:
         if len(str(call.json.get("msgParam", "")).encode("utf-8")) > 15_000:

@@ -40,10 +40,11 @@ def platform_settings(wecom: str, oa: str, dingtalk: str, *, school_notice: bool
     aibot = {"wecom_aibot": {"token": "t", "aes_key": "b" * 43}} if wecom_aibot else {}
     return {
         "platform_api": {"wecom_api": f"{wecom}/cgi-bin/", "wechat_api": f"{oa}/cgi-bin/",
-                         "dingtalk_api": dingtalk, "dingtalk_webhook_prefixes": [f"{dingtalk}/session/"],
+                         "dingtalk_api": dingtalk, "dingtalk_oapi": dingtalk,
+                         "dingtalk_webhook_prefixes": [f"{dingtalk}/session/"],
                          "timeout_seconds": 1.5},
         "platforms": {SCHOOL: {
-            "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret"},
+            "dingtalk": {"app_key": "dingkey", "app_secret": "dingsecret", "agent_id": "2001"},
             "wecom": {"corp_id": "wwcorp", "agent_id": "1000002", "token": "t", "secret": "appsecret",
                       "aes_key": "a" * 43, "school_notice": school_notice},
             "wecom_kf": {"secret": "kfsecret", "open_kfids": ["wkKF1"]},

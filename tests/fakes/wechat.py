@@ -38,6 +38,7 @@ class FakeWeCom(_WeChatFamily):
     def __init__(self) -> None:
         super().__init__()
         self.kf_messages: list[dict[str, Any]] = []
+        self.used_codes: set[str] = set()
         p = "/cgi-bin/"
         self.routes.update({
             p + "gettoken": self.token_endpoint,
@@ -46,9 +47,18 @@ class FakeWeCom(_WeChatFamily):
             p + "kf/send_msg": self.authed(lambda c: self.reply({"errcode": 0, "errmsg": "ok",
                                                                  "msgid": f"kf{next(_ids)}"})),
             p + "kf/sync_msg": self.authed(self.sync_msg),
+            p + "kf/send_msg_on_event": self.authed(self.welcome),
             p + "webhook/send": self.webhook,
             "/aibot/response": self.ok(),
         })
+
+    def welcome(self, call: Call) -> Response:
+        """A welcome_code works once; a used one is refused with an errcode."""
+        code = str(call.json.get("code") or "")
+        if not code or code in self.used_codes:
+            return self.reply({"errcode": 95010, "errmsg": "invalid welcome code"})
+        self.used_codes.add(code)
+        return self.reply({"errcode": 0, "errmsg": "ok", "msgid": f"kfw{next(_ids)}"})
 
     def sync_msg(self, call: Call) -> Response:
         start = int(call.json.get("cursor") or 0)
