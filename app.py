@@ -112,6 +112,7 @@ def register_cli(app: Flask) -> None:
     from bot.cli import chat_command
     from bot.cli_inbox import inbox_group, inbox_worker_command
     from bot.cli_outbox import outbox_group
+    from bot.cli_platforms import roster_sync_command
     from bot.cli_stream import dingtalk_stream_command
     from handlers.classify_cli import classify_command, classify_eval_command
     from models.cli import init_db_command, roster_group, schools_group, seed_demo_command
@@ -127,6 +128,7 @@ def register_cli(app: Flask) -> None:
         dingtalk_stream_command,
     ):
         app.cli.add_command(command)
+    roster_group.add_command(roster_sync_command)  # roster sync wecom|dingtalk (家校通讯录)
 
 
 @click.command("settings")

@@ -20,8 +20,12 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` on the engine's own connection."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database to ``revision`` on the engine's own connection.
+
+    ``heads``: every branch of the history (features developed side by side each
+    add a migration from the same parent until they are relinked).
+    """
     cfg = alembic_config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
