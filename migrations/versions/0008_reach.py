@@ -3,7 +3,9 @@
 ``contact_syncs`` remembers, per school, how many contact-change events asked
 for a read of its 家校通讯录 (``requests``), how many the last good read
 covered, the last event (so a redelivery asks nothing) and why the last read
-was refused.
+was refused. ``outbox.error_code`` grows from 30 to 64 characters: DingTalk's
+error codes are words (``Forbidden.AccessDenied.AccessTokenPermissionDenied``
+is 50) and a longer one failed the sender's commit on PostgreSQL.
 
 Revision ID: 0008
 Revises: 0002
@@ -24,6 +26,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.alter_column('error_code', existing_type=sa.String(length=30), type_=sa.String(length=64),
+                              existing_nullable=True)
     op.create_table('contact_syncs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -43,3 +48,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('contact_syncs')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.alter_column('error_code', existing_type=sa.String(length=64), type_=sa.String(length=30),
+                              existing_nullable=True)
