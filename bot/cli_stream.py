@@ -33,6 +33,7 @@ def dingtalk_stream_command(school: str | None) -> None:
         raise click.ClickException("配置了 Stream 模式的学校都不在数据库中：请先导入花名册或运行 init-db。")
     click.echo(f"连心钉钉 Stream 已启动：{'、'.join(s.school_code for s in streams)}（Ctrl-C 退出）")
     asyncio.run(_main(streams))
+    click.echo("连心钉钉 Stream 已停止。")
 
 
 async def _main(streams: list) -> None:

@@ -81,7 +81,7 @@ class Doctor:
         if parts.scheme != "https" or local:
             self.bad("app", f"app.base_url 是 {base}：平台只能回调公网可访问的地址",
                      "设置 LIANXIN_APP_BASE_URL 为学校服务器的公网 https 地址（nginx 等反向代理负责证书），"
-                     "再在各平台后台填写下面的回调 URL；没有公网地址的学校可用钉钉 Stream 模式。")
+                     "再在各平台后台填写上面列出的回调 URL；没有公网地址的学校可用钉钉 Stream 模式。")
         else:
             self.ok("app", f"app.base_url 为 {base}")
         paths = {"dingtalk": f"/dingtalk/{self.code}/callback", "wecom": f"/wecom/{self.code}/app",

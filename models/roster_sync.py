@@ -125,8 +125,20 @@ def relation_of(text: str) -> str:
     return relation if relation in RELATIONS else "家长"
 
 
-def roster_rows(school_name: str, directory: Directory, names: dict[str, str]) -> tuple[RosterFile, dict[int, str]]:
-    """Return the directory as roster rows and, per row number, how to name that row in an error."""
+def known_care(session: Session, school_id: int) -> dict[tuple[str, str], str]:
+    """Return (class, student) → the 特殊关爱 cell of the school's active students (the directory has none)."""
+    students = session.scalars(select(Student).where(Student.school_id == school_id, Student.active.is_(True))).all()
+    return {(st.school_class.name, st.name): "、".join(st.care_names) for st in students if st.care_flags}
+
+
+def roster_rows(school_name: str, directory: Directory, names: dict[str, str],
+                care: dict[tuple[str, str], str] | None = None) -> tuple[RosterFile, dict[int, str]]:
+    """Return the directory as roster rows and, per row number, how to name that row in an error.
+
+    ``care`` carries the 特殊关爱 flags the school set (the directory has no such field), so a sync
+    keeps them instead of clearing them as a roster without that column would.
+    """
+    care = care or {}
     rows: list[RawRow] = []
     where: dict[int, str] = {}
     for student in sorted(directory.students, key=lambda s: (s.class_name, s.name, s.student_id)):
@@ -135,6 +147,7 @@ def roster_rows(school_name: str, directory: Directory, names: dict[str, str]) -
             rows.append(RawRow(SHEET, number, {
                 "学校": school_name, "班级": student.class_name, "年级": student.grade, "学生姓名": student.name,
                 "家长姓名": names[parent.parent_id], "关系": relation_of(parent.relation), "手机号": parent.mobile,
+                "特殊关爱": care.get((student.class_name, student.name), ""),
             }))
             where[number] = f"{student.class_name}「{student.name}」的家长 {parent.parent_id}"
     return RosterFile(students=rows), where
@@ -173,7 +186,7 @@ def sync_directory(session: Session, school: School, directory: Directory, now: 
     if not directory.students:
         raise RosterError(["家校通讯录中没有读到任何学生（应用是否有读取家校通讯录的权限？）：未做任何修改"])
     names = parent_names(directory, known_guardians(session, school.id))
-    raw, where = roster_rows(school.name, directory, names)
+    raw, where = roster_rows(school.name, directory, names, known_care(session, school.id))
     try:
         report = import_rows(session, raw, now)
     except RosterError as exc:

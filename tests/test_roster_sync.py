@@ -70,6 +70,8 @@ def test_sync_applies_the_directory_like_a_roster_import_and_binds_its_parents(r
     db_session.expire_all()
     tiger = db_session.scalar(select(Student).where(Student.name == "王小虎"))
     assert tiger is not None and not tiger.active, "missing from the directory: marked left, never deleted"
+    dabao = db_session.scalar(select(Student).where(Student.name == "陈大宝"))
+    assert dabao.care_names == ["留守"], "the directory has no 特殊关爱: the school's flags are kept"
     rain = db_session.scalar(select(Student).where(Student.name == "林小雨"))
     assert rain.school_class.name == "一年级一班", "a class named 一班 under 一年级 is the roster's 一年级一班"
     assert "伯母" in out and rain.guardianships[0].relation == "家长", "an unknown relation is kept as 家长, with a note"
@@ -204,3 +206,14 @@ def test_a_failed_read_after_an_event_is_repeated_by_the_scheduler(client, schoo
     assert identity(db_session, "wecom_school", "p-mom") is not None
     later = now + dt.timedelta(minutes=5)
     assert jobs.sync_school_contacts(ext, later).results["sync_school_contacts"] == 0, "nothing pending: no read"
+
+
+def test_a_parent_reachable_by_chat_gets_one_copy_and_the_others_get_school_notices(runner, school, db_session,
+                                                                                     directory):
+    from models.people import guardian_recipients
+
+    runner.invoke(args=["roster", "sync", "wecom", "--school", p.SCHOOL])
+    db_session.expire_all()
+    xiaoming = db_session.scalar(select(Student).where(Student.name == "张小明"))
+    reach = {(gs.guardian.name, r.platform, r.address) for gs, r in guardian_recipients(db_session, xiaoming)}
+    assert reach == {("李娟", "wecom_kf", "wmMOM"), ("张伟", "wecom_school", "p-dad")}
