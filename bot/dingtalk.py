@@ -7,8 +7,9 @@ within one hour. The sign does not cover the body, so each (timestamp, sign)
 pair is remembered for its hour and accepted for one msgId only: DingTalk's
 redelivery of that message, never a captured sign with another body.
 
-Stream mode (the dingtalk-stream websocket SDK) is an alternative that needs
-no public URL; it is not implemented here (see docs/platforms.md).
+A school with ``dingtalk.mode: stream`` receives its robot messages through
+the ``dingtalk-stream`` process (bot/dingtalk_stream.py), which normalises
+them with ``to_message`` below; its callback URL answers 404.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from bot import webhook
 from bot.clients.dingtalk import is_session_webhook
@@ -42,6 +43,8 @@ _LEADING_MENTIONS = re.compile(r"^(?:\s*@\S+)*\s*")
 def callback(school_code: str):
     """Receive one robot message."""
     school_id, creds = webhook.school(school_code, PLATFORM)
+    if creds.mode == "stream":  # its messages come over the stream connection only
+        abort(404)
     data = webhook.body()
     timestamp, given = request.headers.get("timestamp", ""), request.headers.get("sign", "")
     verify(timestamp, given, creds.app_secret)

@@ -14,7 +14,7 @@ class SendError(Exception):
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(scrub(message))
-        self.code = code
+        self.code = code[:64] if code else code  # outbox.error_code holds 64 characters
 
 
 class TransientSendError(SendError):

@@ -4,7 +4,8 @@ GET is the URL check (echo the decrypted echostr exactly); POST carries
 ``<xml><ToUserName/><AgentID/><Encrypt/></xml>`` whose plaintext is the
 message. WeCom retries when it gets no answer in 5 s (3 tries), so we store,
 commit and answer an empty 200 at once and send replies afterwards.
-A 微信客服 ``kf_msg_or_event`` may arrive here when the app manages kf.
+A 微信客服 ``kf_msg_or_event`` may arrive here when the app manages kf, and
+a 家校通讯录 ``change_school_contact`` event (bot/school_contacts.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from flask import Blueprint, request
 from wechatpy.enterprise import parse_message
 
-from bot import webhook, wecom_kf, wxcrypto
+from bot import school_contacts, webhook, wecom_kf, wxcrypto
 from bot.message import InboundMessage
 
 PLATFORM = "wecom_app"
@@ -38,6 +39,8 @@ def callback(school_code: str):
                                        webhook.ext().now())
     if wecom_kf.is_kf_event(data):
         return wecom_kf.notified(school_code, school_id, data)
+    if school_contacts.is_contact_event(data):  # 家校通讯录 changed: read it again after the answer
+        return school_contacts.notified(school_code, school_id, data)
     return webhook.deliver([to_message(plain, data, school_id)], "")
 
 

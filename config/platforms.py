@@ -41,16 +41,19 @@ def _secret(default: str = "") -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class DingTalkCredentials:
-    """An enterprise-internal DingTalk app with a robot (HTTP callback).
+    """An enterprise-internal DingTalk app with a robot.
 
     ``robot_code`` is the app key for an internal app's robot unless set.
-    ``agent_id`` is only needed for work notices (工作通知).
+    ``agent_id`` is only needed for work notices (工作通知). ``mode``: how robot
+    messages arrive, ``http`` (the callback URL) or ``stream`` (the
+    ``dingtalk-stream`` process; the callback URL then answers 404).
     """
 
     app_key: str
     app_secret: str = _secret()
     robot_code: str = ""
     agent_id: str = ""
+    mode: str = "http"
 
     def __post_init__(self) -> None:
         if not self.robot_code:
@@ -175,6 +178,8 @@ WITHDRAWN = {("wecom", "webhook_key"): "a group robot posts to its one group onl
              "(@连心 设置群机器人 KEY)"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+# Settings that take one of a few words.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("dingtalk", "mode"): ("http", "stream")}
 # kf keys taken from the wecom section when not given.
 KF_INHERITS = ("corp_id", "token", "aes_key")
 
@@ -296,6 +301,11 @@ def _build_one(code: str, platform: str, given: Mapping[str, Any]) -> Any:
             values[name] = field.default
             continue
         text = "" if value is None else str(value).strip()
+        choices = CHOICES.get((platform, name))
+        if choices and text and text not in choices:
+            raise SettingsError(f"platforms.{code}.{platform}.{name}", f"must be one of {', '.join(choices)}")
+        if choices and not text:
+            text = str(field.default)
         required = field.default is dataclasses.MISSING or (
             field.metadata.get("secret") and (platform, name) not in OPTIONAL_SECRETS
         )

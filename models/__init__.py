@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata``.
 """
 
 from models import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+    contact_sync,
     conversation,
     directory,
     exports,

@@ -50,7 +50,8 @@ class OutboxMessage(Base):
     claimed_at: Mapped[dt.datetime | None]  # when a sender took it (status sending)
     sent_chars: Mapped[int] = mapped_column(default=0)  # how much of a split text is already delivered
     last_error: Mapped[str | None] = mapped_column(Text)
-    error_code: Mapped[str | None] = mapped_column(String(30))
+    # DingTalk's codes are words, e.g. Forbidden.AccessDenied.AccessTokenPermissionDenied (50 characters).
+    error_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
 

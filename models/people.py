@@ -16,6 +16,9 @@ from models.directory import Guardian, Guardianship, SchoolClass, Staff, Student
 from models.identity import ChatGroup, Identity, IdentityBinding
 from models.inbound import insert_params, upsert_statement
 
+# Identities that can receive but never write (学校通知 to a 家校通讯录 parent_userid).
+ONE_WAY_PLATFORMS = frozenset({"wecom_school"})
+
 
 def touch_identity(
     session: Session, platform: str, school_id: int, external_id: str, display_name: str | None, now: dt.datetime
@@ -217,7 +220,12 @@ def staff_recipients(session: Session, staff: Staff) -> list[Recipient]:
 
 
 def guardian_recipients(session: Session, student: Student) -> list[tuple[Guardianship, Recipient]]:
-    """Return the private addresses of every identity bound to one of the student's guardians."""
+    """Return the private addresses of every identity bound to one of the student's guardians.
+
+    A one-way identity (学校通知 to a 家校通讯录 parent id) is used only for a guardian
+    no other identity reaches, so a parent who chats with the bot gets one copy, not two
+    (their chat channel falls back to 学校通知 by itself when its window is closed).
+    """
     rows = session.execute(
         select(IdentityBinding, Identity)
         .join(Identity, IdentityBinding.identity_id == Identity.id)
@@ -225,7 +233,9 @@ def guardian_recipients(session: Session, student: Student) -> list[tuple[Guardi
         .where(Guardianship.student_id == student.id)
         .order_by(Identity.id)
     ).all()
-    return [(binding.guardianship, _user(identity)) for binding, identity in rows]
+    reachable = {b.guardianship_id for b, i in rows if i.platform not in ONE_WAY_PLATFORMS}
+    return [(binding.guardianship, _user(identity)) for binding, identity in rows
+            if identity.platform not in ONE_WAY_PLATFORMS or binding.guardianship_id not in reachable]
 
 
 def class_groups(session: Session, school_class: SchoolClass) -> list[Recipient]:

@@ -41,6 +41,7 @@ def job_specs(cfg: SchedulerSettings) -> list[JobSpec]:
         JobSpec("drain_outbox", jobs.drain_outbox, IntervalTrigger(seconds=cfg.drain_seconds, timezone=tz)),
         JobSpec("process_inbox", jobs.process_inbox, IntervalTrigger(seconds=cfg.drain_seconds, timezone=tz)),
         JobSpec("sync_kf", jobs.sync_kf, IntervalTrigger(minutes=1, timezone=tz)),
+        JobSpec("sync_school_contacts", jobs.sync_school_contacts, every),
         JobSpec("sweep_deadlines", jobs.sweep_deadlines, every),
         JobSpec("sweep_callbacks", jobs.sweep_callbacks, every),
         JobSpec("send_scheduled_notices", jobs.send_scheduled_notices, IntervalTrigger(minutes=1, timezone=tz)),

@@ -40,7 +40,7 @@ def scheduler_command() -> None:
     run_scheduler(_ext())
 
 
-JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sweep_deadlines", "sweep_callbacks", "send_scheduled_notices", "remind_notices",
+JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks", "send_scheduled_notices", "remind_notices",
              "visit_reminders", "daily_digest", "weekly_report")
 
 

@@ -98,6 +98,20 @@ def sync_kf(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     return run_sweep(ext, "sync_kf", lambda s, st, n: sum(pull(ext, code) for code in codes), now)
 
 
+def sync_school_contacts(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Read each school's 家校通讯录 again when a change event's read failed or never ran.
+
+    The WeCom app callback stores a ``change_school_contact`` request and reads
+    the directory after answering; this sweep repeats the read for every school
+    whose request is still pending (the read is idempotent).
+    """
+    from bot.school_contacts import pending_schools, sync_pending
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "sync_school_contacts",
+                     lambda s, st, n: sum(sync_pending(ext, code) for code in pending_schools(ext, n)), now)
+
+
 def sweep_deadlines(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Remind assignees before respond-by/resolve-by; escalate overdue tickets."""
     from models.deadline_sweep import sweep_deadlines as sweep

@@ -58,6 +58,14 @@ class ConfigurableClientMixin:
         except Exception as exc:  # every failure becomes a typed send error
             raise translate(exc) from exc
 
+    def call_get(self, endpoint: str, **params: Any) -> dict[str, Any]:
+        """GET an endpoint with query ``params``; raise a ``SendError`` subclass on any failure."""
+        self._token_retried, self.auto_retry = False, True
+        try:
+            return self.get(endpoint, params=dict(params))  # wechatpy adds the token to this dict
+        except Exception as exc:  # every failure becomes a typed send error
+            raise translate(exc) from exc
+
 
 def _errcode(result: dict[str, Any]) -> int:
     try:

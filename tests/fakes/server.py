@@ -56,6 +56,7 @@ class FakeServer:
         self.lock = threading.Lock()
         self.url = ""
         self.released = threading.Event()  # set when the server stops: slow answers end
+        self.changed = threading.Condition()  # notified after every call (tests wait on it)
 
     # -- test controls -------------------------------------------------
     def fail_next(self, times: int = 1, **failure: Any) -> None:
@@ -73,6 +74,11 @@ class FakeServer:
             self.tokens_issued += 1
             return self.token
 
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until ``predicate()`` is truthy after some call (no sleeping); return its value."""
+        with self.changed:
+            return self.changed.wait_for(predicate, timeout)
+
     def sent(self, suffix: str) -> list[Call]:
         """Return the calls to paths ending with ``suffix``."""
         return [c for c in self.calls if c.path.endswith(suffix)]
@@ -88,7 +94,11 @@ class FakeServer:
         call = Call(request.method, request.path, dict(request.args), dict(request.headers), body)
         self.calls.append(call)
         response = self._failure(call) or self._route(call)
-        return response(environ, start_response)
+        try:
+            return response(environ, start_response)
+        finally:
+            with self.changed:
+                self.changed.notify_all()
 
     def _failure(self, call: Call) -> Response | None:
         with self.lock:

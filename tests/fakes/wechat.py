@@ -39,6 +39,12 @@ class FakeWeCom(_WeChatFamily):
         super().__init__()
         self.kf_messages: list[dict[str, Any]] = []
         self.used_codes: set[str] = set()
+        # 家校通讯录: departments, and students per class department id.
+        self.school_departments: list[dict[str, Any]] = []
+        self.school_students: dict[int, list[dict[str, Any]]] = {}
+        # 「家长可使用的应用」 scope of the app (school/agent/get_allow_scope); kf accounts.
+        self.allow_scope: dict[str, Any] = {"students": {"userid": []}, "departments": {"partyid": [1]}}
+        self.kf_accounts: list[str] = ["wkKF1"]
         p = "/cgi-bin/"
         self.routes.update({
             p + "gettoken": self.token_endpoint,
@@ -50,6 +56,17 @@ class FakeWeCom(_WeChatFamily):
             p + "kf/send_msg_on_event": self.authed(self.welcome),
             p + "webhook/send": self.webhook,
             "/aibot/response": self.ok(),
+            p + "school/department/list": self.authed(lambda c: self.reply(
+                {"errcode": 0, "errmsg": "ok", "departments": self.school_departments})),
+            p + "school/user/list": self.authed(lambda c: self.reply(
+                {"errcode": 0, "errmsg": "ok", "students": self.school_students.get(int(c.args["department_id"]), [])})),
+            p + "school/agent/get_allow_scope": self.authed(lambda c: self.reply(
+                {"errcode": 0, "errmsg": "ok", "allow_scope": self.allow_scope})),
+            p + "agent/get": self.authed(lambda c: self.reply(
+                {"errcode": 0, "errmsg": "ok", "agentid": int(c.args.get("agentid") or 0), "name": "连心"})),
+            p + "kf/account/list": self.authed(lambda c: self.reply(
+                {"errcode": 0, "errmsg": "ok", "account_list": [{"open_kfid": k, "name": "学校客服"}
+                                                               for k in self.kf_accounts]})),
         })
 
     def welcome(self, call: Call) -> Response:
