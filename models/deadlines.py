@@ -1,4 +1,11 @@
-"""Ticket deadlines: durations from config/tickets.yaml, working days from config/holidays.yaml."""
+"""Ticket deadlines: durations from config/tickets.yaml, working days from the State Council calendar.
+
+Public holidays and 调休 make-up days come from the maintained
+``chinesecalendar`` package (the State Council's notices, 2004 to the year it
+was last released for); ``config/holidays.yaml`` holds provisional national
+days only for later years the package does not cover yet, and each school's
+own days off.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import yaml
+from chinese_calendar import constants as _official
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 _DURATION = re.compile(r"^\s*(\d+)\s*(h|d|wd)\s*$")
@@ -34,9 +43,17 @@ class Duration:
         return cls(int(match.group(1)), match.group(2))
 
 
+# The years the package's data covers (the State Council publishes each year's in the autumn before).
+OFFICIAL_YEARS = range(min(_official.holidays).year, max(_official.holidays).year + 1)
+
+
 @dataclasses.dataclass(frozen=True)
 class Calendar:
-    """Which local dates are working days."""
+    """Which local dates are working days.
+
+    ``holidays`` and ``workdays`` are what the YAML adds: provisional national
+    days of years the package does not cover, and a school's own days.
+    """
 
     holidays: frozenset[dt.date] = frozenset()
     workdays: frozenset[dt.date] = frozenset()
@@ -45,7 +62,11 @@ class Calendar:
         """Return whether ``day`` is a working day (调休 make-up days count)."""
         if day in self.workdays:
             return True
-        return day.weekday() < 5 and day not in self.holidays
+        if day in self.holidays:
+            return False
+        if day.year in OFFICIAL_YEARS:
+            return chinese_calendar.is_workday(day)
+        return day.weekday() < 5
 
     def add_working_days(self, start: dt.datetime, days: int, tz: str) -> dt.datetime:
         """Return the same clock time on the ``days``-th working day after ``start``'s local date."""
@@ -93,8 +114,8 @@ def calendar(school_code: str | None = None) -> Calendar:
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
     for key, year in data.items():
-        if key == "schools" or not isinstance(year, dict):
-            continue
+        if key == "schools" or not isinstance(year, dict) or int(key) in OFFICIAL_YEARS:
+            continue  # the package's official data wins over a provisional guess
         holidays |= _dates(year.get("holidays"))
         workdays |= _dates(year.get("workdays"))
     own = ((data.get("schools") or {}).get(school_code) or {}) if school_code else {}

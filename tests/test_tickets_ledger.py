@@ -74,6 +74,34 @@ def test_working_days_skip_holidays_and_count_make_up_days():
     assert cal.is_working_day(dt.date(2026, 9, 20))
 
 
+def test_the_official_calendar_covers_next_year_or_the_yaml_does_provisionally():
+    """chinesecalendar follows the State Council's notices; a year it lacks falls back to holidays.yaml."""
+    import warnings
+
+    next_year = dt.date.today().year + 1
+    if next_year not in deadlines.OFFICIAL_YEARS:
+        warnings.warn(f"chinesecalendar has no official data for {next_year}: upgrade it once the State Council "
+                      f"publishes that year's holidays (config/holidays.yaml holds provisional days meanwhile)",
+                      stacklevel=1)
+        provisional = {d.year for d in deadlines.calendar().holidays}
+        assert next_year in provisional, f"neither chinesecalendar nor config/holidays.yaml covers {next_year}"
+    cal = deadlines.calendar()
+    assert not cal.is_working_day(dt.date(2027, 10, 4))  # provisional 国庆 of a year the package lacks
+    assert cal.is_working_day(dt.date(2027, 10, 8))
+
+
+def test_a_schools_own_day_off_is_added_to_the_national_calendar(monkeypatch, tmp_path):
+    (tmp_path / "holidays.yaml").write_text("schools:\n  t1:\n    holidays: [2026-11-27]\n", encoding="utf-8")
+    monkeypatch.setattr(deadlines, "CONFIG_DIR", tmp_path)
+    deadlines.calendar.cache_clear()
+    try:
+        assert not deadlines.calendar("t1").is_working_day(dt.date(2026, 11, 27))  # 校运动会
+        assert deadlines.calendar("t2").is_working_day(dt.date(2026, 11, 27))
+        assert not deadlines.calendar("t2").is_working_day(dt.date(2026, 10, 5))  # national, from the package
+    finally:
+        deadlines.calendar.cache_clear()
+
+
 @given(st.integers(min_value=1, max_value=9999), st.sampled_from(["{y}-{n:04d}", "{y}{n:04d}", "{n}", "#{n}",
                                                                    "{y}－{n:04d}", " {y}-{n} "]))
 def test_parse_number_forms(n: int, form: str):
