@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from sqlalchemy.engine import Connection
 
 from bot.message import InboundMessage, UnstorableMessage
 
@@ -177,9 +176,9 @@ def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox
     With ``app.inbox: worker`` the inbox-worker process handles them. Otherwise
     the same threading rule as ``send_soon``: in production the web worker's
     inbox thread is woken (it drains every stored message, this request's and
-    any other's) and hands each message's replies to the send queue; when
-    sessions share one connection (tests) the inbox is drained in the request
-    thread after the response.
+    any other's) and hands each message's replies to the send queue; with
+    ``app.inbox: inline`` (the tests, whose sessions share one connection) the
+    inbox is drained in the request thread after the response.
     """
     if app_ext.settings.app.inbox == "worker":  # the inbox-worker process handles them
         if outbox_ids:
@@ -216,20 +215,16 @@ def inbox_thread(app_ext: Any) -> Any:
 
 
 def _mode(app_ext: Any) -> str:
-    """Return ``queue`` or ``inline`` (see ``send_soon``)."""
-    mode = current_app.config.get("LIANXIN_WEBHOOK_SEND")
-    if mode is None:
-        mode = "inline" if isinstance(app_ext.sessionmaker.kw.get("bind"), Connection) else "queue"
-    return mode
+    """Return ``queue`` or ``inline`` (see ``send_soon``): ``app.inbox: inline`` works in the request thread."""
+    return "inline" if app_ext.settings.app.inbox == "inline" else "queue"
 
 
 def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
     """Send new outbox rows once the answer is out: via the worker's send queue (bot/send_queue.py).
 
-    When sessions share one connection (the tests' rolled-back transaction),
-    no other thread may use it: the rows are then sent when the response
-    closes, in the request thread. ``app.config["LIANXIN_WEBHOOK_SEND"]``
-    (``queue`` or ``inline``) overrides the choice.
+    With ``app.inbox: inline`` (the tests: their sessions share one connection,
+    which no other thread may use) the rows are sent when the response closes,
+    in the request thread.
     """
     if _mode(app_ext) == "inline":
         after_response(response, lambda: send_ids(app_ext, ids))

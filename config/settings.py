@@ -43,7 +43,8 @@ class AppSettings:
     instance_path: str = "instance"
     max_body_bytes: int = 1_048_576
     # Who handles a webhook message after the answer: "thread" (an inbox thread in each web
-    # worker; nothing else to run) or "worker" (the separate `flask inbox-worker` process,
+    # worker; nothing else to run), "inline" (the request thread itself once the response is
+    # closed: tests, whose sessions share one connection) or "worker" (the separate `flask inbox-worker` process,
     # so that web workers only store and answer; see docs/platforms.md).
     inbox: str = "thread"
 
@@ -243,8 +244,8 @@ def _finish(settings: Settings, instance: Path) -> Settings:
     if len(app.secret_key) < 16:
         raise SettingsError("app.secret_key", "must be at least 16 characters")
     _check_timezone(app.timezone)
-    if app.inbox not in ("thread", "worker"):
-        raise SettingsError("app.inbox", f"must be thread or worker, not {app.inbox!r}")
+    if app.inbox not in ("thread", "worker", "inline"):
+        raise SettingsError("app.inbox", f"must be thread, worker or inline, not {app.inbox!r}")
     if settings.simulator.enabled and settings.platforms:
         # Anyone who can reach /simulator may post as a principal: never next to real platforms.
         raise SettingsError("simulator.enabled", "must be false while platform credentials are configured "

@@ -103,7 +103,8 @@ def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 @pytest.fixture
 def settings_overrides(tmp_path) -> dict:
     """Settings every test app gets; tests may extend the dict."""
-    return {"app": {"secret_key": "test-secret-key-0123456789", "instance_path": str(tmp_path / "instance")}}
+    return {"app": {"secret_key": "test-secret-key-0123456789", "instance_path": str(tmp_path / "instance"),
+                    "inbox": "inline"}}  # handle webhook messages in the request thread: sessions share one connection
 
 
 @pytest.fixture

@@ -171,7 +171,9 @@ def test_reply_is_sent_through_the_session_webhook_after_the_response(client, sc
 
 def test_in_production_the_inbox_thread_handles_and_the_send_queue_sends(app, client, school, db_session, now,
                                                                         fake_dingtalk):  # noqa: F811
-    """Outside tests the request only stores and wakes the inbox thread; replies go to the send queue."""
+    """With app.inbox: thread the request only stores and wakes the inbox thread; replies go to the send queue."""
+    import dataclasses
+
     from bot.send_queue import SendQueue
     from bot.webhook import inbox_thread, send_ids
 
@@ -179,15 +181,12 @@ def test_in_production_the_inbox_thread_handles_and_the_send_queue_sends(app, cl
     offered: list[int] = []
     sends = SendQueue(offered.extend)  # the real queue; its thread records instead of sending, because
     app.extensions["lianxin.send_queue"] = sends  # the tests' sessions share one connection
-    app.config["LIANXIN_WEBHOOK_SEND"] = "queue"
-    try:
-        body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-q"))
-        assert post(client, body, now).status_code == 200
-        with app.app_context():
-            assert inbox_thread(ext).wait_idle()  # the inbox thread handled the message…
-        sends.join()  # …and handed its reply to the send queue (waiting for threads, not a clock)
-    finally:
-        app.config.pop("LIANXIN_WEBHOOK_SEND")
+    ext.settings = dataclasses.replace(ext.settings, app=dataclasses.replace(ext.settings.app, inbox="thread"))
+    body = p.dingtalk_body(now, " 你好", sessionWebhook=fake_dingtalk.webhook_url("cidDM-q"))
+    assert post(client, body, now).status_code == 200
+    with app.app_context():
+        assert inbox_thread(ext).wait_idle()  # the inbox thread handled the message…
+    sends.join()  # …and handed its reply to the send queue (waiting for threads, not a clock)
     [row] = outbox(db_session)
     assert offered == [row.id] and stored(db_session)[0].status == "processed"
     assert send_ids(ext, offered) == 1 and len(fake_dingtalk.sent("/session/cidDM-q")) == 1
