@@ -8,6 +8,7 @@ render; a bad or expired token shows a page in Chinese, never a stack trace.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request, send_file
@@ -139,5 +140,8 @@ def export_download(token: str) -> Any:
                         410, "warn")
     path, name = found
     response: Response = send_file(path, as_attachment=True, download_name=name, max_age=0)
+    # Werkzeug's ASCII fallback drops the Chinese and leaves "-20261205.xlsx": name it in English.
+    response.headers["Content-Disposition"] = (f'attachment; filename="{exports.plain_download_name(name)}"; '
+                                               f"filename*=UTF-8''{quote(name)}")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -141,6 +141,8 @@ class SurveysSettings:
 
     anonymous: bool = True
     link_grace_days: int = 30
+    # A class, grade or school with fewer responses shows no breakdown to anyone but the principal.
+    min_breakdown: int = 5
 
 
 @dataclasses.dataclass(frozen=True)

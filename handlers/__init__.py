@@ -28,7 +28,8 @@ def build_registry() -> Registry:
     """Return the registry with every feature's handlers, in order.
 
     Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
-    40 leave notes, 50 parent messages (classification), 100 strangers.
+    40 leave notes, 50 parent messages (classification), 90 staff text that
+    is no command, 100 strangers.
     """
     from handlers import (  # noqa: I001 - feature modules, in registration order below
         basic,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.message import EVENT_ENTER, InboundMessage, Reply
 from config.texts import welcome_texts
-from handlers.commands import Command
+from handlers.commands import Command, fold_width, normalize_command_text
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import FuncHandler, Registry
@@ -188,6 +188,30 @@ def _not_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply("抱歉，我暂时只能读懂文字消息。请用文字描述您的问题，或直接联系班主任。", private=msg.is_group)]
 
 
+def _is_staff_text(msg: InboundMessage, ctx: Context) -> bool:
+    return msg.msgtype == "text" and ctx.actor.is_staff and bool(msg.text.strip())
+
+
+def _staff_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Answer staff text that no command or open question took: what they may have meant, or 帮助."""
+    from handlers.notices import CANCEL_WORDS, CONFIRM_WORDS
+
+    text = normalize_command_text(msg.text)
+    if text in CONFIRM_WORDS | CANCEL_WORDS:
+        answer = "目前没有待确认的通知（预览 30 分钟内有效）。请重新发送「通知 范围 内容」起草。"
+    else:
+        registry: Registry = ctx.services["registry"]
+        folded = fold_width(text)
+        near = [c for c in registry.commands.allowed(ctx.actor.roles)
+                if any(folded.startswith(word) for word in (c.name, *c.aliases))]
+        if near:
+            command = max(near, key=lambda c: len(c.name))
+            answer = f"您是想用「{command.name}」吗？用法：{command.usage}（命令后加空格）"
+        else:
+            answer = "没有看懂这条消息。发送「帮助」查看您可以使用的命令。"
+    return [Reply(answer, private=msg.is_group)]
+
+
 def _is_stranger(msg: InboundMessage, ctx: Context) -> bool:
     return STRANGER in ctx.actor.roles
 
@@ -214,4 +238,5 @@ def register(registry: Registry) -> None:
                                  private_only=True))
     registry.add(FuncHandler(_is_enter, _welcome), group=-10)
     registry.add(FuncHandler(_is_not_text, _not_text), group=-10)
+    registry.add(FuncHandler(_is_staff_text, _staff_text, "staff_text"), group=90)
     registry.add(FuncHandler(_is_stranger, _stranger), group=100)

@@ -105,8 +105,8 @@ def reject(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
         question = conversation.pending(ctx.session, ticket.identity_id, CALLBACK, ctx.now)
         if question is not None and question.payload.get("ticket_id") == ticket.id:
             conversation.answered(ctx.session, ticket.identity_id, CALLBACK)
-        notices += ticket_notify.to_parent(ctx.session, ticket, f"编号 {ticket.number} 的问题学校仍在继续处理，"
-                                           "本次暂不需要评价，处理完后会再请您评价。")
+        notices += ticket_notify.to_parent(ctx.session, ticket, f"您反映的问题（编号 {ticket.number}）的处理结果经学校复核，"
+                                           "已退回继续办理，本次暂不需要评价；处理完成后会再请您评价。")
     return [Reply(f"已驳回 {ticket.number}，退回{ticket.assignee.name if ticket.assignee else ''}继续办理。")] + \
         notice_replies(notices)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from bot.message import InboundMessage, Reply
-from handlers import classifier
+from handlers import child_questions, classifier
+from handlers.children import named_child
 from handlers.context import PARENT, Context
 from handlers.registry import FuncHandler, Registry
 from models import people
@@ -38,30 +39,30 @@ def _check(msg: InboundMessage, ctx: Context) -> bool:
 
 def _child(msg: InboundMessage, ctx: Context) -> Guardianship | None:
     pairs = ctx.actor.guardianships
-    named = [gs for gs in pairs if gs.student.name in msg.text]
-    if len(named) == 1:
-        return named[0]
     if msg.is_group and ctx.group is not None:
         in_class = [gs for gs in pairs if gs.student.class_id == ctx.group.class_id]
-        if len(in_class) == 1:
+        if len(in_class) == 1 and named_child(msg.text, pairs) in (None, in_class[0]):
             return in_class[0]
-    return pairs[0] if len(pairs) == 1 else None
+    return named_child(msg.text, pairs)
 
 
 def _relay(msg: InboundMessage, ctx: Context) -> list[Reply]:
     gs = _child(msg, ctx)
     if gs is None:
-        names = "、".join(p.student.name for p in ctx.actor.guardianships)
-        return [Reply(f"请注明是哪个孩子请假，例如「{ctx.actor.guardianships[0].student.name} 明天请假一天」（{names}）。",
-                      private=msg.is_group)]
+        return child_questions.ask(msg, ctx, msg.text.strip(), list(ctx.actor.guardianships), child_questions.LEAVE)
+    return relay(msg, ctx, gs, msg.text.strip())
+
+
+def relay(msg: InboundMessage, ctx: Context, gs: Guardianship, text: str, note: str = "") -> list[Reply]:
+    """Pass a leave note about ``gs``'s child to the class's head teacher and tell the parent who was told."""
     head = gs.student.school_class.head_teacher
     recipients = people.staff_recipients(ctx.session, head) if head is not None else []
     if not recipients:
         return [Reply("班主任还没有开通连心，请直接电话或当面告知班主任。", private=msg.is_group)]
-    note = f"【请假】{gs.display_name}（{gs.student.school_class.name}）：{msg.text.strip()}"
-    replies = [Reply(note, to=r, ref=f"leave:{ctx.inbound_id}") for r in recipients[:1]]
+    line = f"【请假】{gs.display_name}（{gs.student.school_class.name}）：{text}{note}"
+    replies = [Reply(line, to=r, ref=f"leave:{ctx.inbound_id}") for r in recipients[:1]]
     return [*replies, Reply(f"已转告{gs.student.school_class.name}班主任{head.name}老师。祝孩子早日康复！"
-                            if re.search("病|烧|疼|痛|咳|吐|医院|不舒服", msg.text) else
+                            if re.search("病|烧|疼|痛|咳|吐|医院|不舒服", text) else
                             f"已转告{gs.student.school_class.name}班主任{head.name}老师。", private=msg.is_group)]
 
 

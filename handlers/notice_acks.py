@@ -42,6 +42,56 @@ def is_acknowledgement(text: str) -> bool:
     return rest in ACK_WORDS and _classifier_agrees(text)
 
 
+# Words that acknowledge or thank, and may open a message that goes on to ask something.
+_ACK_UNITS = ("收到了", "已收到", "收到", "已阅", "已读", "已知悉", "知悉", "知道了", "好的", "好", "明白了", "明白",
+              "嗯嗯", "嗯", "ok", "谢谢老师", "谢谢您", "谢谢", "感谢老师", "感谢", "多谢", "老师辛苦了", "辛苦老师了",
+              "辛苦了", "收到老师", "好的老师")
+_ACK_UNITS_LONGEST = tuple(sorted(_ACK_UNITS, key=len, reverse=True))
+_SEPARATORS = re.compile(r"[\s,.!?;:~，。！？；：、～…]+")
+_SYMBOL = re.compile(r"\[[^\[\]]{1,6}\]|[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
+
+
+def split_acknowledgement(text: str) -> tuple[str, str]:
+    """Split a leading acknowledgement (收到，谢谢老师！) from what follows it.
+
+    Only whole clauses made of acknowledgement words, emoji and emoticons
+    count, so 「收到的资料费…」 and 「好多作业」 are not split. Returns
+    ``(acknowledgement, rest)`` with ``acknowledgement + rest == text``;
+    ``("", text)`` when the text does not open with an acknowledgement.
+    """
+    i, end, acked = 0, 0, False
+    while i < len(text):
+        sep = _SEPARATORS.match(text, i)
+        if sep:
+            i = sep.end()
+            continue
+        symbol = _SYMBOL.match(text, i)
+        if symbol:
+            acked |= symbol.group() in ACK_EMOJI or symbol.group().startswith("[")
+            i = end = symbol.end()
+            continue
+        j = i
+        while (unit := next((u for u in _ACK_UNITS_LONGEST if text[j:j + len(u)].lower() == u), None)) is not None:
+            j += len(unit)
+        whole = j > i and (j == len(text) or _SEPARATORS.match(text, j) or _SYMBOL.match(text, j))
+        if not whole:
+            break
+        acked, i, end = True, j, j
+    if not acked:
+        return "", text
+    sep = _SEPARATORS.match(text, end)
+    end = sep.end() if sep else end
+    return text[:end], text[end:]
+
+
+def acknowledge(msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Record an acknowledgement that opens a longer message; return the note (none when no notice is open)."""
+    students = _students(msg, ctx)
+    if not any(notice_acks.open_notice_for(ctx.session, s, ctx.settings, ctx.now)[0] is not None for s in students):
+        return []
+    return _handle(msg, ctx)
+
+
 def _classifier_agrees(text: str) -> bool:
     """Double-check with the classifier that nothing actionable hides in the message."""
     try:

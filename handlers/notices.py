@@ -11,12 +11,14 @@ from handlers.commands import Command, normalize_command_text
 from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import FuncHandler, Registry
+from handlers.time_expressions import describe, parse_time
 from models import conversation, notice_acks, notices, scope
 
 SENDERS = frozenset({HEAD_TEACHER, LEADER})
 PREVIEW_KIND = "notice_preview"
 PREVIEW_TTL = dt.timedelta(minutes=30)
 CONFIRM_WORDS = frozenset({"确认发送", "确认", "发送"})
+PAGE_SIZE = 20  # families still to confirm per 通知统计 page
 CANCEL_WORDS = frozenset({"取消", "取消发送", "不发了"})
 _WHEN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -45,7 +47,7 @@ def _preview(ctx: Context, notice: notices.Notice) -> list[Reply]:
         lines[-1] += f"，并私信 {reach.bound_families}/{reach.families} 户已绑定的家庭（各附本户确认链接）"
     lines[-1] += "。"
     if notice.scheduled_for is not None:
-        lines.append(f"定时发送：{_local(ctx, notice.scheduled_for)}")
+        lines.append(f"定时发送：{describe(notice.scheduled_for, ctx.settings.app.timezone)}")
     lines.append("回复「确认发送」发送，回复「取消」放弃。")
     conversation.ask(ctx.session, ctx.actor.identity.id, PREVIEW_KIND, {"notice_id": notice.id},
                      now=ctx.now, ttl=PREVIEW_TTL)
@@ -73,14 +75,19 @@ def important_notice_command(args: list[str], msg: InboundMessage, ctx: Context)
 
 
 def scheduled_notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Draft a notice to be sent at a given local time."""
-    date, clock, scope_text, text = args
-    when = parse_local_time(date, clock, ctx.settings.app.timezone)
-    if when is None:
-        raise UsageError(_SCHEDULED, "时间格式应为 2026-12-01 08:00。")
-    if when <= ctx.now:
-        raise UsageError(_SCHEDULED, "定时时间已过，请填写将来的时间。")
-    return _draft(ctx, scope_text, text, important=False, when=when)
+    """Draft a notice to be sent at a time given as 2026-12-01 08:00 or in words (明天早上8点, 下周一 7:30)."""
+    tz = ctx.settings.app.timezone
+    text = " ".join(args)  # the time may itself contain a space (下周一 7:30)
+    found = parse_time(text, ctx.now, tz)
+    if found is None:
+        raise UsageError(_SCHEDULED, "请写明发送时间，例如「明天早上8点」「下周一 7:30」「周五下午3点」"
+                                     "或「2026-12-01 08:00」。")
+    rest = text[found.end:].split(maxsplit=1)
+    if len(rest) < 2:
+        raise UsageError(_SCHEDULED, f"已识别时间 {describe(found.when, tz)}，还需要范围和内容。")
+    if found.when <= ctx.now:
+        raise UsageError(_SCHEDULED, f"定时时间 {describe(found.when, tz)} 已过，请填写将来的时间。")
+    return _draft(ctx, rest[0], rest[1], important=False, when=found.when)
 
 
 def parse_local_time(date: str, clock: str, timezone: str) -> dt.datetime | None:
@@ -95,10 +102,6 @@ def parse_local_time(date: str, clock: str, timezone: str) -> dt.datetime | None
     except ValueError:
         return None
     return local.astimezone(dt.UTC)
-
-
-def _local(ctx: Context, when: dt.datetime) -> str:
-    return when.astimezone(ZoneInfo(ctx.settings.app.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _is_preview_answer(msg: InboundMessage, ctx: Context) -> bool:
@@ -123,16 +126,18 @@ def _preview_answer(msg: InboundMessage, ctx: Context) -> list[Reply]:
     copies = notices.confirm_notice(ctx.session, notice, ctx.settings, ctx.now)
     if notice.status == notices.NoticeStatus.SCHEDULED:
         assert notice.scheduled_for is not None
-        return [Reply(f"已定时（编号 {notice.id}），将于 {_local(ctx, notice.scheduled_for)} 发送。")]
+        return [Reply(f"已定时（编号 {notice.id}），将于 {describe(notice.scheduled_for, ctx.settings.app.timezone)} 发送。"
+                      f"发送「取消通知 {notice.id}」可撤回。")]
     return [Reply(f"已发送（编号 {notice.id}），共 {copies} 条。发送「通知统计 {notice.id}」查看送达与确认情况。")]
 
 
 def stats_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Show delivered / acknowledged / not yet per class."""
+    """Show delivered / acknowledged / not yet per class, and every family still to confirm, a page at a time."""
     staff = ctx.actor.staff
     assert staff is not None
-    if not args[0].isdigit():
-        raise UsageError(_STATS, "请写通知编号，例如「通知统计 3」。")
+    if not args[0].isdigit() or (len(args) > 1 and not args[1].isdigit()):
+        raise UsageError(_STATS, "请写通知编号，例如「通知统计 3」；看第 2 页写「通知统计 3 2」。")
+    page = int(args[1]) if len(args) > 1 else 1
     notice = notices.get_notice(ctx.session, int(args[0]), staff.school_id)
     if notice is None or notice.status in (notices.NoticeStatus.DRAFT, notices.NoticeStatus.CANCELLED):
         raise HandlerError(f"没有找到已发送的通知 {args[0]}。")
@@ -144,17 +149,32 @@ def stats_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
             raise Forbidden("这条通知不涉及您的班级。")
     lines = [f"通知 {notice.id}（{notice.scope_label}）：{_excerpt(notice.text)}"]
     if notice.status == notices.NoticeStatus.SCHEDULED and notice.scheduled_for is not None:
-        lines.append(f"尚未发送，定时 {_local(ctx, notice.scheduled_for)}。")
+        lines.append(f"尚未发送，定时 {describe(notice.scheduled_for, ctx.settings.app.timezone)}。")
         return [Reply("\n".join(lines), private=msg.is_group)]
     for s in stats:
-        line = f"{s.class_name}：送达 {s.delivered}/{s.families} 户，已确认 {s.acked}，未确认 {s.not_yet}"
-        if s.pending and len(s.pending) <= 10:
-            line += f"（{'、'.join(s.pending)}）"
-        lines.append(line)
+        lines.append(f"{s.class_name}：送达 {s.delivered}/{s.families} 户，已确认 {s.acked}，未确认 {s.not_yet}")
     if len(stats) > 1:
         total = [sum(getattr(s, f) for s in stats) for f in ("delivered", "families", "acked", "not_yet")]
         lines.append(f"合计：送达 {total[0]}/{total[1]} 户，已确认 {total[2]}，未确认 {total[3]}")
+    lines += _pending_page(notice.id, stats, page)
     return [Reply("\n".join(lines), private=msg.is_group)]
+
+
+def _pending_page(notice_id: int, stats: list, page: int) -> list[str]:
+    """Return one page of the families still to confirm, grouped by class, with how to see the next."""
+    pending = [(s.class_name, name) for s in stats for name in s.pending]
+    if not pending:
+        return ["全部家庭均已确认。"]
+    pages = -(-len(pending) // PAGE_SIZE)
+    if not 1 <= page <= pages:
+        return [f"未确认家庭共 {len(pending)} 户，共 {pages} 页；请发送「通知统计 {notice_id} 1」到「{pages}」。"]
+    chunk = pending[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    lines = [f"未确认家庭（第 {page}/{pages} 页，共 {len(pending)} 户）："]
+    for class_name in dict.fromkeys(c for c, _ in chunk):
+        lines.append(f"{class_name}：" + "、".join(f"{n}家长" for c, n in chunk if c == class_name))
+    if page < pages:
+        lines.append(f"发送「通知统计 {notice_id} {page + 1}」看下一页。")
+    return lines
 
 
 def cancel_scheduled_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -181,9 +201,9 @@ def _excerpt(text: str) -> str:
 _NOTICE = Command("通知", notice_command, roles=SENDERS, min_args=2, max_args=2, rest=True, private_only=True)
 _IMPORTANT = Command("重要通知", important_notice_command, roles=SENDERS, min_args=2, max_args=2, rest=True,
                      private_only=True)
-_SCHEDULED = Command("定时通知", scheduled_notice_command, roles=SENDERS, min_args=4, max_args=4, rest=True,
+_SCHEDULED = Command("定时通知", scheduled_notice_command, roles=SENDERS, min_args=1, max_args=2, rest=True,
                      private_only=True)
-_STATS = Command("通知统计", stats_command, roles=SENDERS, min_args=1, max_args=1)
+_STATS = Command("通知统计", stats_command, roles=SENDERS, min_args=1, max_args=2)
 _CANCEL = Command("取消通知", cancel_scheduled_command, roles=SENDERS, min_args=1, max_args=1, private_only=True)
 
 

@@ -137,10 +137,21 @@ def handle(
         # The reply handle (a bearer URL on DingTalk and the AI bot) is kept only until handled:
         # the replies below carry their own copy.
         record.envelope = _envelope(msg, with_reply_handle=False)
+    ids = queue_replies(replies, msg, ctx, session=session, now=now)
+    return DispatchResult(False, record.id, replies, ids)
+
+
+def queue_replies(replies: list[Reply], msg: InboundMessage, ctx: Context, *, session: Any,
+                  now: dt.datetime) -> list[int]:
+    """Put replies to ``msg`` (from ``ctx.actor``) in the outbox; return the new rows' ids.
+
+    Also used for what the bot says later about a message (an expired question).
+    """
     sender_audience = "staff" if ctx.actor.is_staff else "parent"
+    identity_id = ctx.actor.identity.id
     ids = []
     for reply in replies:
-        recipient = _recipient(reply, msg, identity.id)
+        recipient = _recipient(reply, msg, identity_id)
         # Quiet hours follow whoever receives the message, not whoever caused it.
         audience = sender_audience if reply.to is None else people.audience_of(session, recipient)
         row = outbox.enqueue(
@@ -151,7 +162,7 @@ def handle(
         if row is not None:
             session.flush()
             ids.append(row.id)
-    return DispatchResult(False, record.id, replies, ids)
+    return ids
 
 
 def _envelope(msg: InboundMessage, *, with_reply_handle: bool) -> dict[str, Any] | None:

@@ -194,7 +194,9 @@ def results_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[
         own = set(scope.teaching_class_ids(ctx.session, staff.id)) & set(survey.class_ids)
         if not own:
             raise Forbidden("本次测评不涉及您任教的班级。")
-    return [Reply(format_results(results, own, ctx.settings.app.timezone), private=True)]
+    principal = staff.role == "principal"
+    minimum = 0 if principal else ctx.settings.surveys.min_breakdown
+    return [Reply(format_results(results, own, ctx.settings.app.timezone, minimum), private=True)]
 
 
 _LAUNCH = Command("发起测评", launch_command, roles=frozenset({LEADER}), min_args=2, max_args=2, private_only=True)

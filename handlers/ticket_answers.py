@@ -1,4 +1,7 @@
-"""Answers to the ticket questions (group 10): 回访 满意/基本满意/不满意, which child, 没解决."""
+"""Answers to the ticket questions (group 10): 回访 满意/基本满意/不满意 and 没解决.
+
+"Which child?" has its own queue and handler (``handlers.child_questions``).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,21 @@ import re
 import unicodedata
 
 from bot.message import InboundMessage, Reply
+from handlers import classifier
 from handlers.context import Context
 from handlers.registry import Registry
+from handlers.satisfaction import is_explicit, parse_satisfaction
 from models import conversation, faq, routing, ticket_notify, ticket_service
 from models.ticket_notify import CALLBACK
 from models.tickets import SATISFACTION_NAMES, Ticket, TicketError
 
-CHILD_QUESTION = "ticket_child"
 FAQ_FOLLOWUP = "faq"
-SATISFACTION = {"满意": "satisfied", "1": "satisfied", "基本满意": "basic", "2": "basic",
-                "不满意": "unsatisfied", "3": "unsatisfied", "非常满意": "satisfied", "很满意": "satisfied"}
 NOT_HELPED = frozenset({"没解决", "没有解决", "未解决", "不能解决", "没用", "不行", "还是不清楚"})
+CLARIFY = "clarify"
+# A 回访 answer in words may carry a sentence of explanation; a longer message is something new.
+CALLBACK_WORDS_MAX = 40
+SHORT = 12
+POLITE_MAX = 8  # 好的 / 谢谢老师 / 收到了: politeness, not a judgement: ask again
 _STRIP = re.compile(r"[\s。.!！~～,，、]+")
 
 
@@ -24,40 +31,31 @@ def _clean(text: str) -> str:
     return _STRIP.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
-def _child_choice(text: str, options: list[str]) -> int | None:
-    """Return the chosen option index from ``1`` or a child's name."""
-    text = text.removeprefix("回复")
-    if text.isdigit() and 1 <= int(text) <= len(options):
-        return int(text) - 1
-    hits = [i for i, name in enumerate(options) if name and name in text]
-    return hits[0] if len(hits) == 1 else None
-
-
 class TicketAnswerHandler:
-    """Takes a parent's short answer to the ticket question they were last asked."""
+    """Takes a parent's answer to the ticket question they were last asked (回访, 没解决)."""
 
     def _match(self, msg: InboundMessage, ctx: Context) -> tuple[str, object] | None:
         if msg.msgtype != "text":
             return None
         text = _clean(msg.text)
-        if not text or len(text) > 12:
+        if not text or len(text) > CALLBACK_WORDS_MAX:
             return None
         ident, now, session = ctx.actor.identity.id, ctx.now, ctx.session
         latest = conversation.latest_pending(session, ident, now)
-        # Digits belong to the most recent question; words are unambiguous.
-        if latest is not None and latest.kind == CHILD_QUESTION:
-            names = [_student_name(ctx, gid) for gid in latest.payload.get("options", [])]
-            choice = _child_choice(text, names)
-            if choice is not None:
-                return CHILD_QUESTION, (latest, choice)
-        if text in SATISFACTION and (text.isdigit() is False or (latest is not None and latest.kind == CALLBACK)):
+        asked_last = latest is not None and latest.kind == CALLBACK
+        answer = parse_satisfaction(text)
+        # Digits and everyday words belong to the 回访 only when it is the latest question;
+        # the survey's own words (满意/基本满意/不满意) are unambiguous in a short message.
+        if answer is not None and (asked_last or (is_explicit(text) and not text.isdigit() and len(text) <= SHORT)):
             question = conversation.pending(session, ident, CALLBACK, now)
             if question is not None:
-                return CALLBACK, (question, SATISFACTION[text])
+                return CALLBACK, (question, answer)
         if text in NOT_HELPED:
             question = conversation.pending(session, ident, FAQ_FOLLOWUP, now)
             if question is not None:
                 return FAQ_FOLLOWUP, question
+        if asked_last and answer is None and len(text) <= POLITE_MAX and classifier.classify(text).kind == "none":
+            return CLARIFY, latest
         return None
 
     def check(self, msg: InboundMessage, ctx: Context) -> bool:
@@ -67,39 +65,28 @@ class TicketAnswerHandler:
     def handle(self, msg: InboundMessage, ctx: Context) -> list[Reply]:
         """Record the answer and carry on."""
         kind, data = self._match(msg, ctx)  # type: ignore[misc]
-        if kind == CHILD_QUESTION:
-            return _answer_child(msg, ctx, *data)  # type: ignore[misc]
         if kind == CALLBACK:
             return _answer_callback(msg, ctx, *data)  # type: ignore[misc]
+        if kind == CLARIFY:
+            ticket = ctx.session.get(Ticket, data.payload.get("ticket_id"))  # type: ignore[attr-defined]
+            number = f"（编号 {ticket.number}）" if ticket is not None else ""
+            return [Reply(f"请问您对处理结果{number}是否满意？{ticket_notify.CALLBACK_OPTIONS}", private=True)]
         return _answer_not_helped(msg, ctx, data)
 
 
-def _student_name(ctx: Context, guardianship_id: int) -> str:
-    for gs in ctx.actor.guardianships:
-        if gs.id == guardianship_id:
-            return gs.student.name
-    return ""
-
-
-def _answer_child(msg: InboundMessage, ctx: Context, question, choice: int) -> list[Reply]:
-    from handlers.tickets import create_from_text
-
-    payload = dict(question.payload)
-    conversation.answered(ctx.session, ctx.actor.identity.id, CHILD_QUESTION)
-    gid = payload["options"][choice]
-    gs = next((g for g in ctx.actor.guardianships if g.id == gid), None)
-    replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
-    return [r if r.to is not None else Reply(r.text, private=True) for r in replies]
-
-
 def _answer_not_helped(msg: InboundMessage, ctx: Context, question) -> list[Reply]:
+    from handlers import child_questions
+    from handlers.children import named_child
     from handlers.tickets import create_from_text
 
     payload = dict(question.payload)
     conversation.answered(ctx.session, ctx.actor.identity.id, FAQ_FOLLOWUP)
-    pairs = ctx.actor.guardianships
-    replies = create_from_text(msg, ctx, payload["text"], pairs[0] if len(pairs) == 1 else None,
-                               payload.get("inbound_id"), in_group=False)
+    pairs = list(ctx.actor.guardianships)
+    gs = named_child(payload["text"], pairs)
+    if gs is None and len(pairs) > 1:
+        faq.mark_not_helped(ctx.session, payload["answer_id"], None)
+        return child_questions.ask(msg, ctx, payload["text"], pairs, child_questions.TICKET)
+    replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
     ticket = ctx.services.get("last_ticket")
     faq.mark_not_helped(ctx.session, payload["answer_id"], ticket.id if ticket is not None else None)
     return [r if r.to is not None else Reply(r.text, private=True) for r in replies]
@@ -114,7 +101,10 @@ def _answer_callback(msg: InboundMessage, ctx: Context, question, answer: str) -
     if ticket is None:
         return [Reply("这条回访已失效，谢谢您。", private=True)]
     try:
-        ticket_service.record_callback_answer(session, ticket, answer, ctx.actor.identity.id, ctx.now)
+        words = msg.text.strip()
+        bare = _clean(words) in ("1", "2", "3", SATISFACTION_NAMES[answer])
+        ticket_service.record_callback_answer(session, ticket, answer, ctx.actor.identity.id, ctx.now,
+                                              words=None if bare else words)
     except TicketError as exc:
         return [Reply(exc.message, private=True)]
     if answer == "unsatisfied":

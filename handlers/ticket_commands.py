@@ -18,7 +18,7 @@ from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
 from handlers.ticket_views import list_line, parent_progress, staff_detail
 from handlers.tickets import notice_replies
-from models import routing, ticket_access, ticket_notify, ticket_service
+from models import labels, routing, ticket_access, ticket_notify, ticket_service
 from models.tickets import Ticket, TicketError, find_ticket
 
 STAFF = frozenset({TEACHER, HEAD_TEACHER, LEADER})
@@ -64,7 +64,7 @@ def my_tickets(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply
     if not tickets:
         return [Reply("您还没有反馈记录。有问题可以直接留言，我会转给负责老师。")]
     lines = ["您的反馈："] + [
-        f"· {t.number} {ticket_notify.category_name(t.category)}｜{t.state_name}" for t in tickets
+        f"· {t.number} {labels.category_name(t.category)}｜{t.state_name}" for t in tickets
     ]
     lines.append("发送「进度 编号」查看详情。")
     return [Reply("\n".join(lines))]
@@ -141,17 +141,24 @@ def resolve(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """办结: record the result; the parent is asked 满意/基本满意/不满意 (回访)."""
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
     ticket_service.resolve(ctx.session, ticket, staff, args[1], ctx.now)
-    return [Reply(f"已办结 {ticket.number}，将向家长回访。")] + notice_replies(resolution_notices(ctx, ticket))
+    delay = ctx.settings.scheduler.callback_delay_minutes
+    mine = f"已办结 {ticket.number}，将向家长回访。" if delay <= 0 else \
+        f"已办结 {ticket.number}，{delay} 分钟后向家长回访（此前学校领导可驳回）。"
+    return [Reply(mine)] + notice_replies(resolution_notices(ctx, ticket))
 
 
 def resolution_notices(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
-    """Tell the parent; ask the 回访 now when no delay is configured (else the scheduler asks)."""
+    """Ask the 回访 now when no delay is configured; otherwise say nothing yet.
+
+    The delay (``scheduler.callback_delay_minutes``) is the leaders' window to
+    驳回 a resolution: the parent hears of it only when the 回访 question — which
+    carries the result — goes out, so 「已办结」 is never taken back.
+    """
     sched = ctx.settings.scheduler
     if sched.callback_delay_minutes <= 0:
         ttl = dt.timedelta(days=sched.callback_window_days)
         return ticket_notify.ask_callback(ctx.session, ticket, ctx.now, ttl=ttl, enqueue=False)
-    return ticket_notify.to_parent(ctx.session, ticket, f"您反映的问题（编号 {ticket.number}）已办结。\n"
-                                   f"处理结果：{ticket.resolution}\n稍后会请您评价处理结果。")
+    return []
 
 
 @ledger
@@ -160,10 +167,10 @@ def recategorize(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     ticket = staff_ticket(ctx, args[0])
     code = classifier.parse_category(args[1])
     if code is None:
-        names = "、".join(classifier.CATEGORY_NAMES.values())
+        names = "、".join(labels.category_name(c) for c in classifier.CATEGORIES)
         raise UsageError(_RECATEGORIZE, f"没有「{args[1]}」这个类别。可选：{names}")
     ticket_service.recategorize(ctx.session, ticket, ctx.actor.staff, code, ctx.now)
-    return [Reply(f"已将 {ticket.number} 改为「{classifier.CATEGORY_NAMES[code]}」，谢谢您帮助系统学习。")]
+    return [Reply(f"已将 {ticket.number} 改为「{labels.category_name(code)}」，谢谢您帮助系统学习。")]
 
 
 @ledger

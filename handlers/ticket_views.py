@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.ticket_notify import category_name, headline, local, signature, who
-from models.tickets import CLOSE_REASON_NAMES, SATISFACTION_NAMES, Ticket
+from models.labels import (
+    category_name,
+    close_reason_name,
+    event_name,
+    kind_name,
+    satisfaction_name,
+    state_name,
+)
+from models.ticket_notify import headline, local, signature, who
+from models.tickets import Ticket
 
-ACTION_NAMES = {
-    "created": "家长反映",
-    "assigned": "分派",
-    "accepted": "接单",
-    "replied": "回复家长",
-    "appended": "家长补充",
-    "transferred": "转办",
-    "returned": "退回重新分派",
-    "resolved": "办结",
-    "resolution_rejected": "驳回（整改不到位）",
-    "callback_asked": "发出回访",
-    "callback_answered": "家长回访",
-    "reopened": "重办",
-    "closed": "销号",
-    "extension_requested": "申请延期",
-    "extension_approved": "批准延期",
-    "extension_denied": "驳回延期",
-    "supervised": "督办",
-    "recategorized": "改类",
-}
-# What a parent sees of the history: never internal steps (transfers, 驳回, 督办).
+# What a parent sees of the history: never internal steps (transfers, 督办, reasons of a 驳回).
 PARENT_ACTIONS = frozenset({"created", "appended", "accepted", "replied", "resolved", "reopened", "closed"})
+SENT_BACK = "学校复核：退回继续办理"
 
 
 def list_line(ticket: Ticket, now: dt.datetime, tz: str) -> str:
@@ -42,7 +31,7 @@ def list_line(ticket: Ticket, now: dt.datetime, tz: str) -> str:
 def event_line(event, tz: str) -> str:
     """Return one line of a ticket's history."""
     actor = event.actor_staff.name if event.actor_staff is not None else ("家长" if event.actor_identity_id else "系统")
-    name = ACTION_NAMES.get(event.action, event.action)
+    name = event_name(event.action)
     extra = ""
     if event.action in ("assigned", "transferred") and event.data:
         extra = f" → {event.data.get('assignee', '')}"
@@ -50,6 +39,8 @@ def event_line(event, tz: str) -> str:
         extra = f" → {event.data.get('to', '')}"
     elif event.action == "recategorized" and event.data:
         extra = f" {category_name(event.data['from'])} → {category_name(event.data['to'])}"
+    elif event.action == "kind_raised" and event.data:
+        extra = f" {kind_name(event.data['from'])} → {kind_name(event.data['to'])}"
     elif event.action in ("extension_requested", "extension_approved") and event.data:
         extra = f" {event.data.get('days')} 个工作日"
     text = f"：{event.text}" if event.text and event.action != "created" else ""
@@ -70,7 +61,7 @@ def staff_detail(ticket: Ticket, now: dt.datetime, tz: str) -> str:
     if ticket.resolution:
         lines.append(f"处理结果：{ticket.resolution}")
     if ticket.satisfaction:
-        lines.append(f"回访：{SATISFACTION_NAMES.get(ticket.satisfaction, ticket.satisfaction)}")
+        lines.append(f"回访：{satisfaction_name(ticket.satisfaction)}")
     lines.append("处理记录：")
     lines += [f"  {event_line(e, tz)}" for e in ticket.events]
     return "\n".join(lines)
@@ -79,15 +70,41 @@ def staff_detail(ticket: Ticket, now: dt.datetime, tz: str) -> str:
 def parent_progress(ticket: Ticket, tz: str) -> str:
     """Return what a parent sees of their own ticket: state, owner's role, deadline, replies."""
     owner = signature(ticket.assignee) if ticket.assignee else "学校"
-    lines = [f"编号 {ticket.number}（{category_name(ticket.category)}）：{ticket.state_name}",
+    shown = _told_parent(ticket.events)
+    # A resolution leaders may still send back is not news for the parent yet.
+    state = state_name("in_progress") if ticket.state == "resolved" and ticket.callback_asked_at is None \
+        else ticket.state_name
+    lines = [f"编号 {ticket.number}（{category_name(ticket.category)}）：{state}",
              f"办理：{owner}　预计办结：{local(ticket.resolve_by, tz)}"]
     if ticket.close_reason:
-        lines.append(f"销号：{CLOSE_REASON_NAMES.get(ticket.close_reason, ticket.close_reason)}")
+        lines.append(f"销号：{close_reason_name(ticket.close_reason)}")
     lines.append("进展：")
     for event in ticket.events:
-        if event.action not in PARENT_ACTIONS:
+        if event.action == "resolution_rejected" and event.id in shown:
+            lines.append(f"  {local(event.at, tz)} {SENT_BACK}")
+        if event.action not in PARENT_ACTIONS or (event.action == "resolved" and event.id not in shown):
             continue
-        name = ACTION_NAMES[event.action]
+        name = event_name(event.action)
         text = f"：{event.text}" if event.text and event.action in ("replied", "resolved", "appended") else ""
         lines.append(f"  {local(event.at, tz)} {name}{text}")
     return "\n".join(lines)
+
+
+def _told_parent(events: list) -> set[int]:
+    """Return the ids of the 办结 the parent was asked about (回访) and of the 驳回 that took one back.
+
+    A resolution sent back before the 回访 question went out was never news for
+    the parent, so neither it nor its 驳回 appears in their view.
+    """
+    told: set[int] = set()
+    pending = None
+    for event in events:
+        if event.action == "resolved":
+            pending = event
+        elif event.action == "callback_asked" and pending is not None:
+            told.add(pending.id)
+        elif event.action == "resolution_rejected" and pending is not None:
+            if pending.id in told:
+                told.add(event.id)
+            pending = None
+    return told

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.message import InboundMessage, Reply
-from handlers import classifier, ticket_answers
+from handlers import child_questions, classifier, notice_acks, ticket_answers
+from handlers.children import named_child
 from handlers.context import PARENT, Context
 from handlers.registry import FuncHandler, Registry
-from handlers.ticket_answers import CHILD_QUESTION, FAQ_FOLLOWUP
-from models import conversation, faq, praise, routing, ticket_notify, ticket_service
+from handlers.ticket_answers import FAQ_FOLLOWUP
+from models import conversation, faq, labels, praise, routing, ticket_notify, ticket_service
 from models.directory import Guardianship, School
 from models.ticket_notify import Notice
 from models.tickets import Ticket
@@ -42,20 +43,38 @@ def _candidates(msg: InboundMessage, ctx: Context) -> list[Guardianship]:
 
 
 def parent_message(msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Act on a bound parent's message according to its classification."""
+    """Act on a bound parent's message according to its classification.
+
+    An acknowledgement that opens a longer message (收到，谢谢老师！请问…) counts for
+    the family's open notice, and the rest is handled on its own.
+    """
     text = msg.text.strip()
+    ack, rest = notice_acks.split_acknowledgement(text)
+    if not ack or not rest.strip():
+        return _act(msg, ctx, text)
+    acked = notice_acks.acknowledge(msg, ctx)
+    replies = _act(msg, ctx, rest.strip())
+    if acked and replies == [Reply(PRIVATE_ACK)]:
+        return acked
+    return acked + replies
+
+
+def _act(msg: InboundMessage, ctx: Context, text: str) -> list[Reply]:
     c = classifier.classify(text)
     if c.kind == "none":
         return [] if msg.is_group else [Reply(PRIVATE_ACK)]
     pairs = _candidates(msg, ctx)
     if c.kind == "praise":
-        return _praise(msg, ctx, text, c.category, pairs[0] if len(pairs) == 1 else None)
+        return _praise(msg, ctx, text, c.category, pairs[0] if len(pairs) == 1 else named_child(text, pairs))
     if c.kind == "inquiry":
         entry = faq.match_faq(text, _school(ctx).code)
         if entry is not None:
             return _faq_answer(msg, ctx, text, entry)
     if len(pairs) > 1:
-        return _ask_child(msg, ctx, text, pairs)
+        named = named_child(text, list(ctx.actor.guardianships))
+        if named is None or named not in pairs:
+            return child_questions.ask(msg, ctx, text, pairs, child_questions.TICKET)
+        pairs = [named]
     return create_from_text(msg, ctx, text, pairs[0] if pairs else None, ctx.inbound_id)
 
 
@@ -73,12 +92,14 @@ def _praise(msg: InboundMessage, ctx: Context, text: str, category: str | None,
         category=category, source_inbound_id=ctx.inbound_id,
     )
     replies: list[Reply] = []
-    if row.staff is not None:
+    addresses = _staff_addresses(ctx, row.staff) if row.staff is not None else []
+    if addresses:
         who = gs.display_name if gs else ctx.actor.display_name
-        replies += [Reply(f"【家长表扬】{who}：{text}", to=r) for r in _staff_addresses(ctx, row.staff)]
+        replies += [Reply(f"【家长表扬】{who}：{text}", to=r) for r in addresses]
         thanks = f"谢谢您的肯定！我们会转达给{ticket_notify.signature(row.staff).split('（')[0]}。"
     else:
-        thanks = "谢谢您的肯定！我们会转达给老师们。"
+        # Nobody to message yet: the praise is recorded and reaches the leaders' daily digest.
+        thanks = "谢谢您的肯定！已记录在案，学校领导会在每日简报中看到并转达。"
     return [Reply(thanks, mention_sender=msg.is_group), *replies]
 
 
@@ -95,18 +116,6 @@ def _faq_answer(msg: InboundMessage, ctx: Context, text: str, entry: faq.FaqEntr
                      ttl=dt.timedelta(hours=ctx.settings.tickets.question_ttl_hours))
     return [Reply(f"{entry.answer}\n如果没有解决您的问题，请回复「没解决」，我会转给老师处理。",
                   mention_sender=msg.is_group)]
-
-
-def _ask_child(msg: InboundMessage, ctx: Context, text: str, pairs: list[Guardianship]) -> list[Reply]:
-    conversation.ask(ctx.session, ctx.actor.identity.id, CHILD_QUESTION,
-                     {"text": text, "options": [gs.id for gs in pairs], "inbound_id": ctx.inbound_id,
-                      "group": msg.is_group}, now=ctx.now,
-                     ttl=dt.timedelta(hours=ctx.settings.tickets.question_ttl_hours))
-    options = " / ".join(f"{i} {gs.student.name}" for i, gs in enumerate(pairs, 1))
-    question = Reply(f"已收到您的留言。请问是哪个孩子的事？请回复 {options}", private=True)
-    if msg.is_group:
-        return [Reply("已收到，请在私信中确认是哪个孩子的事。", mention_sender=True), question]
-    return [question]
 
 
 def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardianship | None,
@@ -126,17 +135,22 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
     about = None
     if kind == "complaint" or category == "teacher_conduct":
         about = routing.named_staff(session, identity.school_id, text, school_class, role_words=True)
+    urgency = c.urgency or "normal"
     duplicate = ticket_service.find_duplicate(session, identity.id, category, student.id if student else None,
-                                              ctx.now, ctx.settings.tickets.duplicate_hours)
+                                              ctx.now, ctx.settings.tickets.duplicate_hours, text=text)
+    if duplicate is not None and urgency == "urgent" and duplicate.urgency != "urgent":
+        duplicate = None  # an urgent message gets its own ticket: urgent deadlines and the leaders' alert
     tz = ctx.settings.app.timezone
     if duplicate is not None:
         ctx.services["last_ticket"] = duplicate
-        ticket_service.append(session, duplicate, text, identity.id, ctx.now)
+        before = duplicate.kind
+        ticket_service.append(session, duplicate, text, identity.id, ctx.now, kind=kind)
+        raised = f"（已转为{labels.kind_name(duplicate.kind)}）" if duplicate.kind != before else ""
         notices = ticket_notify.to_staff(session, duplicate.assignee,
-                                         f"【家长补充】{duplicate.number}：{text}", duplicate)
+                                         f"【家长补充】{duplicate.number}{raised}：{text}", duplicate)
         return _acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
     ticket = ticket_service.open_ticket(
-        session, school=school, kind=kind, category=category, urgency=c.urgency or "normal", text=text,
+        session, school=school, kind=kind, category=category, urgency=urgency, text=text,
         now=ctx.now, tz=tz, identity_id=identity.id, guardianship=gs, student=student, school_class=school_class,
         confidence=c.confidence, original_category=original, about_staff=about, source_inbound_id=inbound_id,
     )
@@ -151,7 +165,7 @@ def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> li
         detail = f"已收到，您的补充已并入编号 {n} 的反馈，负责老师会一并处理。发送「进度 {n}」查看进度。"
     else:
         owner = ticket_notify.signature(ticket.assignee) if ticket.assignee else "学校"
-        detail = (f"已收到您的反馈，编号 {n}（{ticket_notify.category_name(ticket.category)}），已转交{owner}办理，"
+        detail = (f"已收到您的反馈，编号 {n}（{labels.category_name(ticket.category)}），已转交{owner}办理，"
                   f"将于 {ticket_notify.local(ticket.resolve_by, tz)} 前办结。发送「进度 {n}」随时查看进度。")
     urgent = ticket.urgency == "urgent"
     if urgent and not appended:
@@ -165,4 +179,5 @@ def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> li
 def register(registry: Registry) -> None:
     """Add the parent-message handler (group 50) and the answers to its questions (group 10)."""
     registry.add(FuncHandler(_is_parent_text, parent_message, "parent_message"), group=50)
+    child_questions.register(registry)
     ticket_answers.register(registry)

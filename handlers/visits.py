@@ -57,7 +57,10 @@ def visit_list_command(args: list[str], msg: InboundMessage, ctx: Context) -> li
     tz, care_days = _tz(ctx), ctx.settings.scheduler.care_visit_days
     lines: list[str] = []
     due = visits.due_students(ctx.session, now=ctx.now, tz=tz, care_days=care_days, staff_id=staff.id)
-    if due:
+    if not visits.has_paired_students(ctx.session, staff.id):
+        lines.append("您没有包靠的学生家庭。" if LEADER in ctx.actor.roles else
+                     "您没有包靠的学生家庭；如需安排，请联系班主任或学校领导。")
+    elif due:
         lines.append(f"您本月还需联系 {len(due)} 名学生家庭（★为特殊关爱，每 {care_days} 天至少一次）：")
         lines += [visits.due_line(d, tz) for d in due[:LIST_LIMIT]]
         if len(due) > LIST_LIMIT:

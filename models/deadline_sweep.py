@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from models import outbox, people
+from models.base import UTCDateTime
 from models.directory import Staff
 from models.routing import staff_with_roles
 from models.ticket_notify import headline, local, who
@@ -67,9 +68,12 @@ def sweep_deadlines(session: Session, settings: Settings, now: dt.datetime) -> d
 def due_for(session: Session, step: Step, now: dt.datetime, lead: dt.timedelta) -> list[Ticket]:
     """Return the open tickets this step must act on now (one indexed query)."""
     deadline = getattr(Ticket, step.deadline)
-    # Escalation fires from the deadline on; a reminder from ``lead`` before it until the deadline.
+    # Escalation fires from the deadline on; a reminder from ``lead`` before it until the deadline,
+    # but never before half the time allowed has gone (an urgent ticket's 1 h to respond and
+    # 24 h to resolve would otherwise remind the assignee of both at assignment).
     since = deadline if step.escalate else shift(session, deadline, -lead)
-    window = deadline <= now if step.escalate else and_(deadline > now, deadline <= now + lead)
+    window = deadline <= now if step.escalate else and_(
+        deadline > now, deadline <= now + lead, half_gone(session, Ticket.created_at, deadline, now))
     already = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == step.action,
                              TicketEvent.at >= since)
     query = select(Ticket).where(Ticket.state.in_(OPEN_STATES), deadline.is_not(None), window, ~already)
@@ -88,6 +92,14 @@ def shift(session: Session, column: Any, delta: dt.timedelta) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return func.datetime(column, f"{int(delta.total_seconds()):+d} seconds")
     return column + literal(delta, Interval())
+
+
+def half_gone(session: Session, start: Any, deadline: Any, now: dt.datetime) -> Any:
+    """Return SQL for "half the time from ``start`` to ``deadline`` has passed at ``now``"."""
+    if session.get_bind().dialect.name == "sqlite":
+        at = literal(now, UTCDateTime())
+        return func.julianday(start) + func.julianday(deadline) <= 2 * func.julianday(at)
+    return start + (deadline - start) / 2 <= now
 
 
 def remind(session: Session, ticket: Ticket, step: Step, now: dt.datetime, tz: str) -> None:

@@ -1,18 +1,14 @@
 """The daily digest's figures for one school and one local date (rendering: ``digest_render``).
 
-Hotline-style rates (this month to date, by the tickets' own deadlines):
+The three rates (响应率, 按期办结率, 满意率) come from ``models.figures``, the one
+definition every report shares: month to date and per assignee, as of the
+moment the digest is made (17:30 for the scheduled digest, the day's end for a
+past date), never as of a time that has not come.
 
-* 响应率 — tickets responded by respond-by / tickets whose respond-by has come
-  (or that were responded to);
-* 按期办结率 — tickets resolved by resolve-by / tickets whose resolve-by has come
-  (or that were resolved);
-* 满意率 — (满意+基本满意) / (满意+基本满意+不满意) over the 回访 answers; a
-  callback closed as 未回访 (not reached) is counted apart, never in the rate.
-
-Every figure is an aggregate query (GROUP BY counts, conditional sums per
-assignee) on the school's indexes; ticket lists fetch only the lines a
-digest shows (``SHOWN``) plus their totals, so a school's digest costs the
-same whether it has a hundred open tickets or ten thousand.
+Every other figure is an aggregate query (GROUP BY counts, conditional sums)
+on the school's indexes; ticket lists fetch only the lines a digest shows
+(``SHOWN``) plus their totals, so a school's digest costs the same whether it
+has a hundred open tickets or ten thousand.
 """
 
 from __future__ import annotations
@@ -24,54 +20,29 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
 from models.directory import School, Staff
+from models.figures import (
+    UNASSIGNED,
+    Figures,
+    Period,
+    assignee_figures,
+    count_if,
+    school_figures,
+    touched_since,
+)
 from models.praise import Praise
 from models.ticket_notify import category_name
 from models.tickets import OPEN_STATES, Ticket, TicketEvent
-from models.visits import ClassCoverage, coverage_by_class, month_start
+from models.visits import ClassCoverage, coverage_by_class
 
-ANSWERS = {"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"}
 SHOWN = 8  # lines a digest list shows; the rest is a count
-UNASSIGNED = "未分派"
 
 
-@dataclasses.dataclass
-class Rates:
-    """Counts behind the three hotline rates."""
-
-    respond_due: int = 0
-    responded_in_time: int = 0
-    resolve_due: int = 0
-    resolved_in_time: int = 0
-    satisfied: int = 0
-    basic: int = 0
-    unsatisfied: int = 0
-    not_reached: int = 0
-
-    @property
-    def response_rate(self) -> float | None:
-        """Return 响应率 (None when nothing was due)."""
-        return self.responded_in_time / self.respond_due if self.respond_due else None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """Return 按期办结率."""
-        return self.resolved_in_time / self.resolve_due if self.resolve_due else None
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        """Return 满意率 = (满意+基本满意)/(满意+基本满意+不满意)."""
-        answered = self.satisfied + self.basic + self.unsatisfied
-        return (self.satisfied + self.basic) / answered if answered else None
-
-    def add(self, **counts: int) -> None:
-        """Add counts to the named fields."""
-        for name, n in counts.items():
-            setattr(self, name, getattr(self, name) + int(n or 0))
+Rates = Figures  # the digest's name for the figures (kept for readers of this module)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +95,8 @@ class Digest:
     staff_complaints: TicketList = dataclasses.field(default_factory=TicketList)
     praise: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     coverage: list[ClassCoverage] = dataclasses.field(default_factory=list)
-    surveys: list[str] = dataclasses.field(default_factory=list)  # one line per open survey
+    surveys: list[str] = dataclasses.field(default_factory=list)  # one line per open survey (the principal's)
+    surveys_restricted: list[str] = dataclasses.field(default_factory=list)  # the same for directors
     actions: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -136,20 +108,24 @@ def day_bounds(date: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
 
 
-def build_digest(session: Session, settings: Settings, school: School, date: dt.date) -> Digest:
-    """Return the digest of ``school`` for the local ``date`` (figures as of that day's end)."""
+def build_digest(session: Session, settings: Settings, school: School, date: dt.date,
+                 now: dt.datetime | None = None) -> Digest:
+    """Return the digest of ``school`` for the local ``date``, as of ``now`` (or the day's end if it is over)."""
     from models.survey_results import digest_lines
 
-    tz = ZoneInfo(settings.scheduler.timezone)
-    start, end = day_bounds(date, tz)
-    since = month_start(start, tz)
+    tz_name = settings.scheduler.timezone
+    tz = ZoneInfo(tz_name)
+    day = Period.day_of(date, tz_name, now)
+    start, end = day.start, day.end
     d = Digest(school.name, date)
-    people: dict[str, Rates] = {}
     _new(session, d, school.id, start, end)
-    _month_rates(session, d, people, school.id, since, end)
-    _open(session, d, school.id, end)
-    _callbacks(session, d, people, school.id, since, start, end)
+    people = assignee_figures(session, school.id, Period.month_to(end, tz_name))
+    for figures in people.values():
+        d.month.add(**dataclasses.asdict(figures))
     d.by_assignee = sorted(people.items(), key=lambda kv: (_sort_rate(kv[1]), kv[0]))
+    d.today = school_figures(session, school.id, day)
+    _open(session, d, school.id, end)
+    _lowest(session, d, school.id, start, end)
     # Events, not ``resolved_at``: a resolution the parent rejected (重办) still happened today.
     d.resolved_today = session.scalar(select(func.count()).select_from(TicketEvent).join(Ticket).where(
         *touched_since(school.id, start), TicketEvent.action == "resolved",
@@ -158,20 +134,11 @@ def build_digest(session: Session, settings: Settings, school: School, date: dt.
         select(Staff.name, Praise.text).outerjoin(Staff, Praise.staff_id == Staff.id)
         .where(Praise.school_id == school.id, Praise.at >= start, Praise.at < end).order_by(Praise.at))]
     d.coverage = coverage_by_class(session, school.id, now=end - dt.timedelta(microseconds=1), tz=tz)
-    d.surveys = digest_lines(session, school.id, end - dt.timedelta(microseconds=1), settings.scheduler.timezone)
+    d.surveys = digest_lines(session, school.id, end - dt.timedelta(microseconds=1), tz_name)
+    d.surveys_restricted = digest_lines(session, school.id, end - dt.timedelta(microseconds=1), tz_name,
+                                        settings.surveys.min_breakdown)
     _actions(d)
     return d
-
-
-def touched_since(school_id: int, since: dt.datetime) -> tuple[Any, ...]:
-    """Return the conditions for a school's tickets with any event since ``since``.
-
-    ``add_event`` sets ``updated_at`` to the event's time, so a ticket with an
-    event in a period was updated since the period began: the index
-    ``(school_id, updated_at)`` finds a school's few such tickets instead of
-    every event of the district in that period.
-    """
-    return Ticket.school_id == school_id, Ticket.updated_at >= since
 
 
 def _new(session: Session, d: Digest, school_id: int, start: dt.datetime, end: dt.datetime) -> None:
@@ -184,37 +151,6 @@ def _new(session: Session, d: Digest, school_id: int, start: dt.datetime, end: d
         categories[category_name(category)] += n
         d.new_by_urgency[urgency] = d.new_by_urgency.get(urgency, 0) + n
     d.new_by_category = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def count_if(condition: Any) -> Any:
-    """Return ``SUM(CASE WHEN condition THEN 1 ELSE 0 END)`` (0 over no rows)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def rate_columns(end: dt.datetime) -> tuple[Any, ...]:
-    """Return SQL sums of (respond due, responded in time, resolve due, resolved in time) as of ``end``.
-
-    Due: the deadline has come or the step was done; in time: done by the deadline.
-    """
-    return (
-        count_if(and_(Ticket.respond_by.is_not(None), or_(Ticket.respond_by < end, Ticket.responded_at.is_not(None)))),
-        count_if(and_(Ticket.respond_by.is_not(None), Ticket.responded_at <= Ticket.respond_by)),
-        count_if(and_(Ticket.resolve_by.is_not(None), or_(Ticket.resolve_by < end, Ticket.resolved_at.is_not(None)))),
-        count_if(and_(Ticket.resolve_by.is_not(None), Ticket.resolved_at <= Ticket.resolve_by)),
-    )
-
-
-def _month_rates(session: Session, d: Digest, people: dict[str, Rates], school_id: int, since: dt.datetime,
-                 end: dt.datetime) -> None:
-    assignee = aliased(Staff)
-    for name, *sums in session.execute(
-            select(assignee.name, *rate_columns(end)).select_from(Ticket)
-            .outerjoin(assignee, Ticket.assignee_id == assignee.id)
-            .where(Ticket.school_id == school_id, Ticket.created_at >= since, Ticket.created_at < end)
-            .group_by(Ticket.assignee_id, assignee.name)):
-        counts = dict(zip(("respond_due", "responded_in_time", "resolve_due", "resolved_in_time"), sums, strict=True))
-        d.month.add(**counts)
-        people.setdefault(name or UNASSIGNED, Rates()).add(**counts)
 
 
 def _sort_rate(r: Rates) -> float:
@@ -256,21 +192,8 @@ def _open(session: Session, d: Digest, school_id: int, end: dt.datetime) -> None
         d.staff_complaints = TicketList(_lines(session, [*is_open, staff], [Ticket.id], SHOWN), n_staff, n_staff)
 
 
-def _callbacks(session: Session, d: Digest, people: dict[str, Rates], school_id: int, since: dt.datetime,
-               start: dt.datetime, end: dt.datetime) -> None:
-    assignee = aliased(Staff)
-    today = TicketEvent.at >= start
-    for name, answer, month_n, today_n in session.execute(
-            select(assignee.name, TicketEvent.text, func.count(), count_if(today))
-            .join(Ticket, TicketEvent.ticket_id == Ticket.id)
-            .outerjoin(assignee, Ticket.assignee_id == assignee.id)
-            .where(*touched_since(school_id, since), TicketEvent.action == "callback_answered",
-                   TicketEvent.at >= since, TicketEvent.at < end, TicketEvent.text.in_(ANSWERS))
-            .group_by(Ticket.assignee_id, assignee.name, TicketEvent.text)):
-        code = ANSWERS[answer]
-        d.month.add(**{code: month_n})
-        people.setdefault(name or UNASSIGNED, Rates()).add(**{code: month_n})
-        d.today.add(**{code: today_n})
+def _lowest(session: Session, d: Digest, school_id: int, start: dt.datetime, end: dt.datetime) -> None:
+    """List the day's 回访 answers below 满意, 不满意 first."""
     cols, line_assignee = _line_columns()
     for *line, answer in session.execute(
             select(*cols, TicketEvent.text).join(Ticket, TicketEvent.ticket_id == Ticket.id)
@@ -281,15 +204,6 @@ def _callbacks(session: Session, d: Digest, people: dict[str, Rates], school_id:
         d.lowest.append(TicketLine(number, category_name(category), urgency, name or UNASSIGNED, text,
                                    answer=answer, about_staff=about is not None))
     d.lowest.sort(key=lambda x: (x.answer != "不满意", x.number))
-    for name, month_n, today_n in session.execute(
-            select(assignee.name, func.count(), count_if(Ticket.closed_at >= start)).select_from(Ticket)
-            .outerjoin(assignee, Ticket.assignee_id == assignee.id)
-            .where(*touched_since(school_id, since), Ticket.close_reason == "not_reached",
-                   Ticket.closed_at >= since, Ticket.closed_at < end)
-            .group_by(Ticket.assignee_id, assignee.name)):
-        d.month.add(not_reached=month_n)
-        people.setdefault(name or UNASSIGNED, Rates()).add(not_reached=month_n)
-        d.today.add(not_reached=today_n)
 
 
 def _actions(d: Digest) -> None:

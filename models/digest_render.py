@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from models.digest import SHOWN, Digest, Rates, TicketLine, TicketList
+from models.labels import urgency_name
 
-URGENCY = {"urgent": "紧急", "normal": "一般", "low": "较低"}
 MAX_LINES = SHOWN
 
 
@@ -38,7 +38,7 @@ def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
     def capped(lines: list[str]) -> list[str]:
         return lines[:MAX_LINES] + ([f"……另有 {len(lines) - MAX_LINES} 件"] if len(lines) > MAX_LINES else [])
 
-    urg = "，".join(f"{URGENCY.get(k, k)} {v}" for k, v in sorted(d.new_by_urgency.items(), key=lambda kv: kv[0] != "urgent"))
+    urg = "，".join(f"{urgency_name(k)} {v}" for k, v in sorted(d.new_by_urgency.items(), key=lambda kv: kv[0] != "urgent"))
     new = [f"共 {d.new_total} 件" + (f"（{urg}）" if urg else "")]
     new += [f"· {name} {n}" for name, n in d.new_by_category]
     t = d.today
@@ -58,7 +58,8 @@ def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
     if principal:
         out.append(("涉及教职工的投诉（仅校长可见）", listed(d.staff_complaints) or ["无"]))
     if d.surveys:
-        out.append(("满意度测评进行中", [f"· {line}" for line in d.surveys]))
+        lines = d.surveys if principal else d.surveys_restricted
+        out.append(("满意度测评进行中", [f"· {line}" for line in lines]))
     if d.praise:
         out.append(("收到表扬", capped([f"· {name}：{text[:30]}" for name, text in d.praise])))
     out.append(("本月家访覆盖（按班级）", capped([f"· {c.class_name} {c.contacted}/{c.students}（{c.rate:.0%}）"
@@ -71,9 +72,12 @@ def title(d: Digest) -> str:
     return f"{d.school} 每日简报 {d.date:%m月%d日}"
 
 
-def render_text(d: Digest, principal: bool = True) -> str:
-    """Return the digest as plain text for a phone screen."""
-    parts = [f"【{title(d)}】"]
+def render_text(d: Digest, principal: bool = True, with_title: bool = True) -> str:
+    """Return the digest as plain text for a phone screen.
+
+    ``with_title=False`` when the title travels as the message's own title (the channels show it on top).
+    """
+    parts = [f"【{title(d)}】"] if with_title else []
     for heading, lines in sections(d, principal):
         parts.append(f"\n■ {heading}")
         parts.extend(lines)

@@ -18,10 +18,10 @@ ROLES = ("director", "principal")
 
 def send_digest(session: Session, settings: Settings, school: School, period: str, now: dt.datetime) -> int:
     """Queue the digest of ``period`` (a local date) for each director and principal; return how many."""
-    digest = build_digest(session, settings, school, dt.date.fromisoformat(period))
+    digest = build_digest(session, settings, school, dt.date.fromisoformat(period), now=now)
     queued = 0
     for leader in staff_with_roles(session, school.id, list(ROLES)):
-        text = render_text(digest, principal=leader.role == "principal")
+        text = render_text(digest, principal=leader.role == "principal", with_title=False)  # the row's title
         for recipient in people.staff_recipients(session, leader)[:1]:
             row = outbox.enqueue(session, recipient, text, now=now, audience="staff", title=title(digest),
                                  ref=f"digest:{school.code}:{period}",

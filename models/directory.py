@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false, select
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -56,6 +56,8 @@ class School(Base):
     """A kindergarten or school served by this deployment."""
 
     __tablename__ = "schools"
+    # A unique index rather than a constraint: SQLite adds it without rebuilding a table others reference.
+    __table_args__ = (Index("ix_schools_ticket_prefix", "ticket_prefix", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -63,6 +65,9 @@ class School(Base):
     kind: Mapped[str] = mapped_column(String(20), default=SchoolKind.PRIMARY)
     # Made by ``seed-demo``: the only schools the simulator may show or speak for.
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Prefix of the deployment-wide ticket number (T1-2026-0001): the code upper-cased, fixed at the
+    # school's first ticket so that renaming the code never renumbers the ledger (models.tickets).
+    ticket_prefix: Mapped[str | None] = mapped_column(String(44))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     classes: Mapped[list[SchoolClass]] = relationship(back_populates="school", order_by="SchoolClass.id")

@@ -35,7 +35,8 @@ def export_command(kind: str, file: Path, school: str, start: dt.datetime | None
             raise click.ClickException(f"没有找到学校：{school}")
         try:
             count = exports.write_export(session, kind, found, file, tz=ext.settings.app.timezone, start=since,
-                                         end=until, survey_id=survey_id)
+                                         end=until, survey_id=survey_id, now=ext.now(),
+                                         min_responses=ext.settings.surveys.min_breakdown)
         except exports.ExportError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已导出{exports.KINDS[kind]}：{count} 行 → {file}")

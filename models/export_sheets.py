@@ -8,44 +8,25 @@ Times are written as local times (Excel has no time zones).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import labels
+from models.class_order import class_key
 from models.directory import CARE_FLAGS, School, SchoolClass, Student, StudentCare
-from models.survey_results import compute_results
+from models.survey_results import compute_results, hidden_note, too_few
 from models.surveys import INDICATORS, Survey
 
-LABELS_FILE = Path(__file__).resolve().parent.parent / "config" / "lexicons" / "labels.yaml"
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-
-
-@functools.cache
-def _labels() -> dict[str, Any]:
-    try:
-        return yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        return {}
-
-
-def _kind_name(code: str) -> str:
-    return str((_labels().get("kinds") or {}).get(code, code))
-
-
-def _category_name(code: str) -> str:
-    entry = (_labels().get("categories") or {}).get(code)
-    return str(entry["name"]) if isinstance(entry, dict) else code
 
 
 def local(value: dt.datetime | None, tz: str) -> dt.datetime | None:
@@ -91,28 +72,56 @@ LEDGER_HEADERS = ("编号", "登记时间", "类型", "类别", "紧急程度", 
 def ledger_sheet(ws: Worksheet, session: Session, school: School, start: dt.datetime | None,
                  end: dt.datetime | None, tz: str) -> int:
     """Write the 问题整改台账; return the number of tickets."""
-    from models.tickets import SATISFACTION_NAMES, Ticket
+    from models.tickets import Ticket
 
     query = select(Ticket).where(Ticket.school_id == school.id).order_by(Ticket.created_at, Ticket.id)
     if start is not None:
         query = query.where(Ticket.created_at >= start)
     if end is not None:
         query = query.where(Ticket.created_at < end)
-    urgency = {"urgent": "紧急", "normal": "一般", "low": "低"}
     rows = []
     for t in session.scalars(query):
-        history = "\n".join(f"{local(e.at, tz):%m-%d %H:%M} {e.action}"
+        history = "\n".join(f"{local(e.at, tz):%m-%d %H:%M} {labels.event_name(e.action)}"
                             f"{'（' + e.actor_staff.name + '）' if e.actor_staff else ''}"
                             f"{'：' + e.text if e.text else ''}" for e in t.events)
-        rows.append((t.number, local(t.created_at, tz), _kind_name(t.kind), _category_name(t.category),
-                     urgency.get(t.urgency, t.urgency), t.school_class.name if t.school_class else "",
+        rows.append((t.full_number, local(t.created_at, tz), labels.kind_name(t.kind), labels.category_name(t.category),
+                     labels.urgency_name(t.urgency), t.school_class.name if t.school_class else "",
                      t.student.name if t.student else "", t.text, t.assignee.name if t.assignee else "",
                      t.state_name, local(t.resolve_by, tz), local(t.resolved_at, tz), t.resolution or "",
-                     SATISFACTION_NAMES.get(t.satisfaction or "", ""), "已销号" if t.state == "closed" else "未销号",
+                     labels.satisfaction_name(t.satisfaction) if t.satisfaction else "",
+                     "已销号" if t.state == "closed" else "未销号",
                      local(t.closed_at, tz), history))
     widths = (11, 16, 7, 10, 8, 12, 8, 36, 8, 10, 16, 16, 28, 10, 8, 16, 48)
     write_table(ws, f"{school.name}问题整改台账", LEDGER_HEADERS, widths, rows)
     return len(rows)
+
+
+FIGURES_HEADERS = ("指标", "数值", "计算口径", "分子", "分母")
+
+
+def figures_sheet(ws: Worksheet, session: Session, school: School, start: dt.datetime | None,
+                  end: dt.datetime | None, now: dt.datetime, tz: str) -> None:
+    """Write the range's 响应率, 按期办结率 and 满意率 (``models.figures``) under the ledger."""
+    from models.figures import Period, school_figures
+    from models.tickets import Ticket
+
+    if start is None:
+        first = session.scalar(select(Ticket.created_at).where(Ticket.school_id == school.id)
+                               .order_by(Ticket.created_at).limit(1))
+        start = first or now
+    f = school_figures(session, school.id, Period(start, min(end, now) if end is not None else now))
+    rows = [
+        ("响应率", f.response_rate, "按时响应（接单或回复家长）的工单 / 响应时限已到或已响应的工单",
+         f.responded_in_time, f.respond_due),
+        ("按期办结率", f.on_time_rate, "按时办结的工单 / 办结时限已到或已办结的工单", f.resolved_in_time, f.resolve_due),
+        ("满意率", f.satisfaction_rate, "（满意+基本满意）/（满意+基本满意+不满意），未回访不计入",
+         f.satisfied + f.basic, f.satisfied + f.basic + f.unsatisfied),
+        ("未回访（件）", f.not_reached, "回访期内家长未答复、按未回访销号的工单数", None, None),
+    ]
+    until = local(min(end, now) if end is not None else now, tz)
+    title = f"{school.name}问题整改台账统计指标（{local(start, tz):%Y-%m-%d} 至 {until:%Y-%m-%d %H:%M}）"
+    write_table(ws, title, FIGURES_HEADERS, (12, 10, 56, 8, 8),
+                [(name, "—" if value is None else value, how, num, den) for name, value, how, num, den in rows])
 
 
 VISIT_HEADERS = ("序号", "访问时间", "班级", "学生", "家长及联系电话", "方式", "访问人", "访问内容及发现问题", "关联问题")
@@ -150,6 +159,7 @@ def care_sheet(ws: Worksheet, session: Session, school: School) -> int:
         .where(Student.school_id == school.id, Student.active.is_(True),
                Student.id.in_(select(StudentCare.student_id)))
         .order_by(SchoolClass.id, Student.id)).all()
+    students = sorted(students, key=lambda s: class_key(s.school_class.name, s.school_class.grade))  # stable: ids kept
     order = list(CARE_FLAGS)
     rows = []
     for n, s in enumerate(students, 1):
@@ -162,13 +172,21 @@ def care_sheet(ws: Worksheet, session: Session, school: School) -> int:
     return len(rows)
 
 
-def survey_sheets(ws: Worksheet, session: Session, survey: Survey, tz: str) -> int:
-    """Write the 满意度测评结果: school per indicator, then classes ranked; return classes."""
+def survey_sheets(ws: Worksheet, session: Session, survey: Survey, tz: str, min_responses: int = 0) -> int:
+    """Write the 满意度测评结果: school per indicator, then classes ranked; return classes.
+
+    A group (the school, a class) with fewer than ``min_responses`` responses
+    shows no counts or rates, only why (``surveys.min_breakdown``; the
+    principal's export passes 0).
+    """
     results = compute_results(session, survey)
     school = results.school
     deadline = local(survey.deadline, tz)
-    rows: list[tuple[Any, ...]] = [(name, *_counts(school.indicators[code])) for code, name in INDICATORS]
-    rows.append(("综合", *_counts(school.overall)))
+    note = hidden_note(min_responses)
+    school_hidden = too_few(school, min_responses)
+    rows: list[tuple[Any, ...]] = [
+        (name, *((note,) * 5 if school_hidden else _counts(school.indicators[code]))) for code, name in INDICATORS]
+    rows.append(("综合", *((note,) * 5 if school_hidden else _counts(school.overall))))
     rows.append(("回收率", school.responded, school.families, "", "", _ratio(school.response_rate)))
     title = f"{survey.author.school.name}家长满意度测评结果（第 {survey.id} 次，截止 {deadline:%Y-%m-%d}）"
     write_table(ws, title, ("指标", "满意", "基本满意", "不满意", "不了解", "满意率"), (22, 10, 10, 10, 10, 12), rows)
@@ -176,12 +194,16 @@ def survey_sheets(ws: Worksheet, session: Session, survey: Survey, tz: str) -> i
     rank = {class_id: n for n, (class_id, _) in enumerate(ranked, 1)}
     class_rows = []
     for class_id, group in results.classes:
+        if too_few(group, min_responses):
+            class_rows.append(("—", group.name, group.families, group.responded, _ratio(group.response_rate),
+                               *(note,) * (len(INDICATORS) + 1)))
+            continue
         class_rows.append((rank[class_id], group.name, group.families, group.responded, _ratio(group.response_rate),
                            *(_ratio(group.indicators[c].rate) for c, _ in INDICATORS), _ratio(group.overall.rate)))
     sheet = ws.parent.create_sheet("班级排名")
     headers = ("排名", "班级", "应答户数", "回收户数", "回收率", *(n for _, n in INDICATORS), "综合满意率")
     write_table(sheet, "各班满意率（不了解不计入）", headers, (6, 12, 9, 9, 9, *(11,) * 6, 11),
-                sorted(class_rows, key=lambda r: r[0]))
+                sorted(class_rows, key=lambda r: (isinstance(r[0], str), r[0] if isinstance(r[0], int) else 0)))
     return len(class_rows)
 
 

@@ -52,6 +52,13 @@ class ExportFile(Base):
         return f"{({**KINDS, 'weekly': '周调度'}).get(self.kind, self.kind)}-{self.created_at:%Y%m%d}.xlsx"
 
 
+def plain_download_name(name: str) -> str:
+    """Return the ASCII name for browsers that cannot read ``filename*`` (周调度-20261205.xlsx → weekly-20261205.xlsx)."""
+    codes = {chinese: code for code, chinese in {**KINDS, "weekly": "周调度"}.items()}
+    stem, _, rest = name.partition("-")
+    return f"{codes.get(stem, 'export')}-{rest}" if rest else "export.xlsx"
+
+
 
 
 def latest_survey(session: Session, school_id: int) -> Survey | None:
@@ -61,8 +68,11 @@ def latest_survey(session: Session, school_id: int) -> Survey | None:
 
 def write_export(session: Session, kind: str, school: School, path: Path, *, tz: str,
                  start: dt.datetime | None = None, end: dt.datetime | None = None,
-                 survey_id: int | None = None) -> int:
+                 survey_id: int | None = None, now: dt.datetime | None = None, min_responses: int = 0) -> int:
     """Write one ledger as an .xlsx file; return the number of data rows.
+
+    The ledger gets a second sheet, 统计指标, with the range's figures as of
+    ``now`` (``models.figures``, the definitions the digest and 周调度 use).
 
     Raises:
         ExportError: for an unknown kind or a survey export without any survey.
@@ -74,6 +84,8 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
     ws.title = KINDS[kind]
     if kind == "ledger":
         count = export_sheets.ledger_sheet(ws, session, school, start, end, tz)
+        export_sheets.figures_sheet(workbook.create_sheet("统计指标"), session, school, start, end,
+                                    now or dt.datetime.now(dt.UTC), tz)
     elif kind == "visits":
         count = export_sheets.visits_sheet(ws, session, school, start, end, tz)
     elif kind == "care":
@@ -82,7 +94,7 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
         survey = session.get(Survey, survey_id) if survey_id else latest_survey(session, school.id)
         if survey is None or survey.school_id != school.id:
             raise ExportError("还没有满意度测评可导出。")
-        count = export_sheets.survey_sheets(ws, session, survey, tz)
+        count = export_sheets.survey_sheets(ws, session, survey, tz, min_responses)
     save_workbook(workbook, path)
     return count
 
@@ -98,8 +110,9 @@ def create_download(session: Session, staff: Staff, kind: str, settings: Setting
                     survey_id: int | None = None) -> tuple[ExportFile, str]:
     """Write an export for a staff member; return its record and the expiring link."""
     filename = f"{kind}-{uuid.uuid4().hex}.xlsx"
+    minimum = 0 if staff.role == "principal" else settings.surveys.min_breakdown  # survey anonymity
     write_export(session, kind, staff.school, export_dir(settings) / filename, tz=settings.app.timezone,
-                 start=start, end=end, survey_id=survey_id)
+                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum)
     expires = now + dt.timedelta(minutes=settings.exports.link_ttl_minutes)
     record = ExportFile(school_id=staff.school_id, staff_id=staff.id, kind=kind, filename=filename,
                         created_at=now, expires_at=expires)

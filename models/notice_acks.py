@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from config.settings import Settings
 from models import outbox, people
 from models.base import Base, utcnow
+from models.class_order import sort_classes
 from models.directory import SchoolClass, Student
 from models.notices import Notice, NoticeDelivery, NoticeStatus, target_students
 
@@ -134,7 +135,7 @@ def notice_stats(session: Session, notice: Notice) -> list[ClassStat]:
 
 
 def _classes(session: Session, class_ids: list[int]) -> list[SchoolClass]:
-    return list(session.scalars(select(SchoolClass).where(SchoolClass.id.in_(class_ids)).order_by(SchoolClass.id)))
+    return sort_classes(session.scalars(select(SchoolClass).where(SchoolClass.id.in_(class_ids))))
 
 
 def remind_unacknowledged(session: Session, settings: Settings, now: dt.datetime) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.class_order import sort_classes
 from models.directory import SchoolClass
 
 WHOLE_SCHOOL = ("全校", "全园", "全体", "全部")
@@ -108,8 +109,9 @@ def _examples(classes: Sequence[ClassRef]) -> str:
 
 
 def school_classes(session: Session, school_id: int) -> list[ClassRef]:
-    """Return a school's classes as scope references, in roster order."""
-    rows = session.scalars(select(SchoolClass).where(SchoolClass.school_id == school_id).order_by(SchoolClass.id))
+    """Return a school's classes as scope references, in grade order."""
+    rows = sort_classes(session.scalars(select(SchoolClass).where(SchoolClass.school_id == school_id)
+                                        .order_by(SchoolClass.id)))
     return [ClassRef(c.id, c.name, c.grade) for c in rows]
 
 

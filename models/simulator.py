@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+from models.class_order import class_key
 from models.directory import Guardian, Guardianship, School, SchoolClass, Staff, Student
 from models.identity import ChatGroup
 
@@ -92,7 +93,11 @@ def people(session: Session, limit_guardians: int = 400, *, demo_only: bool = Tr
     classes = session.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(demo))).all()
     head_of = {c.head_teacher_id: c for c in classes if c.head_teacher_id}
     order = {"principal": 0, "director": 1, "admin": 2, "head_teacher": 3, "teacher": 4}
-    for staff in sorted(staff_rows, key=lambda s: (s.school_id, order.get(s.role, 9), s.id)):
+    def headed(staff: Staff) -> tuple:
+        cls = head_of.get(staff.id)
+        return class_key(cls.name, cls.grade) if cls else ()
+
+    for staff in sorted(staff_rows, key=lambda s: (s.school_id, order.get(s.role, 9), headed(s), s.id)):
         cls = head_of.get(staff.id)
         label = f"{staff.name}（{staff.role_name}{'·' + cls.name if cls else ''}）"
         result.append(SimPerson(
@@ -106,7 +111,11 @@ def people(session: Session, limit_guardians: int = 400, *, demo_only: bool = Tr
         .where(Student.active.is_(True), Guardian.school_id.in_(demo))
         .order_by(Guardian.school_id, Guardian.id).distinct().limit(limit_guardians)
     ).all()
-    for guardian in guardians:
+    def first_class(guardian: Guardian) -> tuple:
+        pairs = [gs for gs in guardian.guardianships if gs.student.active]
+        return class_key(pairs[0].student.school_class.name, pairs[0].student.school_class.grade) if pairs else ()
+
+    for guardian in sorted(guardians, key=lambda g: (g.school_id, first_class(g), g.id)):
         pairs = [gs for gs in guardian.guardianships if gs.student.active]
         if not pairs:
             continue

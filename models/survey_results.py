@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.class_order import sort_classes
 from models.directory import SchoolClass
 from models.notices import target_students
 from models.surveys import INDICATOR_CODES, Survey, SurveyResponse
@@ -81,7 +82,7 @@ class SurveyResults:
 
     @property
     def ranking(self) -> list[tuple[int, GroupResult]]:
-        """Return classes best first by overall rate (classes with no opinions last)."""
+        """Return classes best first by overall rate (classes with no opinions last; ties in grade order)."""
         return sorted(self.classes, key=lambda item: (item[1].overall.rate is None, -(item[1].overall.rate or 0)))
 
 
@@ -95,8 +96,7 @@ def compute_results(session: Session, survey: Survey, with_previous: bool = True
     responses = [r for r in session.scalars(select(SurveyResponse).where(SurveyResponse.survey_id == survey.id))
                  if r.complete]
     students = target_students(session, survey.class_ids)
-    classes = list(session.scalars(select(SchoolClass).where(SchoolClass.id.in_(survey.class_ids))
-                                   .order_by(SchoolClass.id)))
+    classes = sort_classes(session.scalars(select(SchoolClass).where(SchoolClass.id.in_(survey.class_ids))))
     per_class = []
     for school_class in classes:
         mine = [r for r in responses if r.class_id == school_class.id]
@@ -121,13 +121,24 @@ def previous_survey(session: Session, survey: Survey) -> Survey | None:
                           .order_by(Survey.id.desc()).limit(1))
 
 
+def too_few(group: GroupResult, min_responses: int) -> bool:
+    """Return whether a group has too few responses to show its breakdown without revealing answers."""
+    return group.responded < min_responses
+
+
+def hidden_note(min_responses: int) -> str:
+    """Return why a breakdown is not shown."""
+    return f"不足 {min_responses} 份，为保护家长匿名不显示明细"
+
+
 def percent(value: float | None) -> str:
     """Format a rate as ``95.2%`` (``—`` when undefined)."""
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def digest_lines(session: Session, school_id: int, now: dt.datetime, tz: str) -> list[str]:
-    """Return one line per open survey for the directors' daily digest."""
+def digest_lines(session: Session, school_id: int, now: dt.datetime, tz: str,
+                 min_responses: int = 0) -> list[str]:
+    """Return one line per open survey for the daily digest (no rate below ``min_responses`` responses)."""
     lines = []
     open_surveys = session.scalars(select(Survey).where(Survey.school_id == school_id, Survey.deadline >= now,
                                                         Survey.created_at <= now)
@@ -135,6 +146,8 @@ def digest_lines(session: Session, school_id: int, now: dt.datetime, tz: str) ->
     for survey in open_surveys:
         result = compute_results(session, survey, with_previous=False).school
         deadline = survey.deadline.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
+        rate = hidden_note(min_responses) if too_few(result, min_responses) else \
+            f"满意率 {percent(result.overall.rate)}"
         lines.append(f"满意度测评 {survey.id}（截止 {deadline}）：已回收 {result.responded}/{result.families} 户"
-                     f"（{percent(result.response_rate)}），满意率 {percent(result.overall.rate)}")
+                     f"（{percent(result.response_rate)}），{rate}")
     return lines

@@ -13,11 +13,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.directory import find_school
+from models.labels import (
+    category_name,
+    close_reason_name,
+    event_name,
+    kind_name,
+    satisfaction_name,
+    state_name,
+    urgency_name,
+)
 from models.sheet_safety import csv_value
-from models.tickets import CLOSE_REASON_NAMES, SATISFACTION_NAMES, STATE_NAMES, Ticket
+from models.tickets import Ticket, TicketState
 
 CSV_COLUMNS = (
-    "number", "state", "state_name", "kind", "category", "original_category", "urgency", "student", "class",
+    "number", "state", "state_name", "kind", "kind_name", "category", "category_name", "original_category", "urgency",
+    "urgency_name", "student", "class",
     "assignee", "text", "created_at", "respond_by", "resolve_by", "responded_at", "resolved_at", "closed_at",
     "resolution", "satisfaction", "close_reason", "reopen_count", "history",
 )
@@ -38,18 +48,19 @@ def ledger_rows(session: Session, school_code: str, state: str | None = None) ->
     rows = []
     for t in session.scalars(query):
         rows.append({
-            "number": t.number, "state": t.state, "state_name": STATE_NAMES.get(t.state, t.state),
-            "kind": t.kind, "category": t.category, "original_category": t.original_category,
-            "urgency": t.urgency, "student": t.student.name if t.student else None,
+            "number": t.full_number, "short_number": t.number, "state": t.state, "state_name": state_name(t.state),
+            "kind": t.kind, "kind_name": kind_name(t.kind), "category": t.category,
+            "category_name": category_name(t.category), "original_category": t.original_category,
+            "urgency": t.urgency, "urgency_name": urgency_name(t.urgency), "student": t.student.name if t.student else None,
             "class": t.school_class.name if t.school_class else None,
             "assignee": t.assignee.name if t.assignee else None, "text": t.text,
             "created_at": _iso(t.created_at), "respond_by": _iso(t.respond_by), "resolve_by": _iso(t.resolve_by),
             "responded_at": _iso(t.responded_at), "resolved_at": _iso(t.resolved_at),
             "closed_at": _iso(t.closed_at), "resolution": t.resolution,
-            "satisfaction": SATISFACTION_NAMES.get(t.satisfaction or "", t.satisfaction),
-            "close_reason": CLOSE_REASON_NAMES.get(t.close_reason or "", t.close_reason),
+            "satisfaction": satisfaction_name(t.satisfaction) if t.satisfaction else None,
+            "close_reason": close_reason_name(t.close_reason) if t.close_reason else None,
             "reopen_count": t.reopen_count,
-            "history": [{"at": _iso(e.at), "action": e.action,
+            "history": [{"at": _iso(e.at), "action": e.action, "action_name": event_name(e.action),
                          "actor": e.actor_staff.name if e.actor_staff else ("家长" if e.actor_identity_id else "系统"),
                          "text": e.text, "data": e.data} for e in t.events],
         })
@@ -61,7 +72,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        history = "；".join(f"{h['at']} {h['actor']} {h['action']}{'：' + h['text'] if h['text'] else ''}"
+        history = "；".join(f"{h['at']} {h['actor']} {h['action_name']}{'：' + h['text'] if h['text'] else ''}"
                            for h in row["history"])
         writer.writerow({key: csv_value(value) for key, value in {**row, "history": history}.items()})
     return out.getvalue()
@@ -74,7 +85,7 @@ def tickets_group() -> None:
 
 @tickets_group.command("list")
 @click.option("--school", "school_code", required=True, help="school code")
-@click.option("--state", default=None, type=click.Choice(sorted(STATE_NAMES)), help="only this state")
+@click.option("--state", default=None, type=click.Choice(sorted(s.value for s in TicketState)), help="only this state")
 @click.option("--json", "as_json", is_flag=True, help="JSON: current state and full history")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV (UTF-8 with BOM, opens in Excel)")
 @with_appcontext
@@ -90,6 +101,6 @@ def list_command(school_code: str, state: str | None, as_json: bool, as_csv: boo
         click.echo("\ufeff" + _csv(rows), nl=False)
     else:
         for row in rows:
-            click.echo(f"{row['number']}  {row['state_name']:<6}  {row['category']:<16} {row['assignee'] or '—':<6} "
+            click.echo(f"{row['number']}  {row['state_name']:<6}  {row['category_name']:<8} {row['assignee'] or '—':<6} "
                        f"{row['student'] or '—'}  {row['text'][:30]}")
         click.echo(f"共 {len(rows)} 条")

@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy.orm import Session
 
 from bot.message import USER, Recipient
 from models import conversation, outbox, ticket_service
 from models.directory import Staff
 from models.identity import Identity
+from models.labels import category_name, kind_name
 from models.people import staff_recipients
 from models.tickets import Ticket
 
-LABELS_FILE = Path(__file__).resolve().parent.parent / "config" / "lexicons" / "labels.yaml"
 CALLBACK = "callback"  # the pending-question kind of the 回访
 CALLBACK_OPTIONS = "回复 1 满意 / 2 基本满意 / 3 不满意"
-KIND_NAMES = {"complaint": "投诉", "help": "求助", "suggestion": "建议", "inquiry": "咨询"}
-URGENCY_NAMES = {"urgent": "紧急", "normal": "一般", "low": "较低"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,17 +34,6 @@ class Notice:
     urgent: bool = False
     ref: str | None = None
     audience: str = "staff"  # parent | staff (the outbox's quiet-hours rules differ)
-
-
-@functools.cache
-def _labels() -> dict:
-    return yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")) or {}
-
-
-def category_name(code: str) -> str:
-    """Return the Chinese name of a category (config/lexicons/labels.yaml, the taxonomy's names)."""
-    entry = (_labels().get("categories") or {}).get(code)
-    return str(entry["name"]) if isinstance(entry, dict) and "name" in entry else code
 
 
 def local(when: dt.datetime | None, tz: str) -> str:
@@ -100,7 +84,7 @@ def who(ticket: Ticket) -> str:
 def headline(ticket: Ticket) -> str:
     """Return ``2026-0001 食堂餐饮·投诉`` (plus ``【紧急】``)."""
     flag = "【紧急】" if ticket.urgency == "urgent" else ""
-    return f"{flag}{ticket.number} {category_name(ticket.category)}·{KIND_NAMES.get(ticket.kind, ticket.kind)}"
+    return f"{flag}{ticket.number} {category_name(ticket.category)}·{kind_name(ticket.kind)}"
 
 
 def assignee_text(ticket: Ticket, tz: str, intro: str = "新工单") -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import deadlines, routing
 from models.directory import Guardianship, School, SchoolClass, Staff, Student
+from models.similarity import same_matter
 from models.tickets import (
     OPEN_STATES,
     SATISFACTION_NAMES,
@@ -23,6 +24,7 @@ from models.tickets import (
     TicketError,
     TicketState,
     add_event,
+    ensure_prefix,
     next_number,
 )
 
@@ -39,6 +41,7 @@ def open_ticket(
     if school_class is None and student is not None:
         school_class = student.school_class
     respond_by, resolve_by = deadlines.deadlines_for(urgency, now, school.code, tz)
+    ensure_prefix(session, school)
     ticket = Ticket(
         school_id=school.id, number=next_number(session, school.id, now, tz), kind=kind, category=category,
         original_category=original_category if original_category is not None else category, urgency=urgency,
@@ -59,21 +62,49 @@ def open_ticket(
     return ticket
 
 
+# How strongly a kind asks the school to act: an appended message may only raise it.
+KIND_STRENGTH = {"inquiry": 0, "suggestion": 1, "help": 2, "complaint": 3}
+
+
 def find_duplicate(session: Session, identity_id: int, category: str, student_id: int | None, now: dt.datetime,
-                   hours: int = 24) -> Ticket | None:
-    """Return the same parent's open ticket on the same issue from the last ``hours``."""
+                   hours: int = 24, text: str | None = None) -> Ticket | None:
+    """Return the same parent's open ticket on the same matter from the last ``hours``.
+
+    Same category (and child), and, when ``text`` is given, the same matter by
+    ``models.similarity.same_matter`` against the ticket's text or anything
+    already appended to it; the most recent such ticket wins.
+    """
     query = select(Ticket).where(
         Ticket.identity_id == identity_id, Ticket.category == category, Ticket.state.in_(OPEN_STATES),
         Ticket.created_at >= now - dt.timedelta(hours=hours),
     )
     if student_id is not None:
         query = query.where(Ticket.student_id == student_id)
-    return session.scalar(query.order_by(Ticket.id.desc()).limit(1))
+    for ticket in session.scalars(query.order_by(Ticket.id.desc()).limit(20)):
+        if text is None:
+            return ticket
+        said = [ticket.text] + [e.text for e in ticket.events if e.action == "appended" and e.text]
+        if any(same_matter(earlier, text) for earlier in said):
+            return ticket
+    return None
 
 
-def append(session: Session, ticket: Ticket, text: str, identity_id: int | None, now: dt.datetime) -> None:
-    """Add a repeated or follow-up message from the parent to an open ticket."""
+def append(session: Session, ticket: Ticket, text: str, identity_id: int | None, now: dt.datetime,
+           kind: str | None = None) -> None:
+    """Add a repeated or follow-up message from the parent to an open ticket.
+
+    A stronger ``kind`` (a complaint following an inquiry) raises the ticket's kind, recorded as ``kind_raised``.
+    """
     add_event(session, ticket, "appended", now, identity_id=identity_id, text=text)
+    if kind is not None and KIND_STRENGTH.get(kind, -1) > KIND_STRENGTH.get(ticket.kind, -1):
+        add_event(session, ticket, "kind_raised", now, identity_id=identity_id,
+                  data={"from": ticket.kind, "to": kind})
+        ticket.kind = kind
+
+
+def note(session: Session, ticket: Ticket, action: str, text: str, now: dt.datetime) -> None:
+    """Record a system note on the ticket (e.g. ``child_unconfirmed``: filed without the parent's answer)."""
+    add_event(session, ticket, action, now, text=text)
 
 
 def _check_open(ticket: Ticket) -> None:
@@ -160,15 +191,19 @@ def reject_resolution(session: Session, ticket: Ticket, leader: Staff, reason: s
 
 
 def record_callback_answer(session: Session, ticket: Ticket, answer: str, identity_id: int | None,
-                           now: dt.datetime) -> None:
-    """Store the parent's 回访 answer: 满意/基本满意 close the ticket, 不满意 reopens it (重办)."""
+                           now: dt.datetime, words: str | None = None) -> None:
+    """Store the parent's 回访 answer: 满意/基本满意 close the ticket, 不满意 reopens it (重办).
+
+    ``words``: what the parent wrote when it was more than the answer itself (kept in the event's data).
+    """
     if answer not in SATISFACTION_NAMES:
         raise ValueError(answer)
     if ticket.state != S.RESOLVED:
         raise TicketError(f"工单 {ticket.number} 当前为「{ticket.state_name}」，无需回访。")
     ticket.satisfaction = answer
+    data = {"satisfaction": answer} | ({"words": words} if words else {})
     add_event(session, ticket, "callback_answered", now, identity_id=identity_id, text=SATISFACTION_NAMES[answer],
-              data={"satisfaction": answer})
+              data=data)
     if answer == "unsatisfied":
         reopen(session, ticket, now, identity_id=identity_id)
     else:

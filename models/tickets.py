@@ -1,7 +1,10 @@
 """The ticket ledger (问题整改台账): tickets, their append-only events, numbering, corrections.
 
 The services that change tickets live in ``models.ticket_service``; this
-module holds the tables, the state names and the per-school numbering.
+module holds the tables and the numbering. A school counts its tickets per
+year (``2026-0001``, the short form its own chat shows and accepts); the full
+number ``T1-2026-0001`` adds the school's ticket prefix and names one ticket in
+the whole deployment (exports, the operator ledger, district leaders).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models import labels
 from models.base import Base, utcnow
-from models.directory import SchoolClass, Staff, Student
+from models.directory import School, SchoolClass, Staff, Student
 
 
 class TicketState(enum.StrEnum):
@@ -31,23 +35,11 @@ class TicketState(enum.StrEnum):
     CLOSED = "closed"
 
 
-STATE_NAMES = {
-    "new": "待分派",
-    "assigned": "已分派",
-    "in_progress": "办理中",
-    "resolved": "已办结待回访",
-    "reopened": "重办",
-    "closed": "已销号",
-}
 # States in which somebody still has to act (the scheduler's reminders look at these).
 OPEN_STATES = frozenset({TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS, TicketState.REOPENED})
-# Satisfaction codes of the 回访 and their Chinese names.
+# Satisfaction codes of the 回访 and their Chinese names: the names are also the stored text of
+# the ``callback_answered`` event (models.figures counts by it), so they are data, not just labels.
 SATISFACTION_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
-CLOSE_REASON_NAMES = {
-    "satisfied": "家长满意",
-    "basic": "家长基本满意",
-    "not_reached": "回访期内未答复",
-}
 
 
 class Ticket(Base):
@@ -100,6 +92,7 @@ class Ticket(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    school: Mapped[School] = relationship()
     student: Mapped[Student | None] = relationship()
     school_class: Mapped[SchoolClass | None] = relationship()
     assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id])
@@ -116,7 +109,12 @@ class Ticket(Base):
     @property
     def state_name(self) -> str:
         """Return the Chinese name of the state."""
-        return STATE_NAMES.get(self.state, self.state)
+        return labels.state_name(self.state)
+
+    @property
+    def full_number(self) -> str:
+        """Return the deployment-wide number, e.g. ``T1-2026-0001``."""
+        return f"{self.school.ticket_prefix or self.school.code.upper()}-{self.number}"
 
     def is_overdue(self, now: dt.datetime) -> bool:
         """Return whether an open ticket is past its resolve-by deadline."""
@@ -198,6 +196,20 @@ def next_number(session: Session, school_id: int, now: dt.datetime, tz: str = "A
     raise RuntimeError("could not allocate a ticket number")
 
 
+def ensure_prefix(session: Session, school: School) -> str:
+    """Return the school's ticket prefix, fixing it (the code upper-cased, made unique) on first use."""
+    if school.ticket_prefix:
+        return school.ticket_prefix
+    base = re.sub(r"[^A-Z0-9-]", "", school.code.upper()) or f"S{school.id}"
+    candidate, n = base, 1
+    while session.scalar(select(School.id).where(School.ticket_prefix == candidate, School.id != school.id)):
+        n += 1
+        candidate = f"{base}{n}"
+    school.ticket_prefix = candidate
+    return candidate
+
+
+_FULL = re.compile(r"^#?([A-Za-z][A-Za-z0-9-]*?)[-－—_]\s*(\d{4}\s*[-－—_]?\s*\d{1,6})$")
 _NUMBER = re.compile(r"^#?(?:(\d{4})\s*[-－—_/]?\s*)?0*(\d{1,6})$")
 
 
@@ -219,7 +231,19 @@ def parse_number(text: str) -> tuple[int | None, int] | None:
 
 
 def find_ticket(session: Session, school_id: int, text: str) -> Ticket | None:
-    """Return the school's ticket a person means by ``text`` (newest year when the year is left out)."""
+    """Return the school's ticket a person means by ``text`` (newest year when the year is left out).
+
+    The full number (``T1-2026-0001``, any case) is accepted when its prefix is this school's.
+    """
+    import unicodedata
+
+    full = _FULL.match(unicodedata.normalize("NFKC", text or "").strip())
+    if full:
+        school = session.get(School, school_id)
+        prefix = (school.ticket_prefix or school.code.upper()) if school is not None else None
+        if prefix is None or full.group(1).upper() != prefix:
+            return None
+        text = full.group(2)
     parsed = parse_number(text)
     if parsed is None:
         return None

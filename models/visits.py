@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, exists, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.class_order import class_key
 from models.directory import ClassTeacher, SchoolClass, Staff, Student, StudentCare
 
 # Chinese contact type → code, in the order the ledger lists them.
@@ -89,6 +90,12 @@ def may_record(session: Session, staff: Staff, student: Student) -> bool:
         ClassTeacher.class_id == student.class_id, ClassTeacher.staff_id == staff.id))) or False
 
 
+def has_paired_students(session: Session, staff_id: int) -> bool:
+    """Return whether a staff member is the 包靠 teacher of any active student."""
+    return bool(session.scalar(select(exists().where(
+        Student.responsible_staff_id == staff_id, Student.active.is_(True)))))
+
+
 def find_students(session: Session, staff: Staff, name: str) -> list[Student]:
     """Return the active students of the staff member's school with this name, theirs first."""
     students = session.scalars(select(Student).where(
@@ -135,7 +142,7 @@ def due_students(session: Session, *, now: dt.datetime, tz: ZoneInfo, care_days:
         last_at = _aware(last_at)
         if last_at is None or last_at < since_month or (is_care and last_at < since_care):
             due.append(DueStudent(sid, name, class_name, resp, bool(is_care), last_at))
-    due.sort(key=lambda d: (not d.care, d.class_name, d.name))
+    due.sort(key=lambda d: (not d.care, class_key(d.class_name), d.name))
     return due
 
 
@@ -175,7 +182,7 @@ def coverage_by_class(session: Session, school_id: int, *, now: dt.datetime, tz:
         .group_by(SchoolClass.id, SchoolClass.name)
     ).all()
     result = [ClassCoverage(name, total, done) for name, total, done in rows]
-    return sorted(result, key=lambda c: (c.rate, c.class_name))
+    return sorted(result, key=lambda c: (c.rate, class_key(c.class_name)))
 
 
 def visits_between(session: Session, school_id: int, start: dt.datetime, end: dt.datetime) -> list[Visit]:

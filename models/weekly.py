@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
 from models import links, outbox, people
-from models.digest import ANSWERS, Rates, count_if, rate_columns, touched_since
 from models.digest_render import pct
 from models.directory import School, Staff
 from models.exports import ExportFile, export_dir
+from models.figures import Figures, Period, count_if, school_figures
+from models.labels import satisfaction_name, state_name, urgency_name
 from models.routing import staff_with_roles
 from models.sheet_safety import save_workbook
 from models.ticket_notify import category_name
-from models.tickets import OPEN_STATES, SATISFACTION_NAMES, STATE_NAMES, Ticket, TicketEvent
+from models.tickets import OPEN_STATES, Ticket, TicketEvent
 from models.visits import VISIT_KIND_NAMES, visits_between
 
 
@@ -34,7 +35,7 @@ class WeekFigures:
     resolved: int = 0
     open_overdue: int = 0
     visits: int = 0
-    rates: Rates = dataclasses.field(default_factory=Rates)
+    rates: Figures = dataclasses.field(default_factory=Figures)
 
 
 def week_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
@@ -45,25 +46,14 @@ def week_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def figures(session: Session, school_id: int, start: dt.datetime, end: dt.datetime) -> WeekFigures:
-    """Return a school's figures for tickets created and events between ``start`` and ``end``."""
-    f = WeekFigures()
-    f.new, f.urgent, *sums = (int(x or 0) for x in session.execute(
-        select(func.count(), count_if(Ticket.urgency == "urgent"), *rate_columns(end)).where(
+    """Return a school's figures for tickets created and events between ``start`` and ``end`` (as of ``end``)."""
+    f = WeekFigures(rates=school_figures(session, school_id, Period(start, end)))
+    f.new, f.urgent = (int(x or 0) for x in session.execute(
+        select(func.count(), count_if(Ticket.urgency == "urgent")).where(
             Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)).one())
-    f.rates.add(**dict(zip(("respond_due", "responded_in_time", "resolve_due", "resolved_in_time"), sums,
-                           strict=True)))
-    events = session.execute(select(TicketEvent.action, TicketEvent.text, func.count()).join(Ticket).where(
-        *touched_since(school_id, start), TicketEvent.at >= start, TicketEvent.at < end,
-        TicketEvent.action.in_(("resolved", "callback_answered")),
-    ).group_by(TicketEvent.action, TicketEvent.text)).all()
-    for action, text, n in events:
-        if action == "resolved":
-            f.resolved += n
-        elif text in ANSWERS:
-            setattr(f.rates, ANSWERS[text], getattr(f.rates, ANSWERS[text]) + n)
-    f.rates.not_reached = session.scalar(select(func.count()).select_from(Ticket).where(
-        *touched_since(school_id, start), Ticket.close_reason == "not_reached",
-        Ticket.closed_at >= start, Ticket.closed_at < end)) or 0
+    f.resolved = session.scalar(select(func.count()).select_from(TicketEvent).join(Ticket).where(
+        Ticket.school_id == school_id, Ticket.updated_at >= start, TicketEvent.action == "resolved",
+        TicketEvent.at >= start, TicketEvent.at < end)) or 0
     f.open_overdue = session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.school_id == school_id, Ticket.state.in_(OPEN_STATES), Ticket.resolve_by < end)) or 0
     f.visits = len(visits_between(session, school_id, start, end))
@@ -92,9 +82,9 @@ def write_workbook(session: Session, school: School, path: Path, this: WeekFigur
     for t, name in session.execute(select(Ticket, assignee.name).outerjoin(assignee, Ticket.assignee_id == assignee.id)
                                    .where(Ticket.school_id == school.id, Ticket.created_at >= start,
                                           Ticket.created_at < end).order_by(Ticket.id)):
-        tickets.append([t.number, category_name(t.category), {"urgent": "紧急"}.get(t.urgency, "一般"),
-                        STATE_NAMES.get(t.state, t.state), name or "未分派", _local(t.created_at, tz),
-                        _local(t.resolved_at, tz), SATISFACTION_NAMES.get(t.satisfaction or "", ""), t.text])
+        tickets.append([t.full_number, category_name(t.category), urgency_name(t.urgency),
+                        state_name(t.state), name or "未分派", _local(t.created_at, tz),
+                        _local(t.resolved_at, tz), satisfaction_name(t.satisfaction) if t.satisfaction else "", t.text])
     log = wb.create_sheet("入户访问登记表")
     log.append(["日期", "班级", "学生", "教师", "方式", "访问记录", "转工单"])
     for v in visits_between(session, school.id, start, end):
@@ -122,7 +112,7 @@ def send_weekly_report(session: Session, settings: Settings, school: School, per
     path = export_dir(settings) / relative
     write_workbook(session, school, path, this, last, start, now, tz)
     hours = settings.scheduler.weekly_link_hours
-    summary = (f"【周调度】{school.name}本周（截至 {date}）：新增诉求 {this.new} 件（上周同期 {last.new}），"
+    summary = (f"{school.name}本周（截至 {date}）：新增诉求 {this.new} 件（上周同期 {last.new}），"
                f"办结 {this.resolved} 件，逾期未办结 {this.open_overdue} 件；"
                f"响应率 {pct(this.rates.response_rate)}，按期办结率 {pct(this.rates.on_time_rate)}，"
                f"满意率 {pct(this.rates.satisfaction_rate)}；家访 {this.visits} 次。\n")

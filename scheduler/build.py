@@ -44,6 +44,7 @@ def job_specs(cfg: SchedulerSettings) -> list[JobSpec]:
         JobSpec("sync_school_contacts", jobs.sync_school_contacts, every),
         JobSpec("sweep_deadlines", jobs.sweep_deadlines, every),
         JobSpec("sweep_callbacks", jobs.sweep_callbacks, every),
+        JobSpec("sweep_questions", jobs.sweep_questions, every),
         JobSpec("send_scheduled_notices", jobs.send_scheduled_notices, IntervalTrigger(minutes=1, timezone=tz)),
         JobSpec("remind_notices", jobs.remind_notices, every),
         JobSpec("visit_reminders", jobs.visit_reminders, at(cfg.visit_reminder_time, cfg.visit_reminder_day)),

@@ -40,8 +40,9 @@ def scheduler_command() -> None:
     run_scheduler(_ext())
 
 
-JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks", "send_scheduled_notices", "remind_notices",
-             "visit_reminders", "daily_digest", "weekly_report")
+JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
+             "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
+             "weekly_report")
 
 
 @click.command("run-job")
@@ -76,6 +77,6 @@ def digest_command(school_code: str, day: dt.datetime | None, role: str, markdow
         if school is None:
             raise click.ClickException(f"没有学校代码为 {school_code} 的学校")
         date = day.date() if day else ext.now().astimezone(tz).date()
-        digest = build_digest(session, ext.settings, school, date)
+        digest = build_digest(session, ext.settings, school, date, now=ext.now())
         render = render_markdown if markdown else render_text
         click.echo(render(digest, principal=role == "principal"))

@@ -128,6 +128,14 @@ def sweep_callbacks(ext: Any = None, now: dt.datetime | None = None) -> RunRepor
     return run_sweep(ext, "sweep_callbacks", sweep, now)
 
 
+def sweep_questions(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Settle "which child?" questions nobody answered within ``tickets.question_ttl_hours``."""
+    from handlers.child_questions import expire_questions
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "sweep_questions", expire_questions, now)
+
+
 def send_scheduled_notices(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Send the notices queued for a time that has come."""
     from models.notices import send_due_notices

@@ -121,7 +121,7 @@ def test_confirm_link_records_acknowledgement(bot, client, db_session):
     assert "您已确认阅读" in done
     assert _acked(db_session, number) == {"王小虎"}
     stats = "\n".join(bot.say("王芳", f"通知统计 {number}"))
-    assert "已确认 1，未确认 2（张小明、陈大宝）" in stats
+    assert "已确认 1，未确认 2" in stats and "一年级一班：张小明家长、陈大宝家长" in stats
 
 
 def test_forged_and_expired_links_are_refused(bot, client, ext, now):
@@ -151,7 +151,7 @@ def test_reminder_lists_exactly_unacknowledged_families(bot, db_session, ext, no
 
 def test_scheduled_notice_goes_out_once_at_its_time(bot, db_session, ext, now):
     preview = "\n".join(bot.say("赵校长", "定时通知 2026-11-24 08:00 全校 明早升旗仪式"))
-    assert "定时发送：2026-11-24 08:00" in preview
+    assert "定时发送：2026年11月24日（周二）08:00" in preview
     assert any("已定时" in r for r in bot.say("赵校长", "确认发送"))
     assert notices.send_due_notices(db_session, ext.settings, now) == 0
     at = dt.datetime(2026, 11, 24, 0, 0, tzinfo=dt.UTC)  # 08:00 in Beijing
@@ -177,4 +177,5 @@ def test_scheduled_notice_can_be_cancelled_before_it_goes_out(bot, db_session, e
 
 def test_scheduled_time_in_the_past_is_refused(bot):
     assert any("已过" in r for r in bot.say("赵校长", "定时通知 2026-11-01 08:00 全校 升旗"))
-    assert any("时间格式" in r for r in bot.say("赵校长", "定时通知 明天 08:00 全校 升旗"))
+    assert any("请写明发送时间" in r for r in bot.say("赵校长", "定时通知 明天 全校 升旗"))
+    assert any("已过" in r for r in bot.say("赵校长", "定时通知 今天早上7点 全校 升旗"))

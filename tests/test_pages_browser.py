@@ -69,6 +69,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         "app": {"secret_key": "browser-secret-0123456789", "instance_path": str(tmp_path / "instance"),
                 "base_url": "http://127.0.0.1"},
         "database": {"url": engine.url.render_as_string(hide_password=False)},
+        "simulator": {"enabled": True},
     })
     ext = lianxin(application)
     ext.engine.dispose()
@@ -165,3 +166,33 @@ def test_survey_form_in_browser(live, browser):
         assert rows[0].answers == {"overall": 1, "ethics": 2, "teaching": 3, "workload": 3, "conditions": 1,
                                    "safety": 2}
         assert rows[0].comment == "感谢老师们的付出" and rows[0].completed_at is not None
+
+
+def test_simulator_shows_each_line_once_in_order_when_messages_are_sent_quickly(live, browser):
+    """Three messages sent back to back: one bubble per stored line, in the stored order (issue 16 item 14)."""
+    from playwright.sync_api import expect
+
+    from bot.simulator import chat_key
+    from models import simulator as sim
+
+    ext = live["ext"]
+    with ext.sessionmaker() as session:
+        person = sim.find_person(session, "张小明妈妈")
+    page = _mobile(browser)
+    page.goto(live["base"] + "/simulator")
+    page.wait_for_selector(f'#person option[value="{person.key}"]', state="attached")
+    page.select_option("#person", person.key)
+    box = page.locator('form[data-where="private"] input')
+    for text in ("你好", "帮助", "在吗"):
+        box.fill(text)
+        box.press("Enter")  # no waiting between sends: the replies and the polls overlap
+    with ext.sessionmaker() as session:
+        key = chat_key(person, "private")
+        page.locator("#log-private .bubble").nth(5).wait_for()  # locators, not wait_for_function: the CSP forbids eval
+        stored = [line.text for line in sim.lines(session, key)]
+    # expect() retries until the page shows exactly the stored lines (a duplicate bubble would exceed it)
+    expect(page.locator("#log-private .bubble")).to_have_count(len(stored))
+    shown = page.eval_on_selector_all("#log-private .bubble", "els => els.map(e => e.textContent)")
+    assert len(stored) == 6, stored
+    assert shown == stored, "each stored line once, in order"
+    page.close()

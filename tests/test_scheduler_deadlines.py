@@ -73,8 +73,10 @@ def test_urgent_overdue_escalates_to_principal_too(ext, db_session, world, now):
     db_session.commit()
     for who in ("王芳", "钱主任", "赵校长"):
         bot.pop(who)
-    # Resolve-by is 24 h; remind 24 h before means at once, escalate after.
+    # Resolve-by is 24 h and the lead 24 h: the reminder waits for half the time (12 h), escalation after.
     _sweep(ext, db_session, bot, now + 2 * H)
+    assert bot.pop("王芳") == []
+    _sweep(ext, db_session, bot, now + 12 * H)
     assert any("时限提醒" in x for x in bot.pop("王芳"))
     _sweep(ext, db_session, bot, now + 25 * H)
     assert any("逾期未办结" in x for x in bot.pop("钱主任"))
@@ -111,3 +113,21 @@ def test_extension_moves_the_next_reminder(ext, db_session, world, now):
     assert "escalated_resolve" not in _actions(ticket), "an approved extension is not overdue"
     _sweep(ext, db_session, bot, ticket.resolve_by - 2 * H)
     assert _actions(ticket).count("reminded_resolve") == 2
+
+
+def test_an_urgent_tickets_reminders_fire_at_their_own_times(ext, db_session, world, now):
+    """Respond by 1 h and resolve by 24 h with leads of 60 min and 24 h: never both at assignment."""
+    ts, bot = world
+    ticket = open_ticket(db_session, ts, bot, now, text="孩子在学校被打了", category="safety", urgency="urgent")
+    db_session.commit()
+    bot.pop("王芳")
+    assert _sweep(ext, db_session, bot, now + dt.timedelta(minutes=2))["reminded_respond"] == 0
+    assert _sweep(ext, db_session, bot, now + dt.timedelta(minutes=2))["reminded_resolve"] == 0
+    assert bot.pop("王芳") == [], "nothing within two minutes of assignment"
+    # Half of each window at the latest: respond at 30 min, resolve at 12 h.
+    counts = _sweep(ext, db_session, bot, now + dt.timedelta(minutes=31))
+    assert (counts["reminded_respond"], counts["reminded_resolve"]) == (1, 0)
+    assert any("响应" in line for line in bot.pop("王芳"))
+    counts = _sweep(ext, db_session, bot, now + 12 * H + dt.timedelta(minutes=1))
+    assert counts["reminded_resolve"] == 1
+    assert _actions(ticket).count("reminded_resolve") == 1
