@@ -95,6 +95,10 @@ def register_blueprints(app: Flask) -> None:
 
     register_webhooks(app)
     app.register_blueprint(pages_bp)
+    from bot import console, console_school  # noqa: F401 - their routes are added to the console blueprint
+    from bot.console_auth import bp as console_bp
+
+    app.register_blueprint(console_bp)
     if lianxin(app).settings.simulator.enabled:
         app.register_blueprint(simulator_bp)
 
