@@ -25,7 +25,15 @@ from bot.console_auth import (
     page_message,
     start_session,
 )
-from models import console_actions, console_ledger, console_login, console_overview, exports, labels
+from models import (
+    console_actions,
+    console_ledger,
+    console_login,
+    console_overview,
+    console_school,
+    exports,
+    labels,
+)
 from models.directory import Staff
 from models.tickets import TicketError
 
@@ -105,7 +113,8 @@ def overview() -> Any:
             "响应率": [f.response_rate for _, f in weekly], "按期办结率": [f.on_time_rate for _, f in weekly],
             "满意率": [f.satisfaction_rate for _, f in weekly]}, "chart-trend")
         data["notices"] = console_overview.recent_notices(s, staff.school_id)
-        data["survey"] = console_overview.latest_survey(s, staff.school_id)
+        data["survey"] = console_overview.latest_survey(s, staff.school_id,
+                                                        console_school.min_breakdown(staff, ext().settings))
     if staff.is_leader or staff.role == "head_teacher":
         from bot.console_school import coverage_for
 

@@ -21,7 +21,7 @@ from models.directory import Staff
 from models.figures import Figures, Period, school_figures
 from models.notice_acks import notice_stats
 from models.notices import Notice, NoticeStatus
-from models.survey_results import compute_results
+from models.survey_results import compute_results, too_few
 from models.surveys import INDICATORS, Survey
 from models.tickets import OPEN_STATES, Ticket
 
@@ -78,8 +78,8 @@ def weeks(now: dt.datetime, tz: str, count: int = WEEKS) -> list[Week]:
 
 
 def weekly_figures(session: Session, school_id: int, now: dt.datetime, tz: str) -> list[tuple[Week, Figures]]:
-    """Return each recent week's figures (tickets opened that week, as of the week's end)."""
-    return [(week, school_figures(session, school_id, week.period)) for week in weeks(now, tz)]
+    """Return each recent week's figures: the tickets opened that week, their deadlines judged as of now."""
+    return [(week, school_figures(session, school_id, week.period, as_of=now)) for week in weeks(now, tz)]
 
 
 def categories_by_week(session: Session, staff: Staff, now: dt.datetime, tz: str) -> tuple[list[Week], dict[str, list[int]]]:
@@ -120,10 +120,17 @@ def recent_notices(session: Session, school_id: int, limit: int = 5) -> list[Not
     return result
 
 
-def latest_survey(session: Session, school_id: int) -> tuple[Survey, list[tuple[str, float | None]]] | None:
-    """Return the school's newest survey and its school-wide rate per indicator."""
+def latest_survey(session: Session, school_id: int, min_responses: int
+                  ) -> tuple[Survey, list[tuple[str, float | None]]] | None:
+    """Return the school's newest survey and its school-wide rate per indicator.
+
+    With fewer complete responses than ``min_responses`` (the anonymity rule,
+    ``surveys.min_breakdown``; 0 for the principal) the rates are left out (empty list).
+    """
     survey = session.scalar(select(Survey).where(Survey.school_id == school_id).order_by(Survey.id.desc()).limit(1))
     if survey is None:
         return None
     results = compute_results(session, survey, with_previous=False)
+    if too_few(results.school, min_responses):
+        return survey, []
     return survey, [(name, results.school.indicators[code].rate) for code, name in INDICATORS]

@@ -144,8 +144,12 @@ def survey_results(session: Session, staff: Staff, survey_id: int, settings: Set
     survey = session.get(Survey, survey_id)
     if survey is None or survey.school_id != staff.school_id:
         return None
-    minimum = 0 if staff.role == "principal" else settings.surveys.min_breakdown
-    return compute_results(session, survey), minimum
+    return compute_results(session, survey), min_breakdown(staff, settings)
+
+
+def min_breakdown(staff: Staff, settings: Settings) -> int:
+    """Return the fewest responses a survey group needs before ``staff`` sees its figures (principal: 0)."""
+    return 0 if staff.role == "principal" else settings.surveys.min_breakdown
 
 
 def upload_roster(session: Session, staff: Staff, path: Path, settings: Settings, now: dt.datetime) -> ImportReport:

@@ -107,10 +107,14 @@ class Figures:
             setattr(self, name, getattr(self, name) + int(n or 0))
 
 
-def school_figures(session: Session, school_id: int, period: Period) -> Figures:
-    """Return the school's figures for ``period``."""
+def school_figures(session: Session, school_id: int, period: Period, as_of: dt.datetime | None = None) -> Figures:
+    """Return the school's figures for ``period``.
+
+    ``as_of`` (default ``period.end``) judges the deadlines of the period's tickets at a later moment:
+    the console's weekly trend takes each week's tickets as they stand now.
+    """
     total = Figures()
-    for figures in _gather(session, school_id, period).values():
+    for figures in _gather(session, school_id, period, as_of).values():
         total.add(**dataclasses.asdict(figures))
     return total
 
@@ -150,12 +154,13 @@ def touched_since(school_id: int, since: dt.datetime) -> tuple[Any, ...]:
     return Ticket.school_id == school_id, Ticket.updated_at >= since
 
 
-def _gather(session: Session, school_id: int, period: Period) -> dict[str, Figures]:
+def _gather(session: Session, school_id: int, period: Period, as_of: dt.datetime | None = None
+            ) -> dict[str, Figures]:
     start, end = period.start, period.end
     people: dict[str, Figures] = {}
     assignee = aliased(Staff)
     for name, *sums in session.execute(
-            select(assignee.name, *deadline_columns(end)).select_from(Ticket)
+            select(assignee.name, *deadline_columns(as_of or end)).select_from(Ticket)
             .outerjoin(assignee, Ticket.assignee_id == assignee.id)
             .where(Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)
             .group_by(Ticket.assignee_id, assignee.name)):
