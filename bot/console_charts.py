@@ -15,7 +15,7 @@ W, H, LEFT, BOTTOM, TOP = 320, 160, 34, 22, 10
 
 
 def _x(i: int, n: int) -> float:
-    return LEFT + (W - LEFT - 8) * (i / (n - 1) if n > 1 else 0.5)
+    return LEFT + 4 + (W - LEFT - 22) * (i / (n - 1) if n > 1 else 0.5)
 
 
 def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]], chart_id: str) -> Markup:

@@ -66,12 +66,12 @@ class Week:
 
 
 def weeks(now: dt.datetime, tz: str, count: int = WEEKS) -> list[Week]:
-    """Return the last ``count`` local weeks, oldest first, the current one up to ``now``."""
+    """Return the last ``count`` local weeks (Monday to Monday), oldest first, the current one included."""
     this = Period.week_to(now, tz)
     result = []
     for back in range(count - 1, -1, -1):
         start = this.start - dt.timedelta(weeks=back)
-        end = min(start + dt.timedelta(weeks=1), now)
+        end = start + dt.timedelta(weeks=1)  # whole weeks: figures are judged as of now (``as_of``)
         local = start.astimezone(ZoneInfo(tz))
         result.append(Week(f"{local.month}/{local.day}", Period(start, end)))
     return result
