@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ticket_access
+from models import figures, ticket_access
 from models.console_ledger import local_midnight, review_available
 from models.directory import Staff
 from models.figures import Figures, Period, school_figures
@@ -79,7 +79,8 @@ def weeks(now: dt.datetime, tz: str, count: int = WEEKS) -> list[Week]:
 
 def weekly_figures(session: Session, school_id: int, now: dt.datetime, tz: str) -> list[tuple[Week, Figures]]:
     """Return each recent week's figures: the tickets opened that week, their deadlines judged as of now."""
-    return [(week, school_figures(session, school_id, week.period, as_of=now)) for week in weeks(now, tz)]
+    span = weeks(now, tz)
+    return list(zip(span, figures.weekly_figures(session, school_id, [w.period for w in span], now), strict=True))
 
 
 def categories_by_week(session: Session, staff: Staff, now: dt.datetime, tz: str) -> tuple[list[Week], dict[str, list[int]]]:
