@@ -46,6 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.005, help="1.0 = 100 schools, 1M tickets")
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards (for EXPLAIN ANALYZE)")
+    parser.add_argument("--reuse", action="store_true", help="measure the kept schema instead of building one")
     args = parser.parse_args()
     from app import create_app, lianxin
     from models import console_login
@@ -55,13 +57,14 @@ def main() -> None:
     url = make_url(sweeps.PG_URL).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
     engine = create_engine(url)
     try:
-        t0 = time.perf_counter()
-        sizes = sweeps.build(engine, args.scale)
-        with engine.begin() as conn:  # the fill inserts explicit ids: move the sequences past them
-            for table in ("schools", "staff", "classes", "students", "tickets"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
-        print(f"scale {args.scale}: {sizes} built in {time.perf_counter() - t0:.1f} s", flush=True)
+        if not args.reuse:
+            t0 = time.perf_counter()
+            sizes = sweeps.build(engine, args.scale)
+            with engine.begin() as conn:  # the fill inserts explicit ids: move the sequences past them
+                for table in ("schools", "staff", "classes", "students", "tickets"):
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                      f"(SELECT max(id) FROM {table}))"))
+            print(f"scale {args.scale}: {sizes} built in {time.perf_counter() - t0:.1f} s", flush=True)
         app = create_app({"app": {"secret_key": "bench-secret-key-0123456789"},
                           "database": {"url": url.render_as_string(hide_password=False)}})
         ext = lianxin(app)
@@ -72,6 +75,7 @@ def main() -> None:
         client = app.test_client()
         assert client.post("/" + link.split("/", 3)[3]).status_code == 302
         results: dict[str, float] = {}
+        medians: dict[str, float] = {}
         for label, path in PAGES.items():
             assert client.get(path).status_code == 200, path  # warm-up (and a check)
             samples = []
@@ -80,14 +84,15 @@ def main() -> None:
                 response = client.get(path)
                 samples.append(time.perf_counter() - start)
                 assert response.status_code == 200
-            results[label] = p95(samples)
+            results[label], medians[label] = p95(samples), statistics.median(samples)
         base = results["baseline /healthz"]
-        print(f"{'page':<22} {'p95 ms':>9} {'× baseline':>11}")
+        print(f"{'page':<22} {'median ms':>10} {'p95 ms':>9} {'p95 × baseline':>15}")
         for label, value in results.items():
-            print(f"{label:<22} {value * 1000:9.1f} {value / base:11.1f}")
+            print(f"{label:<22} {medians[label] * 1000:10.1f} {value * 1000:9.1f} {value / base:15.1f}")
     finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        if not args.keep:
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
         engine.dispose()
 
 
