@@ -41,12 +41,15 @@ class Outcome:
 
 
 def allowed(staff: Staff, ticket: Ticket) -> list[str]:
-    """Return the actions ``staff`` may offer on ``ticket`` (the ticket page shows these buttons)."""
+    """Return the actions ``staff`` may take on ``ticket`` in its state (the ticket page shows these buttons)."""
     if not ticket_access.can_act(staff, ticket):
         return []
     names = ["recategorize"]
     if staff.is_leader:
-        names += ["assign", "supervise", "reject"]
+        if ticket.is_open:
+            names += ["assign", "supervise"]
+        if ticket.state == "resolved":
+            names.append("reject")
         if ticket.extension_days:
             names += ["approve_extension", "deny_extension"]
         if getattr(ticket, "needs_review", False):

@@ -299,3 +299,11 @@ def test_review_parts_are_hidden_without_the_review_tier(principal, world):
 
 def test_parent_identity_helper_is_used(db_session, world):
     assert identity_of(db_session, world.bot, "张小明妈妈") is not None
+
+
+def test_the_ticket_page_offers_the_actions_its_state_allows(principal, world):
+    open_page = principal.get(f"/console/tickets/{world.tickets['food'].id}").text
+    assert all(f'id="do-{a}"' in open_page for a in ("assign", "supervise", "approve_extension", "recategorize"))
+    assert 'id="do-reject"' not in open_page
+    resolved = principal.get(f"/console/tickets/{world.tickets['resolved'].id}").text
+    assert 'id="do-reject"' in resolved and 'id="do-assign"' not in resolved and 'id="do-supervise"' not in resolved
