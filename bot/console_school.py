@@ -26,11 +26,12 @@ def coverage_for(staff: Any) -> list[Any]:
     return console_school.coverage(db(), staff, ext().now(), _tz())
 
 
-def _range() -> tuple[dt.date, dt.date]:
+def _range(args: Any = None) -> tuple[dt.date, dt.date]:
+    args = request.args if args is None else args
     today = ext().now().astimezone(ZoneInfo(_tz())).date()
     try:
-        start = dt.date.fromisoformat(request.args.get("from") or today.replace(day=1).isoformat())
-        end = dt.date.fromisoformat(request.args.get("to") or today.isoformat())
+        start = dt.date.fromisoformat(args.get("from") or today.replace(day=1).isoformat())
+        end = dt.date.fromisoformat(args.get("to") or today.isoformat())
     except ValueError:
         start, end = today.replace(day=1), today
     return (start, end) if start <= end else (end, start)
@@ -44,6 +45,20 @@ def visits_page() -> Any:
     view = console_school.visits_view(db(), current_staff(), ext().now(), ext().settings,
                                       local_midnight(start, _tz()), local_midnight(end + dt.timedelta(days=1), _tz()))
     return render_template("console/visits.html", view=view, start=start, end=end, **frame())
+
+
+@bp.post("/visits/export")
+@leaders_only
+def visits_export() -> Any:
+    """Export the 入户访问登记表 of the chosen range as Excel (the single-use download page follows)."""
+    from models import exports
+
+    start, end = _range(request.form)
+    _, url = exports.create_download(db(), current_staff(), "visits", ext().settings, ext().now(),
+                                     start=local_midnight(start, _tz()),
+                                     end=local_midnight(end + dt.timedelta(days=1), _tz()))
+    db().commit()
+    return redirect("/" + url.split("/", 3)[3])
 
 
 @bp.get("/notices")

@@ -307,3 +307,37 @@ def test_the_ticket_page_offers_the_actions_its_state_allows(principal, world):
     assert 'id="do-reject"' not in open_page
     resolved = principal.get(f"/console/tickets/{world.tickets['resolved'].id}").text
     assert 'id="do-reject"' in resolved and 'id="do-assign"' not in resolved and 'id="do-supervise"' not in resolved
+
+
+def test_visit_log_export_for_leaders_only(client, ext, db_session, world, now):
+    from models import visits
+
+    visits.record_visit(db_session, world.ts.staff["王芳"], world.ts.students["张小明"], "home", "家中整洁", now=now)
+    db_session.commit()
+    login(client, ext, db_session, world.ts.staff["王芳"], now)
+    assert client.post("/console/visits/export", data={"csrf": csrf(client)}).status_code == 403
+    login(client, ext, db_session, world.ts.staff["钱主任"], now)
+    response = client.post("/console/visits/export", data={"csrf": csrf(client), "from": "2026-11-01",
+                                                           "to": "2026-11-30"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/x/")
+    sheet = openpyxl.load_workbook(io.BytesIO(client.post(response.headers["Location"]).data)).worksheets[0]
+    assert any("家中整洁" in str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+
+
+def test_a_notice_with_a_time_is_scheduled_not_sent(principal, db_session, world):
+    from models.notices import Notice
+
+    token = csrf(principal)
+    past = principal.post("/console/notices/preview", data={"csrf": token, "scope": "全校", "text": "x",
+                                                            "when": "2026-11-20T08:00"})
+    assert past.status_code == 400 and "已过" in past.text
+    preview = principal.post("/console/notices/preview", data={"csrf": token, "scope": "一年级", "text": "周一升旗",
+                                                               "when": "2026-11-30T07:30"})
+    assert "定时发送：2026-11-30 07:30" in preview.text
+    notice_id = int(re.search(r"/console/notices/(\d+)/send", preview.text).group(1))
+    principal.post(f"/console/notices/{notice_id}/send", data={"csrf": token})
+    db_session.expire_all()
+    notice = db_session.get(Notice, notice_id)
+    assert notice.status == "scheduled" and notice.scheduled_for.isoformat() == "2026-11-29T23:30:00+00:00"
+    assert not db_session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.ref == f"notice:{notice_id}"))
