@@ -139,3 +139,43 @@ def test_a_teacher_cannot_open_another_teachers_ticket(live, browser):  # noqa: 
     page.goto(f"{live['base']}/console/tickets")
     assert theirs[1] not in page.inner_text("#ledger")
     page.close()
+
+
+def test_a_rejection_from_the_page_reaches_the_parent(live, browser):  # noqa: F811
+    """驳回 after the 回访 question went out: history with the actor, and the parent is told in private."""
+    import datetime as dt
+
+    from models.outbox import OutboxMessage
+    from models.ticket_notify import ask_callback
+    from models.tickets import Ticket
+    from tests.kit import SimBot
+    from tests.scheduler_helpers import identity_of
+
+    ext = live["ext"]
+    with ext.sessionmaker() as session:
+        bot = SimBot(ext, session)
+        bot.bind("张小明妈妈")
+        parent = identity_of(session, bot, "张小明妈妈")
+        ticket = session.get(Ticket, live["ids"]["tickets"]["food"][0])
+        ticket.identity_id = parent.id
+        ticket_service.resolve(session, ticket, ticket.assignee, "已更换保温餐车", FIXED_NOW)
+        ask_callback(session, ticket, FIXED_NOW, ttl=dt.timedelta(days=3))
+        session.commit()
+        ticket_id, number = ticket.id, ticket.number
+    page = _mobile(browser)
+    page.goto(_login_url(live, "钱主任"))
+    page.wait_for_selector("#counts")
+    page.goto(f"{live['base']}/console/tickets?state=resolved")
+    page.click(f"text={number}")
+    page.fill("#form-reject input[name=text]", "饭菜仍然偏凉")
+    page.click("#do-reject")
+    page.wait_for_selector("#flash")
+    assert "已驳回" in page.inner_text("#flash") and "饭菜仍然偏凉" in page.inner_text("#history")
+    assert "办理中" in page.inner_text("#state")
+    page.close()
+    with ext.sessionmaker() as session:
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                                .order_by(TicketEvent.id.desc())).first()
+        assert (event.action, event.actor_staff_id) == ("resolution_rejected", live["ids"]["staff"]["钱主任"])
+        told = session.scalars(select(OutboxMessage).where(OutboxMessage.ref == f"ticket:{ticket_id}")).all()
+        assert any("已退回继续办理" in row.text and row.audience == "parent" for row in told)
