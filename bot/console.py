@@ -78,6 +78,10 @@ def login(token: str) -> Any:
     """GET shows a button (link previews must not use the link up); POST uses the link once and logs in."""
     if request.method == "GET":
         return render_template("console/login.html", bot_name=ext().settings.app.name, me=None)
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        # Login CSRF: another site must not log a browser into someone else's session.
+        return render_template("console/message.html", heading="登录链接无效", me=None,
+                               message="请直接在浏览器中打开聊天里收到的登录链接。", bot_name=ext().settings.app.name), 403
     try:
         staff = console_login.redeem(db(), ext().settings, token, ext().now())
     except console_login.ConsoleLoginError as exc:

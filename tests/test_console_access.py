@@ -215,3 +215,10 @@ def test_a_complaint_about_a_person_is_never_shown_to_that_person(client, ext, d
 
             numbers = {row[0] for row in download_rows(client, {"csrf": csrf(client)})}
             assert ticket.full_number not in numbers and world.tickets["food"].full_number in numbers
+
+
+def test_a_login_posted_from_another_site_is_refused_and_keeps_the_link(client, world):
+    link = _link(world, "赵校长")
+    refused = client.post(path_of(link), headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403 and client.get("/console/").status_code == 302
+    assert client.post(path_of(link), headers={"Sec-Fetch-Site": "same-origin"}).status_code == 302
