@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import redirect, render_template, request, url_for
 
 from bot.console_auth import bp, current_staff, db, ext, frame, heads_only, leaders_only, need, page_message
-from models import console_school, notice_acks, notices, scope, survey_results
+from models import console_school, notices, scope, survey_results
 from models.console_ledger import local_midnight
 from models.roster import RosterError
 from models.surveys import INDICATORS
@@ -62,15 +62,15 @@ def visits_export() -> Any:
 
 
 @bp.get("/notices")
-@leaders_only
+@heads_only
 def notices_page() -> Any:
-    """通知: compose form and the school's sent notices with their acknowledgement figures."""
-    rows = [(n, notice_acks.notice_stats(db(), n)) for n in console_school.sent_notices(db(), current_staff())]
+    """通知: compose form and the sent notices the viewer follows, with their acknowledgement figures."""
+    rows = console_school.sent_notices(db(), current_staff())
     return render_template("console/notices.html", rows=rows, form={}, error=None, **frame())
 
 
 @bp.post("/notices/preview")
-@leaders_only
+@heads_only
 def notice_preview() -> Any:
     """Draft the notice with the chat's scope parser and show who it reaches, with 确认发送."""
     form, when = request.form, None
@@ -84,19 +84,19 @@ def notice_preview() -> Any:
                                              bool(form.get("important")), when, ext().now())
     except (scope.ScopeError, ValueError) as exc:
         db().rollback()
-        return _compose_error(str(exc))
+        return _compose_error(str(exc), 403 if isinstance(exc, scope.ScopeForbidden) else 400)
     db().commit()
     return render_template("console/notice_preview.html", notice=notice, reach=reach,
                            private_copy=ext().settings.notices.private_copy, **frame())
 
 
-def _compose_error(message: str) -> tuple[str, int]:
-    rows = [(n, notice_acks.notice_stats(db(), n)) for n in console_school.sent_notices(db(), current_staff())]
-    return render_template("console/notices.html", rows=rows, form=request.form, error=message, **frame()), 400
+def _compose_error(message: str, status: int = 400) -> tuple[str, int]:
+    rows = console_school.sent_notices(db(), current_staff())
+    return render_template("console/notices.html", rows=rows, form=request.form, error=message, **frame()), status
 
 
 @bp.post("/notices/<int:notice_id>/send")
-@leaders_only
+@heads_only
 def notice_send(notice_id: int) -> Any:
     """确认发送 (or 取消) the viewer's own draft."""
     notice = need(console_school.own_draft(db(), current_staff(), notice_id))
@@ -110,12 +110,12 @@ def notice_send(notice_id: int) -> Any:
 
 
 @bp.get("/notices/<int:notice_id>")
-@leaders_only
+@heads_only
 def notice_page(notice_id: int) -> Any:
     """One notice: per class delivered / acknowledged / not yet, with the names still to confirm."""
     notice = need(notices.get_notice(db(), notice_id, current_staff().school_id))
-    return render_template("console/notice.html", notice=notice, stats=notice_acks.notice_stats(db(), notice),
-                           **frame())
+    stats = need(console_school.notice_stats_for(db(), current_staff(), notice))
+    return render_template("console/notice.html", notice=notice, stats=stats, **frame())
 
 
 @bp.get("/surveys")

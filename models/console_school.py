@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from models import notices, scope, visits
 from models.directory import Staff, Student
+from models.notice_acks import ClassStat, notice_stats
 from models.roster import ImportReport, RosterLimits, import_roster
 from models.survey_results import SurveyResults, compute_results
 from models.surveys import Survey
@@ -96,23 +97,46 @@ def _teachers(session: Session, staff: Staff, due: list[visits.DueStudent], mine
     return sorted(rows, key=lambda r: (r.rate, r.name))
 
 
-def sent_notices(session: Session, staff: Staff, limit: int = 30) -> list[notices.Notice]:
-    """Return the school's notices that were sent or scheduled, newest first."""
-    return list(session.scalars(select(notices.Notice).where(
+def sent_notices(session: Session, staff: Staff, limit: int = 30) -> list[tuple[notices.Notice, list[ClassStat]]]:
+    """Return the notices sent or scheduled that the viewer may follow, newest first, with their class figures.
+
+    Leaders follow every notice of the school; head teachers their own notices and,
+    of the others, only their classes (the rule of 通知统计).
+    """
+    rows = session.scalars(select(notices.Notice).where(
         notices.Notice.school_id == staff.school_id,
         notices.Notice.status.in_([notices.NoticeStatus.SENT, notices.NoticeStatus.SCHEDULED]))
-        .order_by(notices.Notice.id.desc()).limit(limit)))
+        .order_by(notices.Notice.id.desc()).limit(limit * 4 if not staff.is_leader else limit))
+    result = []
+    for notice in rows:
+        stats = notice_stats_for(session, staff, notice)
+        if stats is not None:
+            result.append((notice, stats))
+    return result[:limit]
+
+
+def notice_stats_for(session: Session, staff: Staff, notice: notices.Notice) -> list[ClassStat] | None:
+    """Return a notice's per-class figures the viewer may see (None: not theirs to follow)."""
+    if notice.school_id != staff.school_id or notice.status in (notices.NoticeStatus.DRAFT,
+                                                                notices.NoticeStatus.CANCELLED):
+        return None
+    stats = notice_stats(session, notice)
+    if staff.is_leader or notice.author_id == staff.id:
+        return stats
+    own = set(scope.headed_class_ids(session, staff.id))
+    return [s for s in stats if s.class_id in own] or None
 
 
 def draft(session: Session, staff: Staff, scope_text: str, text: str, important: bool,
           when: dt.datetime | None, now: dt.datetime) -> tuple[notices.Notice, notices.Reach]:
-    """Draft a leader's notice with the chat's scope parser; return it and who it would reach.
+    """Draft a notice with the chat's scope parser and rule; return it and who it would reach.
 
     Raises:
-        scope.ScopeError: the scope names no class of the school (message in Chinese).
+        scope.ScopeError: the scope names no class of the school, or (``ScopeForbidden``) a class a head
+            teacher does not head (message in Chinese).
         ValueError: empty text or a time in the past (message in Chinese).
     """
-    parsed = scope.resolve_scope(session, staff.school_id, scope_text)
+    parsed = scope.sender_scope(session, staff, scope_text)
     if not text.strip():
         raise ValueError("请填写通知内容。")
     if when is not None and when <= now:

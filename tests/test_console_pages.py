@@ -341,3 +341,24 @@ def test_a_notice_with_a_time_is_scheduled_not_sent(principal, db_session, world
     assert notice.status == "scheduled" and notice.scheduled_for.isoformat() == "2026-11-29T23:30:00+00:00"
     assert not db_session.scalar(select(func.count()).select_from(OutboxMessage)
                                  .where(OutboxMessage.ref == f"notice:{notice_id}"))
+
+
+def test_a_head_teacher_sends_to_her_class_and_follows_only_her_classes(client, ext, db_session, world, now):
+    login(client, ext, db_session, world.ts.staff["赵校长"], now)
+    token = csrf(client)
+    preview = client.post("/console/notices/preview", data={"csrf": token, "scope": "全校", "text": "全校放假通知"})
+    school_notice = int(re.search(r"/console/notices/(\d+)/send", preview.text).group(1))
+    client.post(f"/console/notices/{school_notice}/send", data={"csrf": token})
+    login(client, ext, db_session, world.ts.staff["王芳"], now)
+    token = csrf(client)
+    refused = client.post("/console/notices/preview", data={"csrf": token, "scope": "一年级二班", "text": "x"})
+    assert refused.status_code == 403 and "班主任只能给本班发送通知" in refused.text
+    preview = client.post("/console/notices/preview", data={"csrf": token, "scope": "一年级一班", "text": "明天带水彩笔"})
+    own = int(re.search(r"/console/notices/(\d+)/send", preview.text).group(1))
+    assert client.post(f"/console/notices/{own}/send", data={"csrf": token}).status_code == 302
+    listed = client.get("/console/notices").text
+    assert "全校放假通知" in listed and "明天带水彩笔" in listed
+    school_stats = client.get(f"/console/notices/{school_notice}").text
+    assert "一年级一班" in school_stats and "一年级二班" not in school_stats and "陈二宝" not in school_stats
+    login(client, ext, db_session, world.ts.staff["孙丽"], now)
+    assert client.get(f"/console/notices/{own}").status_code == 404  # another class's notice
