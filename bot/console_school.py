@@ -119,7 +119,6 @@ def notice_page(notice_id: int) -> Any:
 
 
 @bp.get("/surveys")
-@leaders_only
 def surveys_page() -> Any:
     """测评: the school's surveys; the newest one's results."""
     found = console_school.surveys_of(db(), current_staff())
@@ -129,13 +128,14 @@ def surveys_page() -> Any:
 
 
 @bp.get("/surveys/<int:survey_id>")
-@leaders_only
 def survey_page(survey_id: int, found: list[Any] | None = None) -> Any:
-    """Results per indicator, grade and class, the ranking and the change since the last survey."""
+    """Results per indicator, grade and class, the ranking and the change since the last survey (teachers: their
+    classes' aggregates only)."""
     staff = current_staff()
-    results, minimum = need(console_school.survey_results(db(), staff, survey_id, ext().settings))
+    results, minimum, own = need(console_school.survey_results(db(), staff, survey_id, ext().settings))
     return render_template("console/surveys.html", surveys=found or console_school.surveys_of(db(), staff),
-                           results=results, minimum=minimum, indicators=INDICATORS, sr=survey_results, **frame())
+                           results=results, minimum=minimum, own=own, indicators=INDICATORS, sr=survey_results,
+                           **frame())
 
 
 @bp.route("/roster", methods=["GET", "POST"])

@@ -154,21 +154,34 @@ def own_draft(session: Session, staff: Staff, notice_id: int) -> notices.Notice 
 
 
 def surveys_of(session: Session, staff: Staff) -> list[Survey]:
-    """Return the school's surveys, newest first."""
-    return list(session.scalars(select(Survey).where(Survey.school_id == staff.school_id).order_by(Survey.id.desc())))
+    """Return the surveys the viewer may see, newest first (teachers: those covering a class they teach)."""
+    rows = session.scalars(select(Survey).where(Survey.school_id == staff.school_id).order_by(Survey.id.desc()))
+    return [s for s in rows if _own_classes(session, staff, s) != set()]
+
+
+def _own_classes(session: Session, staff: Staff, survey: Survey) -> set[int] | None:
+    """Return the survey's classes a teacher teaches (None for leaders: everything)."""
+    if staff.is_leader:
+        return None
+    return set(scope.teaching_class_ids(session, staff.id)) & set(survey.class_ids)
 
 
 def survey_results(session: Session, staff: Staff, survey_id: int, settings: Settings
-                   ) -> tuple[SurveyResults, int] | None:
-    """Return a survey's results and the smallest group whose breakdown may be shown to the viewer.
+                   ) -> tuple[SurveyResults, int, set[int] | None] | None:
+    """Return a survey's results, the fewest responses a group needs to be shown, and the viewer's classes.
 
-    The principal sees every breakdown; others see a class or grade only with
-    at least ``surveys.min_breakdown`` responses (the rule of 测评结果 and the export).
+    Leaders see the school, grades and classes (``None`` for the classes); teachers
+    only the aggregates of the classes they teach (the rule of 测评结果). The principal
+    sees every breakdown; others see a group only with at least
+    ``surveys.min_breakdown`` responses (测评结果 and the export do the same).
     """
     survey = session.get(Survey, survey_id)
     if survey is None or survey.school_id != staff.school_id:
         return None
-    return compute_results(session, survey), min_breakdown(staff, settings)
+    own = _own_classes(session, staff, survey)
+    if own == set():
+        return None
+    return compute_results(session, survey), min_breakdown(staff, settings), own
 
 
 def min_breakdown(staff: Staff, settings: Settings) -> int:

@@ -362,3 +362,18 @@ def test_a_head_teacher_sends_to_her_class_and_follows_only_her_classes(client, 
     assert "一年级一班" in school_stats and "一年级二班" not in school_stats and "陈二宝" not in school_stats
     login(client, ext, db_session, world.ts.staff["孙丽"], now)
     assert client.get(f"/console/notices/{own}").status_code == 404  # another class's notice
+
+
+def test_teachers_see_only_their_classes_survey_aggregates(client, ext, db_session, world, survey, now):
+    login(client, ext, db_session, world.ts.staff["王芳"], now)
+    page = client.get(f"/console/surveys/{survey.id}").text
+    assert page.count('class="card own-class"') == 1 and "一年级二班" not in page.split("汇总")[1]
+    assert "不足 5 份" in page and "全校" not in page.split("汇总")[1] and "class-row" not in page
+    ext.settings = dataclasses.replace(ext.settings, surveys=dataclasses.replace(ext.settings.surveys,
+                                                                                  min_breakdown=1))
+    assert "整体办学水平" in client.get(f"/console/surveys/{survey.id}").text
+    login(client, ext, db_session, world.ts.staff["李强"], now)  # teaches both classes
+    assert client.get("/console/surveys").text.count('class="card own-class"') == 2
+    login(client, ext, db_session, world.ts.staff["周敏"], now)  # teaches no class
+    assert client.get(f"/console/surveys/{survey.id}").status_code == 404
+    assert "暂无涉及您任教班级的测评" in client.get("/console/surveys").text
