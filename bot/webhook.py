@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
+from bot.extension import get_session, lianxin
 from bot.message import InboundMessage, UnstorableMessage
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,11 @@ def install_errors(bp: Blueprint) -> None:
 
 def ext() -> Any:
     """Return the application's Lianxin extension."""
-    from app import lianxin
-
     return lianxin()
 
 
 def session() -> Any:
     """Return the request's database session."""
-    from app import get_session
-
     return get_session()
 
 
