@@ -8,12 +8,12 @@ from typing import Any
 from flask import Flask, jsonify
 from sqlalchemy import text
 
+from bot import dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf
 from bot.cli import register as register_cli
 from bot.extension import EXTENSION, Lianxin, close_session, get_session, lianxin
 from bot.simulator import bp as simulator_bp
 from bot.web_pages import bp as pages_bp
 from bot.web_security import install as install_security_headers
-from bot.webhook import register as register_webhooks
 from config.logs import setup_logging
 from config.settings import Settings, load_settings
 from handlers import build_registry
@@ -47,7 +47,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 def register_blueprints(app: Flask) -> None:
     """Mount the web routes."""
     app.add_url_rule("/healthz", "healthz", _healthz)
-    register_webhooks(app)
+    for platform in (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat):
+        app.register_blueprint(platform.bp)  # each platform's webhook
     app.register_blueprint(pages_bp)
     if lianxin(app).settings.simulator.enabled:
         app.register_blueprint(simulator_bp)

@@ -16,28 +16,12 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
+from bot.channel_simulator import PLATFORM
 from bot.extension import get_session, lianxin
 from bot.message import InboundMessage, clean_text
 from models import simulator as sim
-from models.outbox import OutboxMessage
-
-PLATFORM = "simulator"
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
-
-
-class SimulatorChannel:
-    """Delivers outbox rows by appending them to the simulated chat."""
-
-    def __init__(self, bot_name: str) -> None:
-        self.bot_name = bot_name
-
-    def send(self, session: Session, row: OutboxMessage, now: dt.datetime) -> str:
-        """Write the message into the recipient's transcript."""
-        chat = f"group:{row.address}" if row.recipient_kind == "group" else f"user:{row.address}"
-        text = f"【{row.title}】\n{row.text}" if row.title else row.text
-        sim.add_line(session, row.school_id or 0, chat, self.bot_name, text, now, from_bot=True)
-        return PLATFORM
 
 
 def external_id(person_key: str) -> str:

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from bot.extension import get_session, lianxin
 from bot.message import InboundMessage, UnstorableMessage
@@ -260,11 +260,3 @@ def send_ids(app_ext: Any, ids: list[int]) -> int:
         return sent
     finally:
         db.close()
-
-
-def register(app: Flask) -> None:
-    """Mount every platform's webhook blueprint."""
-    from bot import dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf
-
-    for module in (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat):
-        app.register_blueprint(module.bp)
