@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from handlers.pipeline import DispatchResult, dispatch
-    from handlers.registry import COMMANDS, Registry
+    from handlers.registry import Registry
 
 __all__ = ["DispatchResult", "build_registry", "dispatch"]
 
@@ -44,7 +44,7 @@ def build_registry() -> Registry:
         visits,
     )
 
-    from handlers.registry import CommandHandler, Registry
+    from handlers.registry import COMMANDS, CommandHandler, Registry
 
     registry = Registry()
     for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
