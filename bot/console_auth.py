@@ -16,7 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from sqlalchemy.orm import Session
 
+from bot.extension import Lianxin, get_session, lianxin
 from models import console_ledger, console_login
 from models.directory import Staff
 
@@ -24,24 +26,20 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 OPEN_ENDPOINTS = frozenset({"console.howto", "console.login"})
 
 
-def ext() -> Any:
+def ext() -> Lianxin:
     """Return the app's Lianxin extension."""
-    from app import lianxin
-
     return lianxin()
 
 
-def db() -> Any:
+def db() -> Session:
     """Return the request's database session."""
-    from app import get_session
-
     return get_session()
 
 
 @bp.record_once
 def _configure(state: Any) -> None:
     app = state.app
-    https = app.extensions["lianxin"].settings.app.base_url.startswith("https://")
+    https = lianxin(app).settings.app.base_url.startswith("https://")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=console_login.SESSION_HOURS))
     app.jinja_env.globals["csrf_token"] = csrf_token
