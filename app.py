@@ -8,8 +8,9 @@ from typing import Any
 from flask import Flask, jsonify
 from sqlalchemy import text
 
-from bot import dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf
+from bot import console, console_school, dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf  # noqa: F401
 from bot.cli import register as register_cli
+from bot.console_auth import bp as console_bp  # console and console_school add their routes to it
 from bot.extension import EXTENSION, Lianxin, close_session, get_session, lianxin
 from bot.simulator import bp as simulator_bp
 from bot.web_pages import bp as pages_bp
@@ -50,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     for platform in (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat):
         app.register_blueprint(platform.bp)  # each platform's webhook
     app.register_blueprint(pages_bp)
+    app.register_blueprint(console_bp)
     if lianxin(app).settings.simulator.enabled:
         app.register_blueprint(simulator_bp)
 

@@ -32,6 +32,7 @@ def build_registry() -> Registry:
     """
     from handlers import (  # noqa: I001 - feature modules, in registration order below
         basic,
+        console,
         exports,
         groups,
         leave,
@@ -47,7 +48,7 @@ def build_registry() -> Registry:
     from handlers.registry import COMMANDS, CommandHandler, Registry
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
+    for module in (basic, groups, notices, notice_acks, surveys, exports, console, leave, tickets, ticket_commands, leader_commands,
                    visits):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=COMMANDS)

@@ -28,14 +28,11 @@ def _scope_for(ctx: Context, text: str) -> scope.Scope:
     staff = ctx.actor.staff
     assert staff is not None
     try:
-        parsed = scope.resolve_scope(ctx.session, staff.school_id, text)
+        return scope.sender_scope(ctx.session, staff, text)
+    except scope.ScopeForbidden as exc:
+        raise Forbidden(str(exc)) from exc
     except scope.ScopeError as exc:
         raise HandlerError(str(exc)) from exc
-    if LEADER not in ctx.actor.roles:
-        own = scope.headed_class_ids(ctx.session, staff.id)
-        if scope.restrict_to(parsed, own) is None:
-            raise Forbidden("班主任只能给本班发送通知；全校或年级通知请联系主任或校长。")
-    return parsed
 
 
 def _preview(ctx: Context, notice: notices.Notice) -> list[Reply]:

@@ -71,3 +71,18 @@ def close_reason_name(code: str) -> str:
 def satisfaction_name(code: str) -> str:
     """Return 满意 / 基本满意 / 不满意 (fixed: also the stored text of a 回访 answer event)."""
     return SATISFACTION_NAMES.get(code, code)
+
+
+def category_codes() -> list[str]:
+    """Return the taxonomy's category codes in its order (the choices of 改类 and the ledger filter)."""
+    return [str(code) for code in (_taxonomy().get("categories") or {})]
+
+
+def urgency_codes() -> list[str]:
+    """Return the urgency codes in the taxonomy's order."""
+    return [str(code) for code in (_taxonomy().get("urgencies") or {})]
+
+
+def state_codes() -> list[str]:
+    """Return the ticket state codes in the order ``config/names.yaml`` lists them."""
+    return [str(code) for code in (_names().get("states") or {})]
