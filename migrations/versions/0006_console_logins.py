@@ -1,6 +1,6 @@
 """console logins: one-time links from the 后台 chat command to the web console
 
-Revision ID: 0008
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-05 19:30:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import models.base
 
-revision = '0008'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
