@@ -34,11 +34,13 @@ def build_registry() -> Registry:
     from handlers import (  # noqa: I001 - feature modules, in registration order below
         basic,
         exports,
+        grid,
         groups,
         leave,
         leader_commands,
         notice_acks,
         notices,
+        reception,
         surveys,
         ticket_commands,
         tickets,
@@ -49,7 +51,7 @@ def build_registry() -> Registry:
 
     registry = Registry()
     for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
-                   visits):
+                   visits, reception, grid):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

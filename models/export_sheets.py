@@ -145,6 +145,30 @@ def visits_sheet(ws: Worksheet, session: Session, school: School, start: dt.date
     return len(rows)
 
 
+RECEPTION_HEADERS = ("序号", "接待日期", "来访人", "学生及班级", "预约事由", "反映事项及接待记录", "答复及处理意见",
+                     "接待领导", "转工单", "办理及回访情况")
+
+
+def reception_sheet(ws: Worksheet, session: Session, school: School, start: dt.datetime | None,
+                    end: dt.datetime | None, tz: str) -> int:
+    """Write the 来访接待登记表 (校长接待日); return the number of receptions."""
+    from models.reception import held_between
+    from models.tickets import Ticket
+
+    rows = []
+    for n, b in enumerate(held_between(session, school.id, start, end), 1):
+        tickets = [session.scalar(select(Ticket).where(Ticket.school_id == school.id, Ticket.number == number))
+                   for number in b.ticket_numbers or []]
+        follow = "\n".join(f"{t.number} {labels.state_name(t.state)}" + (f"（{t.resolution}）" if t.resolution else "")
+                           for t in tickets if t is not None)
+        child = f"{b.student.school_class.name} {b.student.name}" if b.student else ""
+        answers = "；".join(t.resolution for t in tickets if t is not None and t.resolution) or "当场答复"
+        rows.append((n, local(b.slot_at, tz), b.visitor, child, b.reason, b.record or "", answers,
+                     b.recorded_by.name if b.recorded_by else "", "、".join(b.ticket_numbers or []), follow))
+    write_table(ws, f"{school.name}来访接待登记表", RECEPTION_HEADERS, (6, 16, 16, 16, 20, 44, 28, 10, 14, 28), rows)
+    return len(rows)
+
+
 def _contacts(student: Student) -> str:
     return "\n".join(f"{gs.relation} {gs.guardian.name} {gs.guardian.phone}" for gs in student.guardianships)
 

@@ -252,5 +252,10 @@ def audience_of(session: Session, recipient: Recipient) -> str:
     return "staff" if identity is not None and identity.staff_id is not None else "parent"
 
 
+def identity_recipient(identity: Identity) -> Recipient:
+    """Return the private address of one identity."""
+    return _user(identity)
+
+
 def _user(identity: Identity) -> Recipient:
     return Recipient(identity.platform, USER, identity.external_id, identity.school_id, identity_id=identity.id)

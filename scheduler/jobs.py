@@ -178,3 +178,11 @@ def weekly_report(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     ext, now = _ext_now(ext, now)
     period = local_week(now, ext.settings.scheduler.timezone)
     return run_per_school(ext, "weekly_report", period, send_weekly_report, now)
+
+
+def reception_sweep(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """校长接待日: parents' reminders the day before, the reception group's list that morning."""
+    from models.reception_notify import reception_sweep as sweep
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "reception_sweep", sweep, now)
