@@ -55,21 +55,30 @@ def _local(when: Any) -> str:
 @bp.route("/n/<token>", methods=["GET", "POST"])
 def notice_page(token: str) -> Any:
     """Show a notice to one family; POST records 「我已阅读」."""
-    from models import notice_acks
+    from models import notice_acks, open_days
 
     data, session = _payload("notice", token), _session()
     view = notice_acks.notice_view(session, int(data["n"]), int(data["s"]))
     if view is None:
         return _message("通知不存在", "这条通知已撤回或不再适用。", 404)
+    event = open_days.by_notice(session, view.notice.id)  # an open day announced by this notice: sign up here
     if request.method == "POST" and not view.acked:
         notice_acks.record_ack(session, view.notice, view.student.id, "link", _ext().now())
+    if request.method == "POST" and event is not None and request.form.get("action") == "signup":
+        try:
+            open_days.sign_up(session, event, view.student, None, "link", _ext().now())
+        except open_days.OpenDayError as exc:
+            return _message(event.kind_name, exc.message, 409)
+    if request.method == "POST":
         session.commit()
         view = notice_acks.notice_view(session, view.notice.id, view.student.id)
+    signup = open_days.signup_of(session, event, view.student.id) if event is not None else None
     author = view.notice.author
     return render_template(
         "notice.html", bot_name=_ext().settings.app.name, notice=view.notice, acked=view.acked,
         title="重要通知" if view.notice.important else "学校通知", school=view.notice.author.school.name,
-        family=f"{view.student.name}家长", sent=_local(view.notice.sent_at), author=f"{author.name}{author.role_name}")
+        family=f"{view.student.name}家长", sent=_local(view.notice.sent_at), author=f"{author.name}{author.role_name}",
+        event=event, signup_state=open_days.SIGNUP_NAMES.get(signup.state) if signup is not None else None)
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])

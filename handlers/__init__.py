@@ -40,6 +40,7 @@ def build_registry() -> Registry:
         leader_commands,
         notice_acks,
         notices,
+        open_days,
         reception,
         surveys,
         ticket_commands,
@@ -51,7 +52,7 @@ def build_registry() -> Registry:
 
     registry = Registry()
     for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
-                   visits, reception, grid):
+                   visits, reception, grid, open_days):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

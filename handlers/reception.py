@@ -95,7 +95,7 @@ def info_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply("\n".join(lines))]
 
 
-def _parse_when(text: str, ctx: Context) -> tuple[dt.date | None, dt.time | None, str]:
+def parse_when(text: str, ctx: Context) -> tuple[dt.date | None, dt.time | None, str]:
     """Split 12月7日 14:30 事由 (date and time both optional) into its parts."""
     tz_name = ctx.settings.scheduler.timezone
     day, rest = None, text.strip()
@@ -129,7 +129,7 @@ def _child(ctx: Context, reason: str) -> Guardianship | None:
 def book_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Book the first free slot (of a date, or at a time, when given)."""
     schedule, tz = _schedule(ctx), _tz(ctx)
-    day, clock, reason = _parse_when(" ".join(args), ctx)
+    day, clock, reason = parse_when(" ".join(args), ctx)
     days = reception.session_dates(schedule, ctx.now, tz, count=4)
     if day is not None and day not in days:
         listed = "、".join(f"{d.month}月{d.day}日" for d in days)
@@ -200,7 +200,7 @@ def list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     staff, tz = ctx.actor.staff, _tz(ctx)
     assert staff is not None
     if args:
-        day, _, rest = _parse_when(args[0], ctx)
+        day, _, rest = parse_when(args[0], ctx)
         if day is None or rest:
             raise UsageError(_LIST, "日期格式例如 12月7日、12-07 或 下周一。")
     else:

@@ -15,6 +15,7 @@ from models import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
     jobs,
     notice_acks,
     notices,
+    open_days,
     outbox,
     platform_state,
     praise,

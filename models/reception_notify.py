@@ -88,5 +88,8 @@ def send_day_lists(session: Session, settings: Settings, now: dt.datetime) -> in
 
 
 def reception_sweep(session: Session, settings: Settings, now: dt.datetime) -> int:
-    """Run both reception messages; return how many were queued."""
-    return send_reminders(session, settings, now) + send_day_lists(session, settings, now)
+    """Run the reception messages and the open days' (reminders, feedback requests); return how many were queued."""
+    from models.open_day_notify import open_day_sweep
+
+    return send_reminders(session, settings, now) + send_day_lists(session, settings, now) + open_day_sweep(
+        session, settings, now)
