@@ -142,5 +142,5 @@ def test_usage_hints_and_permissions(open_day):
     assert "用法：开放日签到" in _text(bot.say("王芳", f"开放日签到 {bot.n}"))
     for who, text in (("王芳", "设置开放日 12月2日 一年级一班 20"), ("张小明妈妈", "设置家长课程 12月2日 全校 20"),
                       ("王芳", "报名开放日"), ("张小明妈妈", f"开放日名单 {bot.n}"), ("李强", f"开放日名单 {bot.n}"),
-                      ("张小明妈妈", f"开放日签到 {bot.n} 张小明"), ("王芳", "开放日反馈 1 满意 满意")):
+                      ("张小明妈妈", f"开放日签到 {bot.n} 张小明"), ("王芳", "开放日反馈 1 满意 满意"), ("王芳", "取消报名")):
         assert "没有使用" in _text(bot.say(who, text)), (who, text)

@@ -61,8 +61,9 @@ def test_only_leaders_set_days_and_record_and_only_parents_book(open_days):
     ts, bot = open_days
     for who, text in (("王芳", "设置接待日 每周三 14:00-17:00"), ("张小明妈妈", "设置接待日 每周三 14:00-17:00"),
                       ("王芳", "接待记录 1 家长反映食堂太咸"), ("张小明妈妈", "接待名单"),
-                      ("王芳", "预约接待 食堂"), ("王芳", "导出接待")):
+                      ("王芳", "预约接待 食堂"), ("王芳", "导出接待"), ("王芳", "我的预约"), ("王芳", "取消预约")):
         assert "没有使用" in _text(bot.say(who, text)), (who, text)
+    assert "请先绑定身份" in _text(bot.say("王小虎奶奶", "接待日")), "strangers see no reception day"
 
 
 def test_parents_book_the_next_free_slot_and_a_given_time(open_days, db_session):
