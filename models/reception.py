@@ -175,9 +175,13 @@ def slots_of(schedule: ReceptionSchedule, day: dt.date, tz: ZoneInfo) -> list[dt
 def free_slots(session: Session, schedule: ReceptionSchedule, day: dt.date, tz: ZoneInfo,
                now: dt.datetime) -> list[dt.datetime]:
     """Return the slots of a session nobody holds that have not begun."""
+    slots = slots_of(schedule, day, tz)
+    if not slots:
+        return []
     taken = set(session.scalars(select(ReceptionBooking.slot_key).where(
-        ReceptionBooking.school_id == schedule.school_id, ReceptionBooking.slot_key.is_not(None))))
-    return [s for s in slots_of(schedule, day, tz) if s > now and _key(schedule.school_id, s) not in taken]
+        ReceptionBooking.school_id == schedule.school_id, ReceptionBooking.slot_key.is_not(None),
+        ReceptionBooking.slot_at >= slots[0], ReceptionBooking.slot_at <= slots[-1])))
+    return [s for s in slots if s > now and _key(schedule.school_id, s) not in taken]
 
 
 def host_for(session: Session, schedule: ReceptionSchedule, day: dt.date) -> Staff | None:
