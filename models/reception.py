@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -304,11 +304,3 @@ def describe_slot(slot: dt.datetime, tz: ZoneInfo) -> str:
     """Return 12月7日（周一）14:30."""
     local = slot.astimezone(tz)
     return f"{local.month}月{local.day}日（周{reception_rules.WEEKDAY_NAMES[local.weekday()]}）{local:%H:%M}"
-
-
-def count_booked(session: Session, school_id: int, day: dt.date, tz: ZoneInfo) -> int:
-    """Return how many slots of a local day are booked."""
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    return session.scalar(select(func.count()).select_from(ReceptionBooking).where(
-        ReceptionBooking.school_id == school_id, ReceptionBooking.state == BOOKED,
-        ReceptionBooking.slot_at >= start, ReceptionBooking.slot_at < start + dt.timedelta(days=1))) or 0
