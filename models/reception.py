@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -28,7 +32,8 @@ from models.reception_rules import Rule
 BOOKED, HELD, CANCELLED = "booked", "held", "cancelled"
 STATE_NAMES = {BOOKED: "已预约", HELD: "已接待", CANCELLED: "已取消"}
 DEFAULT_SLOTS = 6
-RECEPTION_DUTY = "接待"  # 花名册「职责」: who else belongs to the reception group
+RECEPTION_DUTY = "接待"
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "reception.yaml"  # 花名册「职责」: who else belongs to the reception group
 
 
 class ReceptionError(Exception):
@@ -142,10 +147,33 @@ def close_schedule(session: Session, school_id: int) -> bool:
 
 
 def active_schedule(session: Session, school_id: int) -> ReceptionSchedule | None:
-    """Return the school's active reception schedule."""
-    return session.scalar(select(ReceptionSchedule).where(
+    """Return the school's active reception schedule (from config/reception.yaml if it never had one)."""
+    found = session.scalar(select(ReceptionSchedule).where(
         ReceptionSchedule.school_id == school_id, ReceptionSchedule.active.is_(True))
         .order_by(ReceptionSchedule.id.desc()).limit(1))
+    return found if found is not None else _from_config(session, school_id)
+
+
+@functools.cache
+def reception_config() -> dict[str, Any]:
+    """Load config/reception.yaml once."""
+    if not CONFIG_FILE.is_file():
+        return {}
+    return yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8")) or {}
+
+
+def _from_config(session: Session, school_id: int) -> ReceptionSchedule | None:
+    """Create the configured schedule of a school that never had one (a leader's 关闭 is never undone)."""
+    school = session.get(School, school_id)
+    entry = ((reception_config().get("schools") or {}).get(school.code) if school is not None else None)
+    if not entry or session.scalar(select(ReceptionSchedule.id).where(ReceptionSchedule.school_id == school_id)):
+        return None
+    from models.routing import staff_by_name
+
+    starts, ends = reception_rules.parse_range(str(entry["time"]))
+    rota = [s for name in entry.get("rota") or [] if (s := staff_by_name(session, school_id, str(name)))]
+    return set_schedule(session, school_id, reception_rules.parse_rule(str(entry["rule"])), starts, ends,
+                        int(entry.get("slots", DEFAULT_SLOTS)), rota, None, utcnow())
 
 
 def _is_working_day(school: School):

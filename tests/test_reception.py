@@ -207,3 +207,13 @@ def test_digest_and_weekly_count_receptions(ext, open_days, db_session):
     assert "接待：今日 1 场、家长 2 人、反映事项转工单 2 件" in render_text(d)
     week = figures(db_session, ts.school.id, at(7, 0), at(8, 0), TZ)
     assert (week.receptions, week.received, week.matters) == (1, 2, 2)
+
+
+def test_config_sets_the_day_of_a_school_that_never_had_one(world, db_session, monkeypatch):
+    ts, bot = world
+    monkeypatch.setattr(reception, "reception_config", lambda: {"schools": {"t1": {
+        "rule": "每周三", "time": "14:00-15:00", "slots": 2, "rota": ["钱主任"]}}})
+    info = _text(bot.say("张小明妈妈", "接待日"))
+    assert "每周三 14:00-15:00，每场 2 人" in info
+    assert "已停止接待日预约" in _text(bot.say("赵校长", "设置接待日 关闭"))
+    assert "暂未开放" in _text(bot.say("张小明妈妈", "接待日")), "a leader's 关闭 is not undone by config"
