@@ -109,6 +109,36 @@ def survey_page(token: str) -> Any:
         anonymous=_ext().settings.surveys.anonymous), 200 if not missing else 400
 
 
+@bp.route("/o/<token>", methods=["GET", "POST"])
+def open_day_feedback_page(token: str) -> Any:
+    """The three-question form after an open day or 家长课程; POST saves (and files an actionable suggestion)."""
+    from handlers.open_days import file_feedback
+    from models import open_days
+
+    data, session, now = _payload("openday", token), _session(), _ext().now()
+    signup = session.get(open_days.OpenDaySignup, int(data["u"]))
+    if signup is None:
+        return _message("反馈不存在", "这次活动已撤回或不再适用。", 404)
+    answers = {"lesson": signup.lesson, "order": signup.order_rating}
+    saved, missing, suggestion = False, False, signup.suggestion
+    if request.method == "POST":
+        answers = {k: open_days.parse_rating(request.form.get(k, "")) for k in ("lesson", "order")}
+        suggestion = request.form.get("suggestion", "")[:500]
+        missing = None in answers.values()
+        if not missing:
+            file_feedback(session, _ext().settings, signup, answers["lesson"], answers["order"], suggestion, now,
+                          None)
+            session.commit()
+            saved = True
+    event = signup.open_day
+    return render_template(
+        "open_day_feedback.html", bot_name=_ext().settings.app.name, kind_name=event.kind_name,
+        school=signup.student.school.name, family=f"{signup.student.name}家长", when=_local(event.starts_at),
+        questions=list(zip(("lesson", "order"), open_days.QUESTIONS[:2], strict=True)),
+        options=sorted(open_days.RATING_NAMES.items(), reverse=True), answers=answers, suggestion=suggestion,
+        saved=saved, missing=missing, ticket=signup.ticket_number), 400 if missing else 200
+
+
 @bp.get("/m/<token>")
 def message_page(token: str) -> Any:
     """Show one message in full (template and subscribe messages only carry a summary)."""

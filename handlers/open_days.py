@@ -182,16 +182,26 @@ def feedback_command(args: list[str], msg: InboundMessage, ctx: Context) -> list
     asked = [s for s in open_days.asked_feedback(ctx.session, student_ids) if s.open_day_id == int(args[0].lstrip("#"))]
     if not asked:
         raise HandlerError(f"没有找到邀请您反馈的开放日 {args[0]}。")
-    signup, suggestion = asked[0], args[3] if len(args) > 3 else ""
-    open_days.save_feedback(signup, lesson, order, suggestion, ctx.now)
+    signup = asked[0]
+    ticket = file_feedback(ctx.session, ctx.settings, signup, lesson, order, args[3] if len(args) > 3 else "",
+                           ctx.now, ctx.actor.identity.id)
     lines = ["感谢您的反馈！"]
-    if suggestion and signup.ticket_number is None:
-        ticket = comment_ticket(ctx.session, ctx.settings, suggestion, f"{signup.open_day.kind_name}意见", signup.student,
-                                ctx.now, ctx.actor.identity.id, anonymous=False)
-        if ticket is not None:
-            signup.ticket_number = ticket.number
-            lines.append(f"您的建议已转为编号 {ticket.number} 的反馈，学校会安排办理，发送「进度 {ticket.number}」查看。")
+    if ticket is not None:
+        lines.append(f"您的建议已转为编号 {ticket.number} 的反馈，学校会安排办理，发送「进度 {ticket.number}」查看。")
     return [Reply("\n".join(lines), private=True)]
+
+
+def file_feedback(session: object, settings: object, signup: open_days.OpenDaySignup, lesson: int, order: int,
+                  suggestion: str, now: dt.datetime, identity_id: int | None):  # -> Ticket | None
+    """Save the three answers (chat or form); an actionable suggestion becomes a ticket, once per family."""
+    open_days.save_feedback(signup, lesson, order, suggestion, now)
+    if not suggestion.strip() or signup.ticket_number is not None:
+        return None
+    ticket = comment_ticket(session, settings, suggestion.strip(), f"{signup.open_day.kind_name}意见", signup.student,
+                            now, identity_id or signup.identity_id, anonymous=False)
+    if ticket is not None:
+        signup.ticket_number = ticket.number
+    return ticket
 
 
 _SET = Command("设置开放日", set_open_day, roles=LEADERS, min_args=3, max_args=6, rest=True, private_only=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models import notices, open_days, outbox, people
+from models import links, notices, open_days, outbox, people
 from models.directory import Staff
 from models.open_days import CONFIRMED, QUESTIONS, OpenDay, OpenDaySignup
 from models.reception import describe_slot
@@ -67,12 +67,20 @@ def send_reminders(session: Session, settings: Settings, now: dt.datetime) -> in
     return queued
 
 
-def feedback_text(signup: OpenDaySignup) -> str:
+def feedback_url(settings: Settings, signup: OpenDaySignup, now: dt.datetime) -> str:
+    """Return a family's personal link to the three-question form."""
+    expires = now + dt.timedelta(days=settings.notices.link_ttl_days)
+    token = links.make_token(settings.app.secret_key, "openday", {"u": signup.id}, expires)
+    return links.absolute_url(settings.app.base_url, "o", token)
+
+
+def feedback_text(signup: OpenDaySignup, url: str) -> str:
     """Return the three-question feedback request."""
     day = signup.open_day
     lines = [f"{signup.student.name}家长，感谢您参加{day.kind_name}！请花一分钟回答三个问题："]
     lines += [f"{n}. {q}" for n, q in enumerate(QUESTIONS, 1)]
-    lines.append(f"回复示例：开放日反馈 {day.id} 满意 一般 希望多开放体育课")
+    lines.append(f"点击填写：{url}")
+    lines.append(f"或直接回复，例如：开放日反馈 {day.id} 满意 一般 希望多开放体育课")
     return "\n".join(lines)
 
 
@@ -86,8 +94,8 @@ def send_feedback_requests(session: Session, settings: Settings, now: dt.datetim
         day.feedback_sent_at = now
         for signup in open_days.feedback_due(day):
             signup.feedback_asked_at = now
-            queued += _to_family(session, signup, feedback_text(signup), f"{day.kind_name}反馈", "open-day-feedback",
-                                 now)
+            text = feedback_text(signup, feedback_url(settings, signup, now))
+            queued += _to_family(session, signup, text, f"{day.kind_name}反馈", "open-day-feedback", now)
     return queued
 
 

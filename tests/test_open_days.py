@@ -8,7 +8,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.open_days import OpenDaySignup
 from models.tickets import Ticket
@@ -144,3 +144,25 @@ def test_usage_hints_and_permissions(open_day):
                       ("王芳", "报名开放日"), ("张小明妈妈", f"开放日名单 {bot.n}"), ("李强", f"开放日名单 {bot.n}"),
                       ("张小明妈妈", f"开放日签到 {bot.n} 张小明"), ("王芳", "开放日反馈 1 满意 满意"), ("王芳", "取消报名")):
         assert "没有使用" in _text(bot.say(who, text)), (who, text)
+
+
+def test_feedback_form_by_link(ext, open_day, client, db_session):
+    ts, bot = open_day
+    bot.say("张小明妈妈", f"报名开放日 {bot.n}")
+    db_session.commit()
+    jobs.reception_sweep(ext, at(2, 11, 30))
+    bot.deliver(at(2, 11, 30))
+    path = re.search(r"http://[^/]+(/o/\S+)", _text(bot.pop("张小明妈妈"))).group(1)
+    html = client.get(path).get_data(as_text=True)
+    assert "学校开放日反馈" in html and "听课感受" in html and "课堂秩序" in html and "张小明家长" in html
+    assert client.post(path, data={"lesson": "满意"}).status_code == 400
+    done = client.post(path, data={"lesson": "满意", "order": "一般",
+                                   "suggestion": "教室后排太挤，希望学校把家长座位安排得宽松一些"})
+    assert done.status_code == 200 and "已提交" in done.get_data(as_text=True)
+    signup = db_session.scalar(select(OpenDaySignup))
+    db_session.refresh(signup)
+    assert (signup.lesson, signup.order_rating) == (3, 2) and signup.ticket_number is not None
+    assert "已转为编号" in done.get_data(as_text=True)
+    client.post(path, data={"lesson": "一般", "order": "一般", "suggestion": "教室后排太挤，还是很挤"})
+    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1, "one ticket per family"
+    assert client.get(path[:-3] + "abc").status_code == 403
