@@ -17,7 +17,7 @@ from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.reception import parse_when
 from handlers.registry import Registry
 from handlers.surveys import comment_ticket
-from models import open_day_notify, open_days, scope
+from models import exports, open_day_notify, open_days, scope
 from models.open_days import CONFIRMED, COURSE, OPEN_DAY, RATING_NAMES, OpenDayError
 from models.reception import describe_slot
 
@@ -171,6 +171,20 @@ def attend_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
     return [Reply(text, private=True)]
 
 
+def export_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Give a download link to the sign-up, attendance and feedback sheet of an event."""
+    staff = ctx.actor.staff
+    assert staff is not None
+    event = _staff_event(ctx, args[0] if args else None, _EXPORT)
+    try:
+        _, url = exports.create_download(ctx.session, staff, "open_day", ctx.settings, ctx.now, open_day_id=event.id)
+    except exports.ExportError as exc:
+        raise HandlerError(str(exc)) from exc
+    minutes = ctx.settings.exports.link_ttl_minutes
+    return [Reply(f"{event.kind_name}签到及反馈表已生成，请在 {minutes} 分钟内下载（仅限您本人使用，请勿转发）：\n{url}",
+                  private=True)]
+
+
 def feedback_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Store the three answers; an actionable suggestion becomes a ticket."""
     if not args[0].lstrip("#").isdigit():
@@ -212,11 +226,13 @@ _CANCEL = Command("取消报名", cancel_command, roles=PARENTS, max_args=2, pri
 _LIST = Command("开放日名单", list_command, roles=TEACHERS, max_args=1, private_only=True, aliases=("家长课程名单",))
 _ATTEND = Command("开放日签到", attend_command, roles=TEACHERS, min_args=2, max_args=2, rest=True, private_only=True,
                   aliases=("家长课程签到",))
+_EXPORT = Command("导出开放日", export_command, roles=LEADERS, max_args=1, private_only=True,
+                  aliases=("导出家长课程",))
 _FEEDBACK = Command("开放日反馈", feedback_command, roles=PARENTS, min_args=3, max_args=4, rest=True, private_only=True,
                     aliases=("家长课程反馈",))
 
 
 def register(registry: Registry) -> None:
     """Add the open-day commands."""
-    for command in (_SET, _COURSE, _SIGNUP, _CANCEL, _LIST, _ATTEND, _FEEDBACK):
+    for command in (_SET, _COURSE, _SIGNUP, _CANCEL, _LIST, _ATTEND, _FEEDBACK, _EXPORT):
         registry.add_command(command)

@@ -169,6 +169,26 @@ def reception_sheet(ws: Worksheet, session: Session, school: School, start: dt.d
     return len(rows)
 
 
+OPEN_DAY_HEADERS = ("序号", "班级", "学生", "家长及联系电话", "报名方式", "状态", "到场", "听课感受", "课堂秩序",
+                    "意见建议", "转工单")
+
+
+def open_day_sheet(ws: Worksheet, session: Session, event: Any, tz: str) -> int:
+    """Write an open day's (or 家长课程's) sign-ups, attendance per family and feedback; return the families."""
+    from models.open_days import RATING_NAMES, SIGNUP_NAMES, roster
+
+    rows = []
+    for n, s in enumerate(roster(session, event), 1):
+        rows.append((n, s.student.school_class.name, s.student.name, _contacts(s.student),
+                     "链接" if s.via == "link" else "聊天", SIGNUP_NAMES.get(s.state, s.state),
+                     "是" if s.attended else "", RATING_NAMES.get(s.lesson, ""), RATING_NAMES.get(s.order_rating, ""),
+                     s.suggestion or "", s.ticket_number or ""))
+    when = local(event.starts_at, tz)
+    title = f"{event.kind_name}签到及反馈表（{when:%Y-%m-%d %H:%M}，{event.scope_label}）"
+    write_table(ws, title, OPEN_DAY_HEADERS, (6, 12, 8, 26, 8, 8, 6, 8, 8, 36, 12), rows)
+    return len(rows)
+
+
 def _contacts(student: Student) -> str:
     return "\n".join(f"{gs.relation} {gs.guardian.name} {gs.guardian.phone}" for gs in student.guardianships)
 

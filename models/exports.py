@@ -26,7 +26,7 @@ from models.sheet_safety import save_workbook
 from models.surveys import Survey
 
 KINDS = {"ledger": "问题整改台账", "visits": "入户访问登记表", "care": "特殊关爱清单", "survey": "满意度测评结果",
-         "reception": "来访接待登记表", "referral": "属地转办单"}
+         "reception": "来访接待登记表", "referral": "属地转办单", "open_day": "开放日签到及反馈表"}
 
 
 class ExportError(ValueError):
@@ -70,7 +70,7 @@ def latest_survey(session: Session, school_id: int) -> Survey | None:
 def write_export(session: Session, kind: str, school: School, path: Path, *, tz: str,
                  start: dt.datetime | None = None, end: dt.datetime | None = None,
                  survey_id: int | None = None, now: dt.datetime | None = None, min_responses: int = 0,
-                 ticket_id: int | None = None) -> int:
+                 ticket_id: int | None = None, open_day_id: int | None = None) -> int:
     """Write one ledger as an .xlsx file; return the number of data rows.
 
     The ledger gets a second sheet, 统计指标, with the range's figures as of
@@ -99,6 +99,13 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
         if ticket is None or referral is None or ticket.school_id != school.id:
             raise ExportError("这条工单没有转属地，没有转办单。")
         count = grid_notify.sheet(ws, session, ticket, referral, tz)
+    elif kind == "open_day":
+        from models import open_days
+
+        event = open_days.get(session, open_day_id or 0, school.id)
+        if event is None:
+            raise ExportError("没有找到这次开放日或家长课程。")
+        count = export_sheets.open_day_sheet(ws, session, event, tz)
     elif kind == "reception":
         count = export_sheets.reception_sheet(ws, session, school, start, end, tz)
     elif kind == "care":
@@ -120,12 +127,14 @@ def export_dir(settings: Settings) -> Path:
 
 def create_download(session: Session, staff: Staff, kind: str, settings: Settings, now: dt.datetime, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    survey_id: int | None = None, ticket_id: int | None = None) -> tuple[ExportFile, str]:
+                    survey_id: int | None = None, ticket_id: int | None = None,
+                    open_day_id: int | None = None) -> tuple[ExportFile, str]:
     """Write an export for a staff member; return its record and the expiring link."""
     filename = f"{kind}-{uuid.uuid4().hex}.xlsx"
     minimum = 0 if staff.role == "principal" else settings.surveys.min_breakdown  # survey anonymity
     write_export(session, kind, staff.school, export_dir(settings) / filename, tz=settings.app.timezone,
-                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum, ticket_id=ticket_id)
+                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum, ticket_id=ticket_id,
+                 open_day_id=open_day_id)
     expires = now + dt.timedelta(minutes=settings.exports.link_ttl_minutes)
     record = ExportFile(school_id=staff.school_id, staff_id=staff.id, kind=kind, filename=filename,
                         created_at=now, expires_at=expires)

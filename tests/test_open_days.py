@@ -166,3 +166,25 @@ def test_feedback_form_by_link(ext, open_day, client, db_session):
     client.post(path, data={"lesson": "一般", "order": "一般", "suggestion": "教室后排太挤，还是很挤"})
     assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1, "one ticket per family"
     assert client.get(path[:-3] + "abc").status_code == 403
+
+
+def test_export_lists_each_family_with_attendance_and_feedback(ext, open_day, db_session):
+    from openpyxl import load_workbook
+
+    from models.exports import write_export
+
+    ts, bot = open_day
+    bot.say("张小明妈妈", f"报名开放日 {bot.n}")
+    bot.say("陈大宝妈妈", f"报名开放日 {bot.n}")
+    bot.say("王芳", f"开放日签到 {bot.n} 张小明")
+    db_session.commit()
+    path = ext.settings.instance_dir / "open-day.xlsx"
+    assert write_export(db_session, "open_day", ts.school, path, tz="Asia/Shanghai", open_day_id=bot.n) == 2
+    ws = load_workbook(path).active
+    assert ws.title == "开放日签到及反馈表" and "学校开放日签到及反馈表" in ws.cell(1, 1).value
+    assert [c.value for c in ws[2]][:7] == ["序号", "班级", "学生", "家长及联系电话", "报名方式", "状态", "到场"]
+    rows = {ws.cell(r, 3).value: (ws.cell(r, 6).value, ws.cell(r, 7).value) for r in (3, 4)}
+    assert rows == {"张小明": ("已报名", "是"), "陈大宝": ("候补", None)}
+    assert "/x/" in _text(bot.say("赵校长", f"导出开放日 {bot.n}"))
+    assert "没有使用" in _text(bot.say("王芳", f"导出开放日 {bot.n}"))
+    assert "用法：导出开放日" in _text(bot.say("赵校长", "导出开放日 abc"))
