@@ -131,7 +131,7 @@ def book_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     schedule, tz = _schedule(ctx), _tz(ctx)
     day, clock, reason = parse_when(" ".join(args), ctx)
     days = reception.session_dates(schedule, ctx.now, tz, count=4)
-    if day is not None and day not in days:
+    if day is not None and not reception.is_session_day(schedule, day, ctx.now, tz):
         listed = "、".join(f"{d.month}月{d.day}日" for d in days)
         raise HandlerError(f"{day.month}月{day.day}日不是接待日。近期接待日：{listed or '暂无'}。")
     slot, free = None, []

@@ -193,6 +193,13 @@ def session_dates(schedule: ReceptionSchedule, now: dt.datetime, tz: ZoneInfo, c
     return found
 
 
+def is_session_day(schedule: ReceptionSchedule, day: dt.date, now: dt.datetime, tz: ZoneInfo) -> bool:
+    """Return whether a session falls on this date and has not ended (any date ahead, not just the next few)."""
+    _, ends = schedule.window
+    return (schedule.rule.falls_on(day) and _is_working_day(schedule.school)(day)
+            and dt.datetime.combine(day, ends, tzinfo=tz) > now)
+
+
 def slots_of(schedule: ReceptionSchedule, day: dt.date, tz: ZoneInfo) -> list[dt.datetime]:
     """Return every slot of a session, in UTC."""
     starts, ends = schedule.window

@@ -77,6 +77,8 @@ def test_parents_book_the_next_free_slot_and_a_given_time(open_days, db_session)
     twice = _text(bot.say("张小明妈妈", "预约接待 12月7日 16:00 又一件事"))
     assert "同一场只能预约一次" in twice
     assert "不是接待日" in _text(bot.say("张小明妈妈", "预约接待 12月8日 事"))
+    later = _text(bot.say("陈大宝妈妈", "预约接待 2027-03-01 事"))
+    assert "3月1日（周一）14:00" in later, "any session ahead may be booked, not only the next few"
     mine = _text(bot.say("张小明妈妈", "我的预约"))
     assert "12月7日（周一）14:00" in mine and "孩子近视想调座位" in mine
     booking = db_session.scalar(select(ReceptionBooking).order_by(ReceptionBooking.id))
