@@ -95,6 +95,14 @@ def test_grid_feedback_resolves_and_the_school_closes_after_the_callback(ext, wo
     db_session.refresh(gate_ticket)
     assert gate_ticket.state == "closed" and gate_ticket.satisfaction == "satisfied"
     assert grid.open_referrals(db_session, ts.school.id) == 0
+    from models.exports import write_export
+
+    path = ext.settings.instance_dir / "ledger.xlsx"
+    write_export(db_session, "ledger", ts.school, path, tz="Asia/Shanghai", now=late + 4 * H)
+    ws = load_workbook(path).active
+    history = ws.cell(3, 17).value
+    assert ws.cell(3, 1).value == gate_ticket.full_number and ws.cell(3, 15).value == "已销号"
+    assert "已转属地（钱主任）：幸福社区 刘卫东" in history and "属地反馈（王芳）" in history
 
 
 def test_contact_on_the_platform_receives_the_case_privately(ext, world, gate_ticket, db_session):
