@@ -326,12 +326,17 @@ def figures(session: Session, school_id: int, start: dt.datetime, end: dt.dateti
 
 
 def reception_group(session: Session, school_id: int, host: Staff | None) -> list[Staff]:
-    """Return who hears parents: the day's rota leader, holders of the 接待 duty, the principal."""
+    """Return who hears parents: the day's rota leader and holders of the 接待 duty, else the principal.
+
+    With neither, the principal (or, without one, the directors) receives the parents.
+    """
     from models.routing import staff_with_duties, staff_with_roles
 
     group = ([host] if host is not None and host.active else []) + staff_with_duties(session, school_id,
                                                                                       [RECEPTION_DUTY])
-    group += staff_with_roles(session, school_id, ["principal"]) or staff_with_roles(session, school_id, ["director"])
+    if not group:
+        group = staff_with_roles(session, school_id, ["principal"]) or staff_with_roles(session, school_id,
+                                                                                        ["director"])
     return list({s.id: s for s in group}.values())
 
 

@@ -219,3 +219,15 @@ def test_config_sets_the_day_of_a_school_that_never_had_one(world, db_session, m
     assert "每周三 14:00-15:00，每场 2 人" in info
     assert "已停止接待日预约" in _text(bot.say("赵校长", "设置接待日 关闭"))
     assert "暂未开放" in _text(bot.say("张小明妈妈", "接待日")), "a leader's 关闭 is not undone by config"
+
+
+def test_daily_list_goes_to_the_leader_on_duty(ext, world, db_session):
+    ts, bot = world
+    bot.say("赵校长", "设置接待日 每天 8:00-9:00 2 赵校长 钱主任")
+    db_session.commit()
+    schedule = reception.active_schedule(db_session, ts.school.id)
+    host = reception.host_for(db_session, schedule, dt.date(2026, 11, 24)).name
+    other = ({"赵校长", "钱主任"} - {host}).pop()
+    jobs.reception_sweep(ext, at(24, 7, 40, month=11))
+    bot.deliver(at(24, 7, 40, month=11))
+    assert "值班领导：" + host in _text(bot.pop(host)) and bot.pop(other) == []
