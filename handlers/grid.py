@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from bot.message import InboundMessage, Reply
 from handlers.commands import Command
-from handlers.context import HEAD_TEACHER, LEADER, TEACHER, Context
+from handlers.context import EVERYONE, HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
 from handlers.ticket_commands import ledger, notice_replies, resolution_notices, staff_ticket
-from models import exports, grid, grid_notify, ticket_notify
+from models import exports, grid, grid_notify, people, ticket_notify
 from models.tickets import Ticket
 
 LEADERS = frozenset({LEADER})
@@ -98,6 +98,22 @@ def contacts_command(args: list[str], msg: InboundMessage, ctx: Context) -> list
     return [Reply("\n".join(lines), private=True)]
 
 
+def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """A grid contact on the platform registers their address, to receive referred cases privately."""
+    identity, cfg = ctx.actor.identity, ctx.settings.binding
+    if identity.locked_until is not None and identity.locked_until > ctx.now:
+        return [Reply("尝试次数过多，请稍后再试，或联系学校登记。", private=True)]
+    school = people.school_of(ctx.session, identity.school_id)
+    contact = grid.bind_contact(ctx.session, school, identity.platform, identity.external_id, args[0], args[1])
+    if contact is None:
+        outcome = people.record_failure(identity, ctx.now, cfg.max_failures, cfg.lock_minutes)
+        left = f"（还可尝试 {outcome.remaining} 次）" if outcome.status == "mismatch" else ""
+        return [Reply(f"没有找到这位网格员，或手机号后四位不符{left}。网格员由学校在花名册中登记。", private=True)]
+    identity.failed_attempts = 0
+    return [Reply(f"{contact.name}（{contact.area}），已登记为{school.name}的网格联系人。学校转来的校外事项会私信发给您；"
+                  "办理后请告知学校，由学校登记属地反馈并回访家长。", private=True)]
+
+
 def auto_refer(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
     """Refer a new parent ticket at once when the routing rule says its matter lies outside the school."""
     if not grid.matches_outside_rule(ticket.text, ticket.category):
@@ -110,6 +126,7 @@ def auto_refer(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
     return grid_notify.referral_notices(ctx.session, ticket, referral, None, ctx.settings.app.timezone)
 
 
+_BIND = Command("绑定网格员", bind_command, roles=EVERYONE, min_args=2, max_args=2, private_only=True)
 _REFER = Command("转属地", refer_command, roles=LEADERS, min_args=2, max_args=3, rest=True, private_only=True)
 
 
@@ -120,3 +137,4 @@ def register(registry: Registry) -> None:
                                  private_only=True))
     registry.add_command(Command("转办单", sheet_command, roles=STAFF, min_args=1, max_args=1, private_only=True))
     registry.add_command(Command("网格员", contacts_command, roles=LEADERS, private_only=True))
+    registry.add_command(_BIND)

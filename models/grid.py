@@ -112,6 +112,16 @@ def upsert_contact(session: Session, school_id: int, name: str, *, area: str = "
     return contact
 
 
+def bind_contact(session: Session, school: School, platform: str, external_id: str, name: str, last4: str
+                 ) -> GridContact | None:
+    """Record a grid contact's own platform address when name and phone match (绑定网格员); None otherwise."""
+    contact = next((c for c in contacts(session, school) if c.name == name), None)
+    if contact is None or not contact.phone or not contact.phone.endswith(last4) or len(last4) != 4:
+        return None
+    contact.platform, contact.external_id = platform, external_id
+    return contact
+
+
 def contacts(session: Session, school: School) -> list[GridContact]:
     """Return the school's active grid contacts (config ones synced first)."""
     sync_config_contacts(session, school)

@@ -211,6 +211,13 @@ def school_name(session: Session, school_id: int) -> str:
     return school.name if school is not None else "学校"
 
 
+def school_of(session: Session, school_id: int) -> Any:
+    """Return a school (for handlers, which run no queries)."""
+    from models.directory import School
+
+    return session.get(School, school_id)
+
+
 def staff_recipients(session: Session, staff: Staff) -> list[Recipient]:
     """Return every private address where a staff member is bound, newest contact first."""
     identities = session.scalars(

@@ -183,3 +183,20 @@ def test_roster_staff_sheet_role_grid_makes_contacts_not_staff(db_session, now, 
     bad = [*STAFF, ["实验小学", "刘卫东", "12345", "网格员", "幸福社区"]]
     with pytest.raises(RosterError, match="手机号「12345」"):
         import_roster(db_session, write_xlsx(tmp_path / "c.xlsx", V1, bad), now)
+
+
+def test_grid_contact_binds_on_the_platform_and_gets_cases_privately(ext, db_session, now):
+    ts, bot = bound_school(ext, db_session, now)
+    # 王秀英 (王小虎's grandmother in the test roster) is also the community's grid member here.
+    grid.upsert_contact(db_session, ts.school.id, "王秀英", area="幸福社区", phone="13700001111")
+    ticket = open_ticket(db_session, ts, bot, now, text=GATE, category="transport")
+    db_session.commit()
+    wrong = _text(bot.say("王小虎奶奶", "绑定网格员 王秀英 0000"))
+    assert "手机号后四位不符（还可尝试" in wrong
+    assert "用法：绑定网格员" in _text(bot.say("王小虎奶奶", "绑定网格员 王秀英"))
+    assert "已登记为测试小学的网格联系人" in _text(bot.say("王小虎奶奶", "绑定网格员 王秀英 1111"))
+    reply = _text(bot.say("钱主任", f"转属地 {ticket.number} 王秀英 校外交通"))
+    assert "网格员已在平台上收到" in reply
+    bot.deliver(now)
+    case = _text(bot.pop("王小虎奶奶"))
+    assert "【属地转办】" in case and GATE in case and ticket.full_number in case
