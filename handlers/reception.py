@@ -18,7 +18,7 @@ from handlers.context import EVERYONE, LEADER, PARENT, STRANGER, Context
 from handlers.exceptions import HandlerError, UsageError
 from handlers.registry import Registry
 from handlers.time_expressions import parse_day
-from models import reception, reception_rules, routing
+from models import labels, reception, reception_rules, routing, ticket_notify
 from models.directory import Guardianship
 from models.reception import ReceptionError, describe_slot
 
@@ -233,13 +233,18 @@ def record_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
                                   data={"booking_id": booking.id}, identity_id=booking.identity_id,
                                   guardianship=booking.guardianship)
     reception.add_tickets(booking, [t.number for t in tickets])
+    tz_name = ctx.settings.app.timezone
+    told = [notice for t in tickets for notice in ticket_notify.to_parent(
+        ctx.session, t, f"您在校长接待日反映的问题已登记，编号 {t.number}（{labels.category_name(t.category)}），"
+                        f"将于 {ticket_notify.local(t.resolve_by, tz_name)} 前办结，办结后会向您回访。"
+                        f"发送「进度 {t.number}」随时查看。")]
     lines = [f"已登记接待记录：预约 {booking.id}，{booking.visitor}。"]
     if tickets:
         lines.append(f"家长反映的 {len(tickets)} 件事已转为工单（以家长名义，按期办结后向家长回访）：")
         lines += [f"· {t.number}｜{t.assignee.name if t.assignee else '待分派'}｜{t.text[:30]}" for t in tickets]
     else:
         lines.append("记录中没有需要办理的家长诉求（写成「家长反映……」「家长希望……」即会转为工单）。")
-    return [Reply("\n".join(lines), private=True)]
+    return [Reply("\n".join(lines), private=True)] + [Reply(n.text, to=n.to, ref=n.ref) for n in told]
 
 
 _SET = Command("设置接待日", set_command, roles=LEADERS, max_args=12)

@@ -167,6 +167,9 @@ def test_record_turns_what_the_parent_raised_into_tickets(ext, open_days, db_ses
     assert all(t.student_id == ts.students["张小明"].id and t.identity_id == booking.identity_id for t in tickets)
     assert "from_reception" in [e.action for e in tickets[0].events]
     assert tickets[0].category == "food" and tickets[0].text.startswith("食堂饭菜太咸")
+    bot.deliver()
+    told = _text(bot.pop("张小明妈妈"))
+    assert f"您在校长接待日反映的问题已登记，编号 {tickets[0].number}" in told and tickets[1].number in told
     mine = _text(bot.say("张小明妈妈", "我的反馈"))
     assert tickets[0].number in mine and tickets[1].number in mine
     db_session.refresh(booking)
