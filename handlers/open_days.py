@@ -171,6 +171,17 @@ def attend_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
     return [Reply(text, private=True)]
 
 
+def cancel_event_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Call an event off and tell the families signed up or waiting."""
+    event = _staff_event(ctx, args[0], _CANCEL_EVENT)
+    try:
+        open_days.cancel_event(event, ctx.now)
+    except OpenDayError as exc:
+        raise HandlerError(exc.message) from exc
+    told = open_day_notify.cancelled(ctx.session, event, args[1] if len(args) > 1 else "", _tz(ctx), ctx.now)
+    return [Reply(f"已取消{event.kind_name} {event.id}，已通知 {told} 位报名或候补的家长。", private=True)]
+
+
 def export_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Give a download link to the sign-up, attendance and feedback sheet of an event."""
     staff = ctx.actor.staff
@@ -226,6 +237,8 @@ _CANCEL = Command("取消报名", cancel_command, roles=PARENTS, max_args=2, pri
 _LIST = Command("开放日名单", list_command, roles=TEACHERS, max_args=1, private_only=True, aliases=("家长课程名单",))
 _ATTEND = Command("开放日签到", attend_command, roles=TEACHERS, min_args=2, max_args=2, rest=True, private_only=True,
                   aliases=("家长课程签到",))
+_CANCEL_EVENT = Command("取消开放日", cancel_event_command, roles=LEADERS, min_args=1, max_args=2, rest=True,
+                        private_only=True, aliases=("取消家长课程",))
 _EXPORT = Command("导出开放日", export_command, roles=LEADERS, max_args=1, private_only=True,
                   aliases=("导出家长课程",))
 _FEEDBACK = Command("开放日反馈", feedback_command, roles=PARENTS, min_args=3, max_args=4, rest=True, private_only=True,
@@ -234,5 +247,5 @@ _FEEDBACK = Command("开放日反馈", feedback_command, roles=PARENTS, min_args
 
 def register(registry: Registry) -> None:
     """Add the open-day commands."""
-    for command in (_SET, _COURSE, _SIGNUP, _CANCEL, _LIST, _ATTEND, _FEEDBACK, _EXPORT):
+    for command in (_SET, _COURSE, _SIGNUP, _CANCEL, _LIST, _ATTEND, _FEEDBACK, _EXPORT, _CANCEL_EVENT):
         registry.add_command(command)

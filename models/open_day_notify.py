@@ -47,6 +47,16 @@ def moved_up(session: Session, signup: OpenDaySignup, tz: ZoneInfo, now: dt.date
     return _to_family(session, signup, text, day.kind_name, "open-day-up", now)
 
 
+def cancelled(session: Session, day: OpenDay, reason: str, tz: ZoneInfo, now: dt.datetime) -> int:
+    """Tell every family signed up or waiting that the event is cancelled; return messages queued."""
+    queued = 0
+    for signup in open_days.roster(session, day):
+        text = (f"{signup.student.name}家长您好：原定 {describe_slot(day.starts_at, tz)} 的{day.kind_name}取消了"
+                + (f"（{reason}）" if reason else "") + "。给您带来不便，敬请谅解。")
+        queued += _to_family(session, signup, text, day.kind_name, "open-day-cancel", now)
+    return queued
+
+
 def send_reminders(session: Session, settings: Settings, now: dt.datetime) -> int:
     """Remind every confirmed family the day before (from ``reception_reminder_time``); return how many."""
     tz = ZoneInfo(settings.scheduler.timezone)

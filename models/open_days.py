@@ -188,6 +188,15 @@ def cancel(session: Session, signup: OpenDaySignup, now: dt.datetime) -> OpenDay
     return first
 
 
+def cancel_event(day: OpenDay, now: dt.datetime) -> None:
+    """Call an event off (sign-ups are kept; no reminder or feedback request goes out)."""
+    if day.cancelled:
+        raise OpenDayError(f"{day.kind_name} {day.id} 已经取消。")
+    if day.starts_at <= now:
+        raise OpenDayError(f"{day.kind_name} {day.id} 已经开始，不能取消。")
+    day.cancelled = True
+
+
 def roster(session: Session, day: OpenDay, class_ids: set[int] | None = None) -> list[OpenDaySignup]:
     """Return the sign-ups (confirmed first, then waiting), optionally of some classes only."""
     rows = [s for s in day.signups if s.state != CANCELLED and (class_ids is None or s.student.class_id in class_ids)]

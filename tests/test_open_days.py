@@ -188,3 +188,20 @@ def test_export_lists_each_family_with_attendance_and_feedback(ext, open_day, db
     assert "/x/" in _text(bot.say("赵校长", f"导出开放日 {bot.n}"))
     assert "没有使用" in _text(bot.say("王芳", f"导出开放日 {bot.n}"))
     assert "用法：导出开放日" in _text(bot.say("赵校长", "导出开放日 abc"))
+
+
+def test_leader_calls_an_event_off_and_families_are_told(ext, open_day, db_session, now):
+    ts, bot = open_day
+    bot.say("张小明妈妈", f"报名开放日 {bot.n}")
+    bot.say("陈大宝妈妈", f"报名开放日 {bot.n}")  # waiting
+    assert "用法：取消开放日" in _text(bot.say("赵校长", "取消开放日"))
+    assert "没有使用" in _text(bot.say("王芳", f"取消开放日 {bot.n}"))
+    assert "已通知 2 位" in _text(bot.say("赵校长", f"取消开放日 {bot.n} 流感停课"))
+    bot.deliver(now)
+    assert "取消了（流感停课）" in _text(bot.pop("张小明妈妈")) and "取消了" in _text(bot.pop("陈大宝妈妈"))
+    assert "已经取消" in _text(bot.say("赵校长", f"取消开放日 {bot.n}"))
+    db_session.commit()
+    jobs.reception_sweep(ext, at(1, 17, 0))
+    bot.deliver(at(1, 17, 0))
+    assert bot.pop("张小明妈妈") == [], "no reminder for a cancelled event"
+    assert "目前没有" in _text(bot.say("张小明妈妈", "报名开放日"))
