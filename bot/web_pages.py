@@ -52,21 +52,30 @@ def _local(when: Any) -> str:
 @bp.route("/n/<token>", methods=["GET", "POST"])
 def notice_page(token: str) -> Any:
     """Show a notice to one family; POST records 「我已阅读」."""
-    from models import notice_acks
+    from models import notice_acks, open_days
 
     data, session = _payload("notice", token), _session()
     view = notice_acks.notice_view(session, int(data["n"]), int(data["s"]))
     if view is None:
         return _message("通知不存在", "这条通知已撤回或不再适用。", 404)
+    event = open_days.by_notice(session, view.notice.id)  # an open day announced by this notice: sign up here
     if request.method == "POST" and not view.acked:
         notice_acks.record_ack(session, view.notice, view.student.id, "link", _ext().now())
+    if request.method == "POST" and event is not None and request.form.get("action") == "signup":
+        try:
+            open_days.sign_up(session, event, view.student, None, "link", _ext().now())
+        except open_days.OpenDayError as exc:
+            return _message(event.kind_name, exc.message, 409)
+    if request.method == "POST":
         session.commit()
         view = notice_acks.notice_view(session, view.notice.id, view.student.id)
+    signup = open_days.signup_of(session, event, view.student.id) if event is not None else None
     author = view.notice.author
     return render_template(
         "notice.html", bot_name=_ext().settings.app.name, notice=view.notice, acked=view.acked,
         title="重要通知" if view.notice.important else "学校通知", school=view.notice.author.school.name,
-        family=f"{view.student.name}家长", sent=_local(view.notice.sent_at), author=f"{author.name}{author.role_name}")
+        family=f"{view.student.name}家长", sent=_local(view.notice.sent_at), author=f"{author.name}{author.role_name}",
+        event=event, signup_state=open_days.SIGNUP_NAMES.get(signup.state) if signup is not None else None)
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
@@ -95,6 +104,36 @@ def survey_page(token: str) -> Any:
         deadline=_local(survey.deadline), indicators=surveys.INDICATORS, options=sorted(surveys.OPTIONS.items()),
         answers=answers, comment=comment, saved=saved, missing=missing, closed=not survey.is_open(now),
         anonymous=_ext().settings.surveys.anonymous), 200 if not missing else 400
+
+
+@bp.route("/o/<token>", methods=["GET", "POST"])
+def open_day_feedback_page(token: str) -> Any:
+    """The three-question form after an open day or 家长课程; POST saves (and files an actionable suggestion)."""
+    from handlers.open_days import file_feedback
+    from models import open_days
+
+    data, session, now = _payload("openday", token), _session(), _ext().now()
+    signup = session.get(open_days.OpenDaySignup, int(data["u"]))
+    if signup is None:
+        return _message("反馈不存在", "这次活动已撤回或不再适用。", 404)
+    answers = {"lesson": signup.lesson, "order": signup.order_rating}
+    saved, missing, suggestion = False, False, signup.suggestion
+    if request.method == "POST":
+        answers = {k: open_days.parse_rating(request.form.get(k, "")) for k in ("lesson", "order")}
+        suggestion = request.form.get("suggestion", "")[:500]
+        missing = None in answers.values()
+        if not missing:
+            file_feedback(session, _ext().settings, signup, answers["lesson"], answers["order"], suggestion, now,
+                          None)
+            session.commit()
+            saved = True
+    event = signup.open_day
+    return render_template(
+        "open_day_feedback.html", bot_name=_ext().settings.app.name, kind_name=event.kind_name,
+        school=signup.student.school.name, family=f"{signup.student.name}家长", when=_local(event.starts_at),
+        questions=list(zip(("lesson", "order"), open_days.QUESTIONS[:2], strict=True)),
+        options=sorted(open_days.RATING_NAMES.items(), reverse=True), answers=answers, suggestion=suggestion,
+        saved=saved, missing=missing, ticket=signup.ticket_number), 400 if missing else 200
 
 
 @bp.get("/m/<token>")

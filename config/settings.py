@@ -122,6 +122,9 @@ class SchedulerSettings:
     care_visit_days: int = 14
     visit_reminder_day: str = "mon"
     visit_reminder_time: dt.time = dt.time(8, 0)
+    # 校长接待日: the reception group's list from this time on the day, parents' reminders the day before.
+    reception_list_time: dt.time = dt.time(7, 30)
+    reception_reminder_time: dt.time = dt.time(16, 0)
     weekly_link_hours: int = 72  # the 周调度 download link works this long, for its director only
 
 

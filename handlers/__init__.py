@@ -34,11 +34,14 @@ def build_registry() -> Registry:
         basic,
         console,
         exports,
+        grid,
         groups,
         leave,
         leader_commands,
         notice_acks,
         notices,
+        open_days,
+        reception,
         surveys,
         ticket_commands,
         tickets,
@@ -48,8 +51,8 @@ def build_registry() -> Registry:
     from handlers.registry import COMMANDS, CommandHandler, Registry
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, console, leave, tickets, ticket_commands, leader_commands,
-                   visits):
+    for module in (basic, groups, notices, notice_acks, surveys, exports, console, leave, tickets, ticket_commands,
+                   leader_commands, visits, reception, grid, open_days):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=COMMANDS)
     return registry

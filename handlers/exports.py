@@ -50,7 +50,7 @@ def _export(kind: str, command_name: str):
 _COMMANDS = {
     name: Command(name, _export(kind, name), roles=frozenset({LEADER}), max_args=max_args, private_only=True)
     for name, kind, max_args in (("导出台账", "ledger", 2), ("导出家访", "visits", 2), ("导出关爱", "care", 0),
-                                 ("导出测评", "survey", 1))
+                                 ("导出测评", "survey", 1), ("导出接待", "reception", 2))
 }
 
 

@@ -158,23 +158,30 @@ def file_comment(session: object, settings: object, response: surveys.SurveyResp
     """Turn an actionable comment into a ticket (anonymous when ``surveys.anonymous``), once per response."""
     if not response.comment or response.comment_ticket_id is not None:
         return
+    ticket = comment_ticket(session, settings, response.comment, "满意度测评意见", student, now,
+                            identity_id, anonymous=settings.surveys.anonymous)
+    if ticket is not None:
+        response.comment_ticket_id = ticket.id
+
+
+def comment_ticket(session: object, settings: object, comment: str, label: str, student: object, now: dt.datetime,
+                   identity_id: int | None, *, anonymous: bool):  # -> Ticket | None
+    """Open a ticket for an actionable feedback-form comment (测评, 开放日); None when it asks nothing."""
     try:
         from handlers.classifier import classify
 
-        labels = classify(response.comment)
+        labels = classify(comment)
     except Exception:  # the answers are saved either way; a broken classifier must not lose them
-        log.exception("classifier failed on survey comment %s", response.id)
-        return
+        log.exception("classifier failed on a %s comment", label)
+        return None
     if not labels.actionable:
-        return
-    anonymous = settings.surveys.anonymous
-    ticket = ticket_service.open_ticket(
+        return None
+    return ticket_service.open_ticket(
         session, school=student.school, kind=labels.kind, category=labels.category or "other",
-        urgency=labels.urgency or "normal", text=f"【满意度测评意见】{response.comment}", now=now,
+        urgency=labels.urgency or "normal", text=f"【{label}】{comment}", now=now,
         tz=settings.app.timezone, identity_id=None if anonymous else identity_id,
         student=None if anonymous else student, school_class=student.school_class,
         confidence=labels.confidence)
-    response.comment_ticket_id = ticket.id
 
 
 def results_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:

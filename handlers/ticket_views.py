@@ -16,7 +16,7 @@ from models.ticket_notify import headline, local, signature, who
 from models.tickets import Ticket
 
 # What a parent sees of the history: never internal steps (transfers, 督办, reasons of a 驳回).
-PARENT_ACTIONS = frozenset({"created", "appended", "accepted", "replied", "resolved", "reopened", "closed"})
+PARENT_ACTIONS = frozenset({"created", "appended", "accepted", "replied", "referred", "resolved", "reopened", "closed"})
 SENT_BACK = "学校复核：退回继续办理"
 
 
@@ -56,6 +56,11 @@ def staff_detail(ticket: Ticket, now: dt.datetime, tz: str) -> str:
         f"承办人：{ticket.assignee.name if ticket.assignee else '未分派'}",
         f"响应时限：{local(ticket.respond_by, tz)}　办结时限：{local(ticket.resolve_by, tz)}",
     ]
+    referred = next((e for e in reversed(ticket.events) if e.action == "referred"), None)
+    if referred is not None:
+        waiting = not any(e.action == "grid_feedback" and e.id > referred.id for e in ticket.events)
+        lines.append(f"已转属地：{local(referred.at, tz)}（{(referred.data or {}).get('contact', '')}）"
+                     + ("，待属地反馈" if waiting else "，属地已反馈"))
     if ticket.extension_days:
         lines.append(f"待审批延期：{ticket.extension_days} 个工作日")
     if ticket.resolution:
@@ -86,6 +91,8 @@ def parent_progress(ticket: Ticket, tz: str) -> str:
             continue
         name = event_name(event.action)
         text = f"：{event.text}" if event.text and event.action in ("replied", "resolved", "appended") else ""
+        if event.action == "referred":
+            text = f"：{(event.data or {}).get('contact', '属地')}办理，学校跟进回访"
         lines.append(f"  {local(event.at, tz)} {name}{text}")
     return "\n".join(lines)
 

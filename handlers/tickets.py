@@ -155,7 +155,10 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
         confidence=c.confidence, original_category=original, about_staff=about, source_inbound_id=inbound_id,
     )
     ctx.services["last_ticket"] = ticket
-    return _acks(ticket, in_group, tz) + notice_replies(ticket_notify.opened_notices(session, ticket, tz))
+    from handlers.grid import auto_refer  # the 转属地 rule (handlers.grid imports this module's helpers)
+
+    notices = ticket_notify.opened_notices(session, ticket, tz) + auto_refer(ctx, ticket)
+    return _acks(ticket, in_group, tz) + notice_replies(notices)
 
 
 def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> list[Reply]:

@@ -131,6 +131,14 @@ def parse_time(text: str, now: dt.datetime, tz: str) -> TimeMatch | None:
     return TimeMatch(when.astimezone(dt.UTC), end)
 
 
+def parse_day(text: str, now: dt.datetime, tz: str) -> tuple[dt.date, int] | None:
+    """Return the date a text starts with (12月7日, 下周一, 明天 …) and how many characters it took, or None."""
+    folded = fold_width(text or "")
+    pos = len(folded) - len(folded.lstrip())
+    date, _, end, _ = _date(folded, pos, now.astimezone(ZoneInfo(tz)))
+    return (date[0], end) if date else None
+
+
 def _skip_space(text: str, pos: int) -> int:
     while pos < len(text) and text[pos].isspace():
         pos += 1

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
-from handlers.classifier import classify
+from handlers._records import tickets_from_record
 from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import Registry
-from models import ticket_notify, ticket_service, visits
-from models.tickets import add_event
+from models import visits
 
-_PARENT_SAID = re.compile(r"(?:家长|妈妈|爸爸|爷爷|奶奶|外公|外婆|姥姥|姥爷|监护人|家里)\S{0,2}?"
-                          r"(?:反映|提出|提到|希望|建议|投诉|担心|要求|说|问|诉求)[：:，,\s]*(.+)")
 STAFF = frozenset({TEACHER, HEAD_TEACHER, LEADER})
 LIST_LIMIT = 30
 
@@ -76,34 +72,13 @@ def visit_list_command(args: list[str], msg: InboundMessage, ctx: Context) -> li
     return [Reply("\n".join(lines), private=True)]
 
 
-def parent_said(notes: str) -> str | None:
-    """Return what the record says the family raised (after 家长反映/提出/希望 …), else None.
-
-    A teacher's own observations (孩子作息规律) are not requests; only what the
-    family raised goes through the classifier.
-    """
-    match = _PARENT_SAID.search(notes)
-    return match.group(1).strip() if match else None
-
-
 def _ticket_from_visit(visit: visits.Visit, ctx: Context):  # -> Ticket | None
-    """Classify the record; an actionable problem becomes a ticket on the parent's behalf."""
-    said = parent_said(visit.notes)
-    result = classify(said) if said else None
-    if result is None or not result.actionable or result.category is None:
-        return None
-    staff = visit.staff
-    tz = ctx.settings.scheduler.timezone
-    ticket = ticket_service.open_ticket(
-        ctx.session, school=staff.school, kind=result.kind, category=result.category,
-        urgency=result.urgency or "normal", text=visit.notes, now=ctx.now, tz=tz, student=visit.student,
-        confidence=result.confidence,
-    )
-    add_event(ctx.session, ticket, "from_visit", ctx.now, staff=staff,
-              data={"visit_id": visit.id, "kind": visit.kind})
-    visit.ticket_id = ticket.id
-    ticket_notify.send(ctx.session, ticket_notify.opened_notices(ctx.session, ticket, tz), ctx.now)
-    return ticket
+    """What the family raised becomes tickets on their behalf; the visit keeps the first."""
+    tickets = tickets_from_record(ctx, staff=visit.staff, student=visit.student, notes=visit.notes,
+                                  action="from_visit", data={"visit_id": visit.id, "kind": visit.kind})
+    if tickets:
+        visit.ticket_id = tickets[0].id
+    return tickets[0] if tickets else None
 
 
 def _tz(ctx: Context) -> ZoneInfo:

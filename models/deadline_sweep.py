@@ -79,6 +79,10 @@ def due_for(session: Session, step: Step, now: dt.datetime, lead: dt.timedelta) 
     query = select(Ticket).where(Ticket.state.in_(OPEN_STATES), deadline.is_not(None), window, ~already)
     if step.deadline == "respond_by":
         query = query.where(Ticket.responded_at.is_(None))
+    else:  # while the grid works on a referred matter (转属地), the school is not chased for it
+        from models.grid import TicketReferral
+
+        query = query.where(~exists().where(TicketReferral.ticket_id == Ticket.id, TicketReferral.feedback_at.is_(None)))
     if not step.escalate:
         query = query.where(Ticket.assignee_id.is_not(None))
     elif step.deadline == "resolve_by":

@@ -182,6 +182,7 @@ def seed_demo(session: Session, now: dt.datetime) -> str:
         classes = session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id)).all()
         for cls in classes:
             ensure_group(session, cls, now)
+        _reception_and_grid(session, school, now)
         count = session.scalar(select(func.count()).select_from(Student)
                                .where(Student.school_id == school.id, Student.active.is_(True)))
         lines.append(f"· {school.name}（编码 {school.code}）：{len(classes)} 个班，{count} 名学生")
@@ -193,5 +194,22 @@ def seed_demo(session: Session, now: dt.datetime) -> str:
         "· 王芳（一年级一班班主任）：发送「绑定 王芳 0003」，再发送「生成绑定码 张小明 爸爸」，"
         "让张小明爸爸发送「绑定 绑定码」",
         "· 赵建国（校长）：「绑定 赵建国 0001」；钱立新（主任）：「绑定 钱立新 0002」",
+        "· 校长接待日：每月第一个周一 14:00-17:00；家长发送「预约接待 事由」预约，校长「接待记录 编号 家长反映……」",
+        "· 校门口交通、摊贩等校外事项自动转属地网格（网格员 刘卫东，幸福社区）；主任「属地反馈 编号 结果」后回访销号",
     ]
     return "\n".join(lines)
+
+
+DEMO_GRID = ("刘卫东", "幸福社区", "13912340000")
+
+
+def _reception_and_grid(session: Session, school: School, now: dt.datetime) -> None:
+    """Give a demo school a reception day (first Monday of the month) and a grid contact, once."""
+    from models import grid, reception
+    from models.reception_rules import parse_rule
+
+    if reception.active_schedule(session, school.id) is None:
+        reception.set_schedule(session, school.id, parse_rule("每月第一个周一"), dt.time(14), dt.time(17), 6, [],
+                               None, now)
+    name, area, phone = DEMO_GRID
+    grid.upsert_contact(session, school.id, name, area=area, phone=phone, source="demo")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
@@ -34,7 +34,10 @@ from models.figures import (
     school_figures,
     touched_since,
 )
+from models.grid import TicketReferral, referrals_between
 from models.praise import Praise
+from models.reception import ReceptionFigures
+from models.reception import figures as reception_figures
 from models.ticket_notify import category_name
 from models.tickets import OPEN_STATES, Ticket, TicketEvent
 from models.visits import ClassCoverage, coverage_by_class
@@ -98,6 +101,12 @@ class Digest:
     surveys: list[str] = dataclasses.field(default_factory=list)  # one line per open survey (the principal's)
     surveys_restricted: list[str] = dataclasses.field(default_factory=list)  # the same for directors
     actions: list[str] = dataclasses.field(default_factory=list)
+    # 校长接待日 (today, month to date) and 转属地: referred tickets still with the grid are counted
+    # here and left out of 逾期, so a school is not blamed for the city's delay.
+    reception_today: ReceptionFigures = dataclasses.field(default_factory=ReceptionFigures)
+    reception_month: ReceptionFigures = dataclasses.field(default_factory=ReceptionFigures)
+    referred_today: int = 0
+    referred_open: int = 0
 
 
 
@@ -137,6 +146,13 @@ def build_digest(session: Session, settings: Settings, school: School, date: dt.
     d.surveys = digest_lines(session, school.id, end - dt.timedelta(microseconds=1), tz_name)
     d.surveys_restricted = digest_lines(session, school.id, end - dt.timedelta(microseconds=1), tz_name,
                                         settings.surveys.min_breakdown)
+    d.reception_today = reception_figures(session, school.id, start, end, tz)
+    month = Period.month_to(end, tz_name)
+    d.reception_month = reception_figures(session, school.id, month.start, end, tz)
+    d.referred_today = referrals_between(session, school.id, start, end)
+    d.referred_open = session.scalar(select(func.count()).select_from(TicketReferral).where(
+        TicketReferral.school_id == school.id, TicketReferral.referred_at < end,
+        or_(TicketReferral.feedback_at.is_(None), TicketReferral.feedback_at >= end))) or 0
     _actions(d)
     return d
 
@@ -175,7 +191,10 @@ def _lines(session: Session, where: list[Any], order: list[Any], limit: int) -> 
 
 def _open(session: Session, d: Digest, school_id: int, end: dt.datetime) -> None:
     is_open = [Ticket.school_id == school_id, Ticket.state.in_(OPEN_STATES), Ticket.created_at < end]
-    urgent, overdue = Ticket.urgency == "urgent", and_(Ticket.resolve_by.is_not(None), Ticket.resolve_by < end)
+    with_grid = exists().where(TicketReferral.ticket_id == Ticket.id, TicketReferral.referred_at < end,
+                               or_(TicketReferral.feedback_at.is_(None), TicketReferral.feedback_at >= end))
+    urgent = Ticket.urgency == "urgent"
+    overdue = and_(Ticket.resolve_by.is_not(None), Ticket.resolve_by < end, ~with_grid)
     staff = Ticket.about_staff_id.is_not(None)
     totals = session.execute(select(
         count_if(urgent), count_if(and_(urgent, staff)), count_if(overdue), count_if(and_(overdue, staff)), count_if(staff),

@@ -62,6 +62,12 @@ def sections(d: Digest, principal: bool) -> list[tuple[str, list[str]]]:
         out.append(("满意度测评进行中", [f"· {line}" for line in lines]))
     if d.praise:
         out.append(("收到表扬", capped([f"· {name}：{text[:30]}" for name, text in d.praise])))
+    r, m = d.reception_today, d.reception_month
+    if m.parents or d.referred_today or d.referred_open:
+        out.append(("校长接待日与属地转办", [
+            f"接待：今日 {r.sessions} 场、家长 {r.parents} 人、反映事项转工单 {r.matters} 件；"
+            f"本月 {m.sessions} 场、{m.parents} 人、{m.matters} 件",
+            f"转属地：今日 {d.referred_today} 件；待属地反馈 {d.referred_open} 件（单独统计，不计入逾期）"]))
     out.append(("本月家访覆盖（按班级）", capped([f"· {c.class_name} {c.contacted}/{c.students}（{c.rate:.0%}）"
                                           for c in d.coverage]) or ["暂无学生"]))
     return out

@@ -145,6 +145,50 @@ def visits_sheet(ws: Worksheet, session: Session, school: School, start: dt.date
     return len(rows)
 
 
+RECEPTION_HEADERS = ("序号", "接待日期", "来访人", "学生及班级", "预约事由", "反映事项及接待记录", "答复及处理意见",
+                     "接待领导", "转工单", "办理及回访情况")
+
+
+def reception_sheet(ws: Worksheet, session: Session, school: School, start: dt.datetime | None,
+                    end: dt.datetime | None, tz: str) -> int:
+    """Write the 来访接待登记表 (校长接待日); return the number of receptions."""
+    from models.reception import held_between
+    from models.tickets import Ticket
+
+    rows = []
+    for n, b in enumerate(held_between(session, school.id, start, end), 1):
+        tickets = [session.scalar(select(Ticket).where(Ticket.school_id == school.id, Ticket.number == number))
+                   for number in b.ticket_numbers or []]
+        follow = "\n".join(f"{t.number} {labels.state_name(t.state)}" + (f"（{t.resolution}）" if t.resolution else "")
+                           for t in tickets if t is not None)
+        child = f"{b.student.school_class.name} {b.student.name}" if b.student else ""
+        answers = "；".join(t.resolution for t in tickets if t is not None and t.resolution) or "当场答复"
+        rows.append((n, local(b.slot_at, tz), b.visitor, child, b.reason, b.record or "", answers,
+                     b.recorded_by.name if b.recorded_by else "", "、".join(b.ticket_numbers or []), follow))
+    write_table(ws, f"{school.name}来访接待登记表", RECEPTION_HEADERS, (6, 16, 16, 16, 20, 44, 28, 10, 14, 28), rows)
+    return len(rows)
+
+
+OPEN_DAY_HEADERS = ("序号", "班级", "学生", "家长及联系电话", "报名方式", "状态", "到场", "听课感受", "课堂秩序",
+                    "意见建议", "转工单")
+
+
+def open_day_sheet(ws: Worksheet, session: Session, event: Any, tz: str) -> int:
+    """Write an open day's (or 家长课程's) sign-ups, attendance per family and feedback; return the families."""
+    from models.open_days import RATING_NAMES, SIGNUP_NAMES, roster
+
+    rows = []
+    for n, s in enumerate(roster(session, event), 1):
+        rows.append((n, s.student.school_class.name, s.student.name, _contacts(s.student),
+                     "链接" if s.via == "link" else "聊天", SIGNUP_NAMES.get(s.state, s.state),
+                     "是" if s.attended else "", RATING_NAMES.get(s.lesson, ""), RATING_NAMES.get(s.order_rating, ""),
+                     s.suggestion or "", s.ticket_number or ""))
+    when = local(event.starts_at, tz)
+    title = f"{event.kind_name}签到及反馈表（{when:%Y-%m-%d %H:%M}，{event.scope_label}）"
+    write_table(ws, title, OPEN_DAY_HEADERS, (6, 12, 8, 26, 8, 8, 6, 8, 8, 36, 12), rows)
+    return len(rows)
+
+
 def _contacts(student: Student) -> str:
     return "\n".join(f"{gs.relation} {gs.guardian.name} {gs.guardian.phone}" for gs in student.guardianships)
 

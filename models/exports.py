@@ -27,7 +27,8 @@ from models.directory import School, Staff
 from models.sheet_safety import save_workbook
 from models.surveys import Survey
 
-KINDS = {"ledger": "问题整改台账", "visits": "入户访问登记表", "care": "特殊关爱清单", "survey": "满意度测评结果"}
+KINDS = {"ledger": "问题整改台账", "visits": "入户访问登记表", "care": "特殊关爱清单", "survey": "满意度测评结果",
+         "reception": "来访接待登记表", "referral": "属地转办单", "open_day": "开放日签到及反馈表"}
 
 
 class ExportError(ValueError):
@@ -71,7 +72,7 @@ def latest_survey(session: Session, school_id: int) -> Survey | None:
 def write_export(session: Session, kind: str, school: School, path: Path, *, tz: str,
                  start: dt.datetime | None = None, end: dt.datetime | None = None,
                  survey_id: int | None = None, now: dt.datetime | None = None, min_responses: int = 0,
-                 where: Sequence[Any] = ()) -> int:
+                 where: Sequence[Any] = (), ticket_id: int | None = None, open_day_id: int | None = None) -> int:
     """Write one ledger as an .xlsx file; return the number of data rows.
 
     The ledger gets a second sheet, 统计指标, with the range's figures as of
@@ -92,6 +93,24 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
                                     now or dt.datetime.now(dt.UTC), tz)
     elif kind == "visits":
         count = export_sheets.visits_sheet(ws, session, school, start, end, tz)
+    elif kind == "referral":
+        from models import grid, grid_notify
+        from models.tickets import Ticket
+
+        ticket = session.get(Ticket, ticket_id) if ticket_id else None
+        referral = grid.referral_of(session, ticket.id) if ticket is not None else None
+        if ticket is None or referral is None or ticket.school_id != school.id:
+            raise ExportError("这条工单没有转属地，没有转办单。")
+        count = grid_notify.sheet(ws, session, ticket, referral, tz)
+    elif kind == "open_day":
+        from models import open_days
+
+        event = open_days.get(session, open_day_id or 0, school.id)
+        if event is None:
+            raise ExportError("没有找到这次开放日或家长课程。")
+        count = export_sheets.open_day_sheet(ws, session, event, tz)
+    elif kind == "reception":
+        count = export_sheets.reception_sheet(ws, session, school, start, end, tz)
     elif kind == "care":
         count = export_sheets.care_sheet(ws, session, school)
     else:
@@ -111,12 +130,14 @@ def export_dir(settings: Settings) -> Path:
 
 def create_download(session: Session, staff: Staff, kind: str, settings: Settings, now: dt.datetime, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    survey_id: int | None = None, where: Sequence[Any] = ()) -> tuple[ExportFile, str]:
+                    survey_id: int | None = None, where: Sequence[Any] = (), ticket_id: int | None = None,
+                    open_day_id: int | None = None) -> tuple[ExportFile, str]:
     """Write an export for a staff member; return its record and the expiring link."""
     filename = f"{kind}-{uuid.uuid4().hex}.xlsx"
     minimum = 0 if staff.role == "principal" else settings.surveys.min_breakdown  # survey anonymity
     write_export(session, kind, staff.school, export_dir(settings) / filename, tz=settings.app.timezone,
-                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum, where=where)
+                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum, where=where,
+                 ticket_id=ticket_id, open_day_id=open_day_id)
     expires = now + dt.timedelta(minutes=settings.exports.link_ttl_minutes)
     record = ExportFile(school_id=staff.school_id, staff_id=staff.id, kind=kind, filename=filename,
                         created_at=now, expires_at=expires)

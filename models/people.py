@@ -211,6 +211,13 @@ def school_name(session: Session, school_id: int) -> str:
     return school.name if school is not None else "学校"
 
 
+def school_of(session: Session, school_id: int) -> Any:
+    """Return a school (for handlers, which run no queries)."""
+    from models.directory import School
+
+    return session.get(School, school_id)
+
+
 def staff_recipients(session: Session, staff: Staff) -> list[Recipient]:
     """Return every private address where a staff member is bound, newest contact first."""
     identities = session.scalars(
@@ -250,6 +257,11 @@ def audience_of(session: Session, recipient: Recipient) -> str:
         return "group"
     identity = session.get(Identity, recipient.identity_id) if recipient.identity_id else None
     return "staff" if identity is not None and identity.staff_id is not None else "parent"
+
+
+def identity_recipient(identity: Identity) -> Recipient:
+    """Return the private address of one identity."""
+    return _user(identity)
 
 
 def _user(identity: Identity) -> Recipient:

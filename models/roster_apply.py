@@ -60,10 +60,24 @@ class Applier:
         """Apply the plan and return the classes it touched."""
         self._schools()
         self._staff()
+        self._grid()
         self._classes()
         self._students()
         self.session.flush()
         return list(self.classes.values())
+
+    def _grid(self) -> None:
+        """Keep the schools' grid contacts (角色 网格员) as the staff sheet lists them."""
+        from models.grid import GridContact, upsert_contact
+
+        for (school_name, name), row in self.plan.grid.items():
+            upsert_contact(self.session, self.schools[school_name].id, name, area=row.area, phone=row.phone)
+        for school_name in self.plan.staff_sheet_schools:
+            school = self.schools[school_name]
+            for contact in self.session.scalars(select(GridContact).where(
+                    GridContact.school_id == school.id, GridContact.source == "roster", GridContact.active.is_(True))):
+                if (school_name, contact.name) not in self.plan.grid:
+                    contact.active = False
 
     def _count(self, entity: str, created: bool, changed: bool) -> None:
         self.counts[entity]["created" if created else "updated" if changed else "unchanged"] += 1

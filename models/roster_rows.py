@@ -107,6 +107,20 @@ class StaffPlan:
     duties: list[str] | None = None
 
 
+GRID_ROLES = frozenset({"网格员", "社区网格员", "网格长", "网格联系人"})
+
+
+@dataclasses.dataclass
+class GridPlan:
+    """A community grid contact (角色 网格员): not staff, the school's contact for off-campus matters."""
+
+    school: str
+    name: str
+    row: int
+    phone: str | None = None
+    area: str = ""
+
+
 @dataclasses.dataclass
 class Plan:
     """The validated roster, ready to apply; ``errors`` must be empty first."""
@@ -116,6 +130,7 @@ class Plan:
     classes: dict[tuple[str, str], ClassPlan] = dataclasses.field(default_factory=dict)
     students: dict[tuple[str, str, str], StudentPlan] = dataclasses.field(default_factory=dict)
     staff_sheet_schools: set[str] = dataclasses.field(default_factory=set)
+    grid: dict[tuple[str, str], GridPlan] = dataclasses.field(default_factory=dict)
     errors: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
@@ -159,6 +174,9 @@ class _Checker:
             first = self.plan.staff[(school, name)].row
             self.error(raw, f"教职工「{name}」与第 {first} 行重复（同一学校内姓名须唯一）")
             return
+        if cells["角色"] in GRID_ROLES:
+            self.grid_row(raw, school, name)
+            return
         role = ROLE_BY_NAME.get(cells["角色"]) or (Role.DIRECTOR if cells["角色"].endswith("主任") else None)
         if role is None:
             self.error(raw, f"角色「{cells['角色']}」无法识别，可填：班主任、任课教师、主任、校长、园长、管理员")
@@ -177,6 +195,18 @@ class _Checker:
         if any(len(d) > 20 for d in duties):
             self.error(raw, "职责名称过长（每项不超过 20 字，多项用「、」分隔）")
         self.plan.staff[(school, name)] = StaffPlan(school, name, raw.row, phone, role, duties)
+
+    def grid_row(self, raw: RawRow, school: str, name: str) -> None:
+        phone = None
+        if raw.cells.get("手机号"):
+            phone = normalize_phone(raw.cells["手机号"])
+            if phone is None:
+                self.error(raw, f"手机号「{raw.cells['手机号']}」不是有效的 11 位手机号")
+        if (school, name) in self.plan.grid:
+            self.error(raw, f"网格员「{name}」与第 {self.plan.grid[(school, name)].row} 行重复")
+        if len(raw.cells.get("职责", "")) > 100:
+            self.error(raw, "网格员的职责栏写所在社区或街道，不超过 100 字")
+        self.plan.grid[(school, name)] = GridPlan(school, name, raw.row, phone, raw.cells.get("职责", "").strip())
 
     def student_row(self, raw: RawRow) -> None:
         cells = raw.cells

@@ -18,12 +18,16 @@ from models.digest_render import pct
 from models.directory import School, Staff
 from models.exports import ExportFile, export_dir
 from models.figures import Figures, Period, count_if, school_figures
+from models.grid import referrals_between
 from models.labels import satisfaction_name, state_name, urgency_name
+from models.reception import figures as reception_figures
 from models.routing import staff_with_roles
 from models.sheet_safety import save_workbook
 from models.ticket_notify import category_name
 from models.tickets import OPEN_STATES, Ticket, TicketEvent
 from models.visits import VISIT_KIND_NAMES, visits_between
+
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclasses.dataclass
@@ -35,6 +39,10 @@ class WeekFigures:
     resolved: int = 0
     open_overdue: int = 0
     visits: int = 0
+    receptions: int = 0  # 校长接待日 sessions held
+    received: int = 0  # parents received
+    matters: int = 0  # tickets opened from reception records
+    referred: int = 0  # tickets handed to the grid (转属地)
     rates: Figures = dataclasses.field(default_factory=Figures)
 
 
@@ -45,7 +53,8 @@ def week_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(monday, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
 
 
-def figures(session: Session, school_id: int, start: dt.datetime, end: dt.datetime) -> WeekFigures:
+def figures(session: Session, school_id: int, start: dt.datetime, end: dt.datetime,
+            tz: ZoneInfo = DEFAULT_TZ) -> WeekFigures:
     """Return a school's figures for tickets created and events between ``start`` and ``end`` (as of ``end``)."""
     f = WeekFigures(rates=school_figures(session, school_id, Period(start, end)))
     f.new, f.urgent = (int(x or 0) for x in session.execute(
@@ -57,6 +66,9 @@ def figures(session: Session, school_id: int, start: dt.datetime, end: dt.dateti
     f.open_overdue = session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.school_id == school_id, Ticket.state.in_(OPEN_STATES), Ticket.resolve_by < end)) or 0
     f.visits = len(visits_between(session, school_id, start, end))
+    held = reception_figures(session, school_id, start, end, tz)
+    f.receptions, f.received, f.matters = held.sessions, held.parents, held.matters
+    f.referred = referrals_between(session, school_id, start, end)
     return f
 
 
@@ -71,7 +83,9 @@ def write_workbook(session: Session, school: School, path: Path, this: WeekFigur
             ("办结", this.resolved, last.resolved), ("逾期未办结（截至周末）", this.open_overdue, last.open_overdue),
             ("满意", this.rates.satisfied, last.rates.satisfied), ("基本满意", this.rates.basic, last.rates.basic),
             ("不满意", this.rates.unsatisfied, last.rates.unsatisfied),
-            ("未回访", this.rates.not_reached, last.rates.not_reached), ("家访次数", this.visits, last.visits)]
+            ("未回访", this.rates.not_reached, last.rates.not_reached), ("家访次数", this.visits, last.visits),
+            ("校长接待（场）", this.receptions, last.receptions), ("接待家长（人）", this.received, last.received),
+            ("接待反映事项转工单", this.matters, last.matters), ("转属地工单", this.referred, last.referred)]
     for name, a, b in rows:
         ws.append([name, a, b, a - b])
     for name, attr in (("响应率", "response_rate"), ("按期办结率", "on_time_rate"), ("满意率", "satisfaction_rate")):
@@ -105,8 +119,8 @@ def send_weekly_report(session: Session, settings: Settings, school: School, per
     """
     tz = ZoneInfo(settings.scheduler.timezone)
     start = week_start(now, tz)
-    this = figures(session, school.id, start, now)
-    last = figures(session, school.id, start - dt.timedelta(days=7), now - dt.timedelta(days=7))
+    this = figures(session, school.id, start, now, tz)
+    last = figures(session, school.id, start - dt.timedelta(days=7), now - dt.timedelta(days=7), tz)
     date = now.astimezone(tz).date().isoformat()
     relative = f"weekly/{school.code}/周调度-{date}.xlsx"
     path = export_dir(settings) / relative

@@ -51,6 +51,7 @@ def job_specs(cfg: SchedulerSettings) -> list[JobSpec]:
         JobSpec("sweep_questions", jobs.sweep_questions, every),
         JobSpec("send_scheduled_notices", jobs.send_scheduled_notices, IntervalTrigger(minutes=1, timezone=tz)),
         JobSpec("remind_notices", jobs.remind_notices, every),
+        JobSpec("reception_sweep", jobs.reception_sweep, every),
         JobSpec("visit_reminders", jobs.visit_reminders, at(cfg.visit_reminder_time, cfg.visit_reminder_day)),
         JobSpec("daily_digest", jobs.daily_digest, at(cfg.digest_time)),
         JobSpec("weekly_report", jobs.weekly_report, at(cfg.weekly_time, cfg.weekly_day)),

@@ -18,7 +18,7 @@ from scheduler.runner import RunReport, run_per_school, run_sweep
 # Every job the scheduler runs, by name (``flask run-job NAME`` runs one now).
 JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
              "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
-             "weekly_report")
+             "weekly_report", "reception_sweep")
 
 DRAIN_BATCHES = 20
 
@@ -183,3 +183,11 @@ def weekly_report(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     ext, now = _ext_now(ext, now)
     period = local_week(now, ext.settings.scheduler.timezone)
     return run_per_school(ext, "weekly_report", period, send_weekly_report, now)
+
+
+def reception_sweep(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """校长接待日: parents' reminders the day before, the reception group's list that morning."""
+    from models.reception_notify import reception_sweep as sweep
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "reception_sweep", sweep, now)
