@@ -12,6 +12,7 @@ from models import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
     identity,
     inbound,
     jobs,
+    media,
     notice_acks,
     notices,
     outbox,
