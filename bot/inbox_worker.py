@@ -39,11 +39,17 @@ class InboxWorker:
 
     def run_once(self) -> int:
         """Handle every message waiting now; return how many were handled."""
+        from bot.media_fetch import fetch_pending
         from handlers.pipeline import process_next
 
         ext = self.app_ext
         handled = 0
         with ext.sessionmaker() as session:
+            try:  # media first: a message with pictures becomes handleable once they are downloaded
+                fetch_pending(ext, session)
+            except Exception:  # the database may be restarting: the messages wait for the next pass
+                session.rollback()
+                log.exception("fetching media failed")
             while True:
                 now = ext.now()
                 try:

@@ -37,6 +37,7 @@ def build_registry() -> Registry:
         groups,
         leave,
         leader_commands,
+        media,
         notice_acks,
         notices,
         surveys,
@@ -48,8 +49,8 @@ def build_registry() -> Registry:
     from handlers.registry import CommandHandler, Registry
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
-                   visits):
+    for module in (basic, groups, media, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands,
+                   leader_commands, visits):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

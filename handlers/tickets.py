@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.message import InboundMessage, Reply
-from handlers import child_questions, classifier, notice_acks, ticket_answers
+from handlers import child_questions, classifier, media, notice_acks, ticket_answers
 from handlers.children import named_child
 from handlers.context import PARENT, Context
 from handlers.registry import FuncHandler, Registry
@@ -148,14 +148,16 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
         raised = f"（已转为{labels.kind_name(duplicate.kind)}）" if duplicate.kind != before else ""
         notices = ticket_notify.to_staff(session, duplicate.assignee,
                                          f"【家长补充】{duplicate.number}{raised}：{text}", duplicate)
-        return _acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
+        return (_acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
+                + media.join_waiting(msg, ctx, duplicate))
     ticket = ticket_service.open_ticket(
         session, school=school, kind=kind, category=category, urgency=urgency, text=text,
         now=ctx.now, tz=tz, identity_id=identity.id, guardianship=gs, student=student, school_class=school_class,
         confidence=c.confidence, original_category=original, about_staff=about, source_inbound_id=inbound_id,
     )
     ctx.services["last_ticket"] = ticket
-    return _acks(ticket, in_group, tz) + notice_replies(ticket_notify.opened_notices(session, ticket, tz))
+    return (_acks(ticket, in_group, tz) + notice_replies(ticket_notify.opened_notices(session, ticket, tz))
+            + media.join_waiting(msg, ctx, ticket))
 
 
 def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> list[Reply]:

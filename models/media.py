@@ -300,3 +300,23 @@ def purge_expired(session: Session, settings: Settings, now: dt.datetime) -> dic
     counts = {"attachments": len(rows), "blobs": freed}
     log.info("purged media: %(attachments)d attachments, %(blobs)d stored blobs", counts)
     return counts
+
+
+def recent_ticket_of(session: Session, identity_id: int, since: dt.datetime) -> object | None:
+    """Return the parent's open ticket they last wrote to (opened or appended) since ``since``, if any."""
+    from models.tickets import OPEN_STATES, Ticket, TicketEvent
+
+    return session.scalar(
+        select(Ticket).join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .where(TicketEvent.actor_identity_id == identity_id, TicketEvent.action.in_(("created", "appended")),
+               TicketEvent.at >= since, Ticket.state.in_(list(OPEN_STATES)))
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1))
+
+
+def claim(rows: Iterable[Attachment], *, identity_id: int | None = None, staff_id: int | None = None) -> None:
+    """Record who sent attachments the inbox worker stored before the sender was known."""
+    for row in rows:
+        if identity_id is not None and row.identity_id is None:
+            row.identity_id = identity_id
+        if staff_id is not None and row.staff_id is None:
+            row.staff_id = staff_id

@@ -65,10 +65,12 @@ def handle_inbox(session: Any, settings: Any, now: dt.datetime, ext: Any) -> int
     transaction (the claim makes a race with a late inbox thread harmless),
     and the replies are sent by the next ``drain_outbox``.
     """
+    from bot.media_fetch import fetch_pending
     from handlers.pipeline import process_next
     from models.inbound import forget_signatures
 
     forget_signatures(session, now)
+    fetch_pending(ext, session, now)  # media the inbox worker never downloaded (its retries come due here too)
     handled = 0
     while process_next(session=session, settings=settings, registry=ext.registry, now=now,
                        received_before=now - INBOX_GRACE) is not None:
