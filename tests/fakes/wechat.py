@@ -42,8 +42,10 @@ class _WeChatFamily(FakeServer):
         if found is None:
             return self.reply({"errcode": 40007, "errmsg": "invalid media_id"})
         data, filename, content_type = found
+        from urllib.parse import quote
+
         return Response(data, content_type=content_type,
-                        headers={"Content-disposition": f'attachment; filename="{filename}"'})
+                        headers={"Content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 class FakeWeCom(_WeChatFamily):
@@ -52,6 +54,7 @@ class FakeWeCom(_WeChatFamily):
     def __init__(self) -> None:
         super().__init__()
         self.media: dict[str, tuple[bytes, str, str]] = {}
+        self.uploads: list[tuple[str, str]] = []
         self.kf_messages: list[dict[str, Any]] = []
         self.used_codes: set[str] = set()
         # 家校通讯录: departments, and students per class department id.
@@ -65,6 +68,7 @@ class FakeWeCom(_WeChatFamily):
             p + "gettoken": self.token_endpoint,
             p + "message/send": self.authed(self.ok(invaliduser="", msgid="m1")),
             p + "externalcontact/message/send": self.authed(self.ok(invalid_parent_userid=[])),
+            p + "media/upload": self.authed(self.media_upload),
             p + "kf/send_msg": self.authed(lambda c: self.reply({"errcode": 0, "errmsg": "ok",
                                                                  "msgid": f"kf{next(_ids)}"})),
             p + "kf/sync_msg": self.authed(self.sync_msg),
@@ -83,6 +87,15 @@ class FakeWeCom(_WeChatFamily):
                 {"errcode": 0, "errmsg": "ok", "account_list": [{"open_kfid": k, "name": "学校客服"}
                                                                for k in self.kf_accounts]})),
         })
+
+    def media_upload(self, call: Call) -> Response:
+        """media/upload (multipart, field ``media``): a media_id valid 3 days; 40005 for a bad type."""
+        kind = call.args.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return self.reply({"errcode": 40005, "errmsg": "invalid file type"})
+        media_id = f"UP{next(_ids)}"
+        self.uploads.append((kind, media_id))
+        return self.reply({"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id, "created_at": "1380000000"})
 
     def welcome(self, call: Call) -> Response:
         """A welcome_code works once; a used one is refused with an errcode."""
