@@ -17,8 +17,8 @@ import enum
 from sqlalchemy import JSON, ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from config.settings import Settings
 from bot.message import Recipient
+from config.settings import Settings
 from models import links, media, outbox, people
 from models.base import Base, utcnow
 from models.directory import Guardianship, SchoolClass, Staff, Student
