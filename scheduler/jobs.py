@@ -138,6 +138,14 @@ def sweep_questions(ext: Any = None, now: dt.datetime | None = None) -> RunRepor
     return run_sweep(ext, "sweep_questions", expire_questions, now)
 
 
+def purge_media(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Purge attachments of tickets closed more than ``media.retention_days`` ago (logs counts, never bodies)."""
+    from models.media import purge_expired
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "purge_media", lambda s, st, n: purge_expired(s, st, n)["attachments"], now)
+
+
 def send_scheduled_notices(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Send the notices queued for a time that has come."""
     from models.notices import send_due_notices

@@ -181,3 +181,20 @@ def test_attachments_of_long_closed_tickets_are_purged(db_session, school, now, 
     assert media.read(db_session, media_settings, row) is None
     assert media.store_for(media_settings).get(db_session, row.sha256) is None
     assert media.purge_expired(db_session, media_settings, now) == {"attachments": 0, "blobs": 0}
+
+
+def test_the_purge_job_runs_under_the_scheduler(ext, db_session, school, now, caplog) -> None:
+    from models import ticket_service
+    from scheduler.jobs import purge_media
+
+    ticket = ticket_service.open_ticket(
+        db_session, school=school.school, kind="complaint", category="facilities", urgency="normal",
+        text="厕所门坏了", now=now, tz="Asia/Shanghai", student=school.students["张小明"])
+    row = media.save(db_session, ext.settings, check(samples.photo()), school_id=school.school.id, now=now)
+    media.attach_to_ticket(db_session, [row], ticket, now)
+    ticket.state, ticket.closed_at = "closed", now
+    db_session.commit()
+    assert purge_media(ext, now + dt.timedelta(days=364)).results == {"purge_media": 0}, "kept for a year"
+    with caplog.at_level("INFO", logger="models.media"):
+        assert purge_media(ext, now + dt.timedelta(days=366)).results == {"purge_media": 1}
+    assert "1 attachments" in caplog.text and row.sha256 not in caplog.text
