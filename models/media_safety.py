@@ -5,8 +5,10 @@ Content-Type. Pictures lose their metadata (EXIF with GPS, XMP, comments,
 the phone's second pictures after the JPEG's end) before they are stored:
 JPEG and PNG losslessly, by dropping segments and chunks (the JPEG's
 orientation is kept as the one EXIF tag left); WebP and HEIC are re-encoded.
-Every picture is decoded once (a JPEG at 1/8 scale) so a broken one is
-refused. Office files are unpacked with a cap (zip bombs) and refused with
+A JPEG is checked by its structure (frame header, every segment, the scan
+data running to the end-of-image marker: a truncated or mangled photo is
+refused) without decoding 12 megapixels, which would cost more than the
+rest together; other pictures are decoded once, so a broken one is refused. Office files are unpacked with a cap (zip bombs) and refused with
 macros; PDFs with JavaScript or launch actions are refused.
 """
 
@@ -154,8 +156,12 @@ def _decode(data: bytes, limits: Limits, draft: bool = False) -> Image.Image:
 
 def _clean_jpeg(data: bytes, limits: Limits) -> bytes:
     """Drop APPn (but JFIF, ICC and Adobe) and COM segments and whatever follows the end of the picture."""
-    image = _decode(data, limits, draft=True)
-    orientation = image.getexif().get(_ORIENTATION, 1)
+    image = _open(data, limits)  # the frame header, and the pixel cap before anything else
+    try:
+        orientation = image.getexif().get(_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):
+        orientation = 1  # unreadable EXIF: it is dropped anyway
+    scanned = False
     out = bytearray(b"\xff\xd8")
     if orientation in range(2, 9):
         exif = Image.Exif()
@@ -174,9 +180,11 @@ def _clean_jpeg(data: bytes, limits: Limits) -> bytes:
             pos += 1
             continue
         if marker == 0xD9:  # end of the picture: MPF second pictures and trailers (with their EXIF) go
+            if not scanned:
+                raise MediaRefused("broken", "no scan data")
             out += b"\xff\xd9"
             cleaned = bytes(out)
-            if _decode(cleaned, limits, draft=True).size != image.size:  # what we cut must still be the picture
+            if _open(cleaned, limits).size != image.size:  # what we kept must still read as the same picture
                 raise MediaRefused("broken", "segments do not add up")
             return cleaned
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:
@@ -189,10 +197,13 @@ def _clean_jpeg(data: bytes, limits: Limits) -> bytes:
         if length < 2:
             raise MediaRefused("broken", "bad segment length")
         segment = data[pos:pos + 2 + length]
+        if len(segment) < 2 + length:
+            raise MediaRefused("broken", "truncated segment")
         if _keep_segment(marker, segment):
             out += segment
         pos += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data follows
+            scanned = True
             nxt = _next_marker(data, pos)
             out += data[pos:nxt]
             pos = nxt
