@@ -63,12 +63,14 @@ def phone_photo(target_bytes: int = 5_000_000) -> bytes:
     return data + second.getvalue()
 
 
-def one_core() -> str:
+def one_core() -> tuple[str, Any]:
+    """Pin this process to one core; return a note and how to undo it (gunicorn must not inherit it)."""
     try:
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        return "pinned to one core"
+        cores = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {sorted(cores)[0]})
+        return "pinned to one core", lambda: os.sched_setaffinity(0, cores)
     except (AttributeError, OSError):
-        return "not pinned (no sched_setaffinity)"
+        return "not pinned (no sched_setaffinity)", lambda: None
 
 
 def time_it(work: Any, rounds: int) -> list[float]:
@@ -90,7 +92,7 @@ def processing(rounds: int) -> str:
     from models.media import DatabaseStore, FolderStore
     from models.media_safety import Limits, check
 
-    pinned = one_core()
+    pinned, unpin = one_core()
     photo = phone_photo()
     limits = Limits(max_bytes=10_485_760)
     tmp = Path(tempfile.mkdtemp(prefix="lianxin-media-bench-"))
@@ -122,6 +124,7 @@ def processing(rounds: int) -> str:
         engine.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        unpin()
     kept = check(photo, limits)
     lines = [f"photo {len(photo) / 1e6:.2f} MB (4032x3024, GPS EXIF + second picture) -> kept {len(kept.data) / 1e6:.2f} MB; "
              f"{rounds} rounds, {pinned}",

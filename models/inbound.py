@@ -329,7 +329,7 @@ def inbox_summary(session: Session, now: dt.datetime, failures: int = 10) -> dic
         )
     )
     return {
-        "counts": {status: counts.get(status, 0) for status in (NEW, PROCESSING, PROCESSED, FAILED)},
+        "counts": {status: counts.get(status, 0) for status in (NEW, PROCESSING, PROCESSED, FAILED, FETCH, FETCHING)},
         "oldest_waiting_seconds": None if oldest is None else max(0.0, (now - oldest).total_seconds()),
         "failed": failed,
     }
