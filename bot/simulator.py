@@ -231,9 +231,14 @@ def api_attachment(attachment_id: int):
     from app import get_session
     from models import media
 
+    from models.identity import Identity
+
     session = get_session()
     found = media.by_ids(session, [attachment_id])
-    data = media.read(session, _ext().settings, found[0]) if found else None
+    sender = session.get(Identity, found[0].identity_id) if found and found[0].identity_id else None
+    if sender is None or sender.platform != PLATFORM:  # only what simulated people sent, never a real parent's
+        abort(404)
+    data = media.read(session, _ext().settings, found[0])
     if data is None:
         abort(404)
     return Response(data, mimetype=found[0].mime, headers={"Cache-Control": "no-store"})

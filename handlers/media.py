@@ -96,7 +96,7 @@ def _excerpt(text: str) -> str:
 
 def _staff_media(msg: InboundMessage, ctx: Context, rows: list[media.Attachment]) -> list[Reply]:
     assert ctx.actor.staff is not None
-    media.claim(rows, staff_id=ctx.actor.staff.id)
+    media.claim(rows, identity_id=ctx.actor.identity.id, staff_id=ctx.actor.staff.id)
     text = str(media_texts()["staff_pending"]).format(what=media.summary(rows),
                                                       minutes=ctx.settings.media.join_minutes * 3)
     return [Reply(text, private=True)]
