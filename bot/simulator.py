@@ -230,7 +230,6 @@ def api_attachment(attachment_id: int):
 
     from app import get_session
     from models import media
-
     from models.identity import Identity
 
     session = get_session()
