@@ -194,8 +194,10 @@ def _queue_attachments(session: Session, settings: Settings, notice: Notice, rec
 
     expires = now + dt.timedelta(days=settings.notices.link_ttl_days)
     for i, row in enumerate(files, 1):
-        text = f"通知附件{i}：{row.label}「{row.name}」\n点击查看：{notice_link(settings, row, notice.id, expires)}"
-        target = dataclasses.replace(recipient, context={**recipient.context, "attachment_id": row.id})
+        link = notice_link(settings, row, notice.id, expires)
+        text = f"通知附件{i}：{row.label}「{row.name}」\n点击查看：{link}"
+        context = {**recipient.context, "attachment_id": row.id, "attachment_url": link, "attachment_kind": row.kind}
+        target = dataclasses.replace(recipient, context=context)
         outbox.enqueue(session, target, text, now=now, title=_title(notice), ref=f"notice:{notice.id}",
                        dedupe_key=f"{key}:a{row.id}")
 

@@ -79,3 +79,25 @@ def test_a_refused_file_in_the_simulator_gets_its_answer(client, school, db_sess
                 content_type="multipart/form-data")
     lines = client.get(f"/simulator/api/chat?person={keys['张小明妈妈']}&where=private").get_json()
     assert "暂不支持这种文件格式" in lines[-1]["text"]
+
+
+def test_a_principal_sends_a_notice_with_a_pdf_in_the_simulator_and_a_parent_opens_it(client, school, db_session,
+                                                                                         ext):
+    bot = SimBot(ext, db_session)
+    bot.bind("赵校长")
+    bot.bind("张小明妈妈")
+    keys = _people(client)
+    client.post("/simulator/api/send_file", data={"person": keys["赵校长"], "where": "private",
+                                                  "file": (io.BytesIO(samples.pdf()), "安全告知书.pdf")},
+                content_type="multipart/form-data")
+    assert "已收到文件 1 个" in bot.pop("赵校长")[-1]
+    preview = bot.say("赵校长", "通知 一年级一班 请家长阅读附件中的安全告知书")
+    assert "附件：文件 1 个（安全告知书.pdf）" in preview[-1]
+    bot.say("赵校长", "确认发送")
+    bot.deliver()
+    lines = bot.pop("张小明妈妈")
+    [attachment] = [line for line in lines if "通知附件1" in line]
+    [link] = re.findall(r"https?://\S+/a/\S+", attachment)
+    opened = client.get(re.sub(r"^https?://[^/]+", "", link) + "/file")
+    assert opened.status_code == 200 and opened.data == samples.pdf()
+    assert opened.headers["Content-Disposition"].startswith("attachment;"), "a PDF is downloaded, not shown inline"

@@ -16,15 +16,16 @@ from models.outbox import OutboxMessage
 from tests import media_samples as samples
 from tests import payloads as p
 from tests.factories import build_school
-from tests.fakes.fixtures import fake_wecom  # noqa: F401 - fixture
+from tests.fakes.fixtures import fake_dingtalk, fake_wecom  # noqa: F401 - fixtures
 
 APP = f"/wecom/{p.SCHOOL}/app"
 
 
 @pytest.fixture
-def settings_overrides(settings_overrides, fake_wecom):  # noqa: F811
+def settings_overrides(settings_overrides, fake_wecom, fake_dingtalk):  # noqa: F811
     return {**settings_overrides, "platforms": p.CREDENTIALS,
-            "platform_api": {"wecom_api": f"{fake_wecom.url}/cgi-bin/", "timeout_seconds": 1.0}}
+            "platform_api": {"wecom_api": f"{fake_wecom.url}/cgi-bin/", "dingtalk_api": fake_dingtalk.url,
+                             "dingtalk_oapi": fake_dingtalk.url, "timeout_seconds": 1.0}}
 
 
 @pytest.fixture
@@ -100,3 +101,21 @@ def test_links_follow_the_ticket_scope_and_expire(client, school, db_session, ex
     forged = media_access.staff_link(dataclasses.replace(ext.settings, app=dataclasses.replace(
         ext.settings.app, secret_key="another-key-0123456789")), row, school.staff["赵校长"], now)
     assert client.get(path_of(forged)).status_code == 403
+
+
+def test_on_dingtalk_a_notice_picture_goes_as_markdown_with_the_picture(client, school, db_session, ext, now,
+                                                                         fake_dingtalk):  # noqa: F811
+    def ding(body) -> None:
+        client.post(f"/dingtalk/{p.SCHOOL}/callback", **p.dingtalk_request(body, now))
+
+    ding(p.dingtalk_body(now, " 绑定 赵校长 0001", staff_id="principal"))
+    ding(p.dingtalk_body(now, " 绑定 张小明 1234", staff_id="", sender_id="$:mom"))
+    fake_dingtalk.add_file("PIC", samples.photo())
+    ding(p.dingtalk_body(now, staff_id="principal", msgtype="picture", content={"downloadCode": "PIC"}))
+    ding(p.dingtalk_body(now, " 通知 一年级一班 明天运动会，请看场地图", staff_id="principal"))
+    ding(p.dingtalk_body(now, " 确认发送", staff_id="principal"))
+    ext.sender.drain(db_session, now)
+    db_session.commit()
+    sends = [c.json for c in fake_dingtalk.sent("oToMessages/batchSend") if "$:mom" in c.json.get("userIds", [])]
+    markdown = [s for s in sends if s["msgKey"] == "sampleMarkdown"]
+    assert markdown and "![附件](" in markdown[0]["msgParam"] and "/a/" in markdown[0]["msgParam"]
