@@ -81,9 +81,11 @@ class PlatformChannel:
         return WeComClient(corp_id, secret, base_url=self.api.wecom_api, session=storage,
                            timeout=self.api.timeout_seconds)
 
-    def wecom_media(self, session: Session, client: WeComClient, row: OutboxMessage,
-                    now: dt.datetime) -> tuple[str, dict[str, str]] | None:
+    def wecom_media(self, session: Session, client: WeComClient | OfficialAccountClient, row: OutboxMessage,
+                    now: dt.datetime, files: bool = True) -> tuple[str, dict[str, str]] | None:
         """Return (msgtype, body) sending the row's attachment itself (image/file), or None when it has none.
+
+        ``files``: whether the platform has a file message (WeCom yes, the Official Account no).
 
         The upload's ``media_id`` is reused for 3 days minus a margin (one
         upload per school and file, however many parents receive it).
@@ -97,7 +99,10 @@ class PlatformChannel:
             return None
         attachment = found[0]
         kind = "image" if attachment.kind == "image" and attachment.mime in ("image/jpeg", "image/png") else "file"
-        key = f"wecom_media:{client.corp_id}:{attachment.sha256}:{kind}"
+        if kind == "file" and not files:
+            return None  # the Official Account sends no files: the row's text (with its link) goes instead
+        account = getattr(client, "corp_id", None) or getattr(client, "appid", "")
+        key = f"{'wecom' if files else 'wechat'}_media:{account}:{attachment.sha256}:{kind}"
         media_id = get_token(session, key, now)
         if media_id is None:
             data = media.read(session, self.settings, attachment)

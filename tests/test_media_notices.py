@@ -16,15 +16,16 @@ from models.outbox import OutboxMessage
 from tests import media_samples as samples
 from tests import payloads as p
 from tests.factories import build_school
-from tests.fakes.fixtures import fake_dingtalk, fake_wecom  # noqa: F401 - fixtures
+from tests.fakes.fixtures import fake_dingtalk, fake_oa, fake_wecom  # noqa: F401 - fixtures
 
 APP = f"/wecom/{p.SCHOOL}/app"
 
 
 @pytest.fixture
-def settings_overrides(settings_overrides, fake_wecom, fake_dingtalk):  # noqa: F811
+def settings_overrides(settings_overrides, fake_wecom, fake_dingtalk, fake_oa):  # noqa: F811
     return {**settings_overrides, "platforms": p.CREDENTIALS,
-            "platform_api": {"wecom_api": f"{fake_wecom.url}/cgi-bin/", "dingtalk_api": fake_dingtalk.url,
+            "platform_api": {"wecom_api": f"{fake_wecom.url}/cgi-bin/", "wechat_api": f"{fake_oa.url}/cgi-bin/",
+                             "dingtalk_api": fake_dingtalk.url,
                              "dingtalk_oapi": fake_dingtalk.url, "timeout_seconds": 1.0}}
 
 
@@ -119,3 +120,21 @@ def test_on_dingtalk_a_notice_picture_goes_as_markdown_with_the_picture(client, 
     sends = [c.json for c in fake_dingtalk.sent("oToMessages/batchSend") if "$:mom" in c.json.get("userIds", [])]
     markdown = [s for s in sends if s["msgKey"] == "sampleMarkdown"]
     assert markdown and "![附件](" in markdown[0]["msgParam"] and "/a/" in markdown[0]["msgParam"]
+
+
+def test_on_the_official_account_a_notice_picture_is_a_customer_service_image(
+        client, school, db_session, ext, now, fake_wecom, fake_oa):  # noqa: F811
+    def oa(xml: str, user: str) -> None:
+        client.post(f"/wechat/{p.SCHOOL}", **p.oa_safe_post(p.oa_message(now, xml, user=user), now))
+
+    app_post(client, now, content="绑定 赵校长 0001", user="principal")
+    oa("绑定 张小明 1234", "oMOM")
+    fake_wecom.add_media("MAP", samples.photo())
+    app_post(client, now, msgtype="image", user="principal", MediaId="MAP")
+    app_post(client, now, content="通知 一年级一班 明天运动会，请看场地图", user="principal")
+    app_post(client, now, content="确认发送", user="principal")
+    ext.sender.drain(db_session, now)
+    db_session.commit()
+    images = [c.json for c in fake_oa.sent("message/custom/send") if c.json.get("msgtype") == "image"]
+    assert {c["touser"] for c in images} >= {"oMOM"} and all(c["image"]["media_id"] for c in images)
+    assert [k for k, _ in fake_oa.uploads] == ["image"], "uploaded once, reused for every family"

@@ -58,6 +58,21 @@ class ConfigurableClientMixin:
         except Exception as exc:  # every failure becomes a typed send error
             raise translate(exc) from exc
 
+    def upload_media(self, kind: str, filename: str, data: bytes, content_type: str) -> str:
+        """Upload a temporary media file (``media/upload``, valid 3 days); return its ``media_id``."""
+        self._token_retried, self.auto_retry = False, True
+        try:
+            result = self.post("media/upload", params={"type": kind},
+                               files={"media": (filename, data, content_type)})
+        except Exception as exc:  # every failure becomes a typed send error
+            raise translate(exc) from exc
+        media_id = str(result.get("media_id") or "")
+        if not media_id:
+            from bot.clients.errors import from_errcode
+
+            raise from_errcode(-1, "media/upload gave no media_id")
+        return media_id
+
     def call_get(self, endpoint: str, **params: Any) -> dict[str, Any]:
         """GET an endpoint with query ``params``; raise a ``SendError`` subclass on any failure."""
         self._token_retried, self.auto_retry = False, True

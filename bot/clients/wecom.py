@@ -47,19 +47,6 @@ class WeComClient(ConfigurableClientMixin, WeChatClient):
         """Answer a 微信客服 enter_session event (``kf/send_msg_on_event``, its welcome_code, within 20 s)."""
         return self.call("kf/send_msg_on_event", {"code": code, "msgtype": "text", "text": {"content": text}})
 
-    def upload_media(self, kind: str, filename: str, data: bytes, content_type: str) -> str:
-        """Upload a temporary media file (``media/upload``, valid 3 days); return its ``media_id``."""
-        self._token_retried, self.auto_retry = False, True
-        try:
-            result = self.post("media/upload", params={"type": kind},
-                               files={"media": (filename, data, content_type)})
-        except Exception as exc:  # every failure becomes a typed send error
-            raise translate(exc) from exc
-        media_id = str(result.get("media_id") or "")
-        if not media_id:
-            raise from_errcode(-1, "media/upload gave no media_id")
-        return media_id
-
     def send_webhook(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         """Post to a group robot (``webhook/send?key=``); no access token."""
         return self.post_url(self.API_BASE_URL + "webhook/send", body, key=key)

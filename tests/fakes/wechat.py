@@ -31,6 +31,15 @@ class _WeChatFamily(FakeServer):
     def token_endpoint(self, call: Call) -> Response:
         return self.reply({"errcode": 0, "errmsg": "ok", "access_token": self.issue_token(), "expires_in": 7200})
 
+    def media_upload(self, call: Call) -> Response:
+        """media/upload (multipart, field ``media``): a media_id valid 3 days; 40005 for a bad type."""
+        kind = call.args.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return self.reply({"errcode": 40005, "errmsg": "invalid file type"})
+        media_id = f"UP{next(_ids)}"
+        self.uploads.append((kind, media_id))
+        return self.reply({"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id, "created_at": "1380000000"})
+
     # -- temporary media (media/get, valid 3 days; 40007 once expired or unknown) -------------------
     def add_media(self, media_id: str, data: bytes, filename: str = "", content_type: str = "image/jpeg") -> None:
         """Serve ``data`` as the temporary media ``media_id``."""
@@ -88,15 +97,6 @@ class FakeWeCom(_WeChatFamily):
                                                                for k in self.kf_accounts]})),
         })
 
-    def media_upload(self, call: Call) -> Response:
-        """media/upload (multipart, field ``media``): a media_id valid 3 days; 40005 for a bad type."""
-        kind = call.args.get("type", "")
-        if kind not in ("image", "voice", "video", "file"):
-            return self.reply({"errcode": 40005, "errmsg": "invalid file type"})
-        media_id = f"UP{next(_ids)}"
-        self.uploads.append((kind, media_id))
-        return self.reply({"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id, "created_at": "1380000000"})
-
     def welcome(self, call: Call) -> Response:
         """A welcome_code works once; a used one is refused with an errcode."""
         code = str(call.json.get("code") or "")
@@ -138,10 +138,12 @@ class FakeOfficialAccount(_WeChatFamily):
                                                       "SUB1": ("thing1", "thing2", "time3")}
         self.unsubscribed: set[str] = set()
         self.media: dict[str, tuple[bytes, str, str]] = {}
+        self.uploads: list[tuple[str, str]] = []
         p = "/cgi-bin/"
         self.routes.update({
             p + "token": self.token_endpoint,
             p + "message/custom/send": self.authed(self.ok()),
+            p + "media/upload": self.authed(self.media_upload),
             p + "message/template/send": self.authed(self.template),
             p + "message/subscribe/bizsend": self.authed(self.subscribe),
         })
