@@ -48,7 +48,7 @@ def media_message(msg: InboundMessage, ctx: Context) -> list[Reply]:
     texts = media_texts()
     since = ctx.now - dt.timedelta(minutes=ctx.settings.media.join_minutes)
     ticket = media.recent_ticket_of(ctx.session, ctx.actor.identity.id, since)
-    if isinstance(ticket, Ticket):
+    if ticket is not None:
         return replies + join(msg, ctx, ticket, rows)
     open_tickets = [t for t in _parent_tickets(ctx) if t.is_open]
     if open_tickets:

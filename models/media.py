@@ -22,7 +22,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from config.settings import Settings
 from models.base import Base, utcnow
 from models.media_safety import Checked, Limits, MediaRefused
+
+if TYPE_CHECKING:
+    from models.tickets import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -242,11 +245,10 @@ def unattached(session: Session, *, since: dt.datetime, identity_id: int | None 
     return list(session.scalars(stmt.order_by(Attachment.id)))
 
 
-def attach_to_ticket(session: Session, attachments: Iterable[Attachment], ticket: object, now: dt.datetime) -> int:
+def attach_to_ticket(session: Session, attachments: Iterable[Attachment], ticket: Ticket, now: dt.datetime) -> int:
     """Join attachments to a ticket and record each in its history (who sent it, when); return how many."""
-    from models.tickets import Ticket, add_event
+    from models.tickets import add_event
 
-    assert isinstance(ticket, Ticket)
     joined = 0
     for row in attachments:
         if row.ticket_id == ticket.id:
@@ -302,7 +304,7 @@ def purge_expired(session: Session, settings: Settings, now: dt.datetime) -> dic
     return counts
 
 
-def recent_ticket_of(session: Session, identity_id: int, since: dt.datetime) -> object | None:
+def recent_ticket_of(session: Session, identity_id: int, since: dt.datetime) -> Ticket | None:
     """Return the parent's open ticket they last wrote to (opened or appended) since ``since``, if any."""
     from models.tickets import OPEN_STATES, Ticket, TicketEvent
 
