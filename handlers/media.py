@@ -76,12 +76,15 @@ def join_waiting(msg: InboundMessage, ctx: Context, ticket: Ticket) -> list[Repl
     rows = media.by_ids(ctx.session, msg.attachments)
     media.claim(rows, identity_id=ctx.actor.identity.id)
     waiting = media.unattached(ctx.session, since=since, identity_id=ctx.actor.identity.id)
+    question = conversation.pending(ctx.session, ctx.actor.identity.id, MEDIA_WHICH, ctx.now)
+    if question is not None:  # they were asked which matter: describing a new one answers it too
+        asked = media.by_ids(ctx.session, question.payload.get("attachments", []))
+        waiting += [r for r in asked if r.ticket_id is None and r.purged_at is None]
+        conversation.answered(ctx.session, ctx.actor.identity.id, MEDIA_WHICH)
     rows = list({r.id: r for r in rows + waiting}.values())
     replies = refusal_replies(msg, ctx)
     if not rows:
         return replies
-    if conversation.pending(ctx.session, ctx.actor.identity.id, MEDIA_WHICH, ctx.now) is not None:
-        conversation.answered(ctx.session, ctx.actor.identity.id, MEDIA_WHICH)
     return replies + join(msg, ctx, ticket, rows)
 
 

@@ -281,3 +281,21 @@ def test_refused_files_get_their_answer_and_the_text_is_kept(client, school, db_
     [ticket] = tickets(db_session)
     assert ticket.text == "孩子在学校被同学欺负了" and media.of_ticket(db_session, ticket.id) == []
     assert answer in said_to(db_session, "mom")[-1]
+
+
+def test_describing_a_new_matter_answers_which_matter_and_takes_the_picture(client, school, db_session, ext, now,
+                                                                            fake_wecom):  # noqa: F811
+    def at(when: dt.datetime) -> dt.datetime:
+        ext.clock = lambda: when
+        return when
+
+    app_post(client, now, content="绑定 张小明 1234", user="mom")
+    app_post(client, now, content="食堂的饭菜里有头发，太不卫生了", user="mom")
+    fake_wecom.add_media("BUS", samples.photo())
+    app_post(client, at(now + dt.timedelta(hours=3)), msgtype="image", user="mom", MediaId="BUS")
+    assert "这张图片是关于哪件事" in said_to(db_session, "mom")[-1]
+    # Half an hour later (past media.join_minutes) the parent describes something new.
+    app_post(client, at(now + dt.timedelta(hours=3, minutes=30)), content="校车严重超载，孩子只能站着", user="mom")
+    first, second = tickets(db_session)
+    assert media.of_ticket(db_session, first.id) == []
+    assert len(media.of_ticket(db_session, second.id)) == 1, "the picture went with the matter the parent described"
