@@ -1,4 +1,4 @@
-"""Pictures, files and voice notes people send (group -5): join them to the right matter.
+"""Pictures, files and voice notes people send (group MEDIA): join them to the right matter.
 
 A parent's picture joins the ticket they wrote to within ``media.join_minutes``
 (before or after: a text that arrives later picks up pictures waiting for it,
@@ -17,7 +17,7 @@ import re
 from bot.message import MEDIA_MSGTYPES, InboundMessage, Reply
 from config.texts import media_texts, refusal_text
 from handlers.context import PARENT, STRANGER, Context
-from handlers.registry import FuncHandler, Registry
+from handlers.registry import ANSWERS, MEDIA, FuncHandler, Registry
 from models import conversation, media, media_access, ticket_access
 from models.tickets import Ticket
 
@@ -135,6 +135,6 @@ def _which_answer(msg: InboundMessage, ctx: Context) -> list[Reply]:
 
 
 def register(registry: Registry) -> None:
-    """Add the media handler (group -5) and the answer to 「这张图片是关于哪件事？」 (group 10)."""
-    registry.add(FuncHandler(_is_media, media_message, "media_message"), group=-5)
-    registry.add(FuncHandler(_is_which_answer, _which_answer, "media_which"), group=10)
+    """Add the media handler (MEDIA) and the answer to 「这张图片是关于哪件事？」 (ANSWERS)."""
+    registry.add(FuncHandler(_is_media, media_message, "media_message"), group=MEDIA)
+    registry.add(FuncHandler(_is_which_answer, _which_answer, "media_which"), group=ANSWERS)

@@ -37,7 +37,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.directory import Staff
-from models.tickets import SATISFACTION_NAMES, Ticket, TicketEvent
+from models.labels import SATISFACTION_NAMES
+from models.tickets import Ticket, TicketEvent
 
 # The 回访 event's text is the answer's Chinese name.
 ANSWERS = {name: code for code, name in SATISFACTION_NAMES.items()}

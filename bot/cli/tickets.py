@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.extension import lianxin
 from models import media
 from models.directory import find_school
 from models.labels import (
@@ -99,8 +100,6 @@ def tickets_group() -> None:
 @with_appcontext
 def list_command(school_code: str, state: str | None, as_json: bool, as_csv: bool) -> None:
     """List a school's tickets with their current state and history."""
-    from app import lianxin
-
     with lianxin().sessionmaker() as session:
         rows = ledger_rows(session, school_code, state)
     if as_json:
@@ -133,8 +132,6 @@ def _find(session: Session, school_code: str, number: str) -> Ticket:
 @with_appcontext
 def show_command(number: str, school_code: str, as_json: bool) -> None:
     """Show one ticket with its history and attachments."""
-    from app import lianxin
-
     with lianxin().sessionmaker() as session:
         row = ticket_row(session, _find(session, school_code, number))
     if as_json:
@@ -155,8 +152,6 @@ def show_command(number: str, school_code: str, as_json: bool) -> None:
 @with_appcontext
 def attachment_command(number: str, index: int, school_code: str, output: str) -> None:
     """Write the stored bytes of a ticket's attachment INDEX (1 = the first) to a file."""
-    from app import lianxin
-
     ext = lianxin()
     with ext.sessionmaker() as session:
         files = media.of_ticket(session, _find(session, school_code, number).id)

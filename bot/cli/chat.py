@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
 from models import simulator as sim
 
 
@@ -20,7 +21,6 @@ def chat_command(who: str) -> None:
     @连心) to say it in the class group. ``/file PATH`` sends a picture or
     file (its type decides which; 「群 /file PATH」 in the group). Ctrl-D ends.
     """
-    from app import lianxin
     from bot.simulator import chat_key, post, post_file
 
     ext = lianxin()
