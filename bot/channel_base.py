@@ -47,6 +47,7 @@ class PlatformChannel:
     """Base of the real platform channels: finds the row's school and builds clients."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.api: PlatformApiSettings = settings.platform_api
         self.platforms: Mapping[str, PlatformCredentials] = settings.platforms
         if settings.extra.get("delivery"):
@@ -79,6 +80,37 @@ class PlatformChannel:
         storage = DBTokenStorage(session, lambda: now)
         return WeComClient(corp_id, secret, base_url=self.api.wecom_api, session=storage,
                            timeout=self.api.timeout_seconds)
+
+    def wecom_media(self, session: Session, client: WeComClient | OfficialAccountClient, row: OutboxMessage,
+                    now: dt.datetime, files: bool = True) -> tuple[str, dict[str, str]] | None:
+        """Return (msgtype, body) sending the row's attachment itself (image/file), or None when it has none.
+
+        ``files``: whether the platform has a file message (WeCom yes, the Official Account no).
+
+        The upload's ``media_id`` is reused for 3 days minus a margin (one
+        upload per school and file, however many parents receive it).
+        """
+        from models import media
+        from models.tokens import get_token, store_token
+
+        attachment_id = (row.context or {}).get("attachment_id")
+        found = media.by_ids(session, [int(attachment_id)]) if attachment_id else []
+        if not found:
+            return None
+        attachment = found[0]
+        kind = "image" if attachment.kind == "image" and attachment.mime in ("image/jpeg", "image/png") else "file"
+        if kind == "file" and not files:
+            return None  # the Official Account sends no files: the row's text (with its link) goes instead
+        account = getattr(client, "corp_id", None) or getattr(client, "appid", "")
+        key = f"{'wecom' if files else 'wechat'}_media:{account}:{attachment.sha256}:{kind}"
+        media_id = get_token(session, key, now)
+        if media_id is None:
+            data = media.read(session, self.settings, attachment)
+            if data is None:
+                return None  # purged: the row's text (with its link) still goes out
+            media_id = client.upload_media(kind, attachment.name, data, attachment.mime)
+            store_token(session, key, media_id, now + dt.timedelta(days=3) - dt.timedelta(hours=1), now)
+        return kind, {"media_id": media_id}
 
     def wechat(self, session: Session, appid: str, secret: str, now: dt.datetime) -> OfficialAccountClient:
         """Return an Official Account client whose token lives in the database."""

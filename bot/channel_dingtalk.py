@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import select
@@ -36,11 +36,28 @@ def robot_message(fmt: str, title: str | None, text: str) -> tuple[str, dict[str
     return "sampleText", {"content": f"【{title}】\n{text}" if title else text}
 
 
+def attachment_markdown(row: OutboxMessage) -> str | None:
+    """Return a notice attachment as markdown: the picture itself (DingTalk fetches the signed link) and the link."""
+    ctx = row.context or {}
+    url = ctx.get("attachment_url")
+    if not url:
+        return None
+    picture = f"![附件]({url}/file)\n\n" if ctx.get("attachment_kind") == "image" else ""
+    return f"#### {row.title or '附件'}\n\n{picture}{row.text.replace(chr(10), chr(10) + chr(10))}"
+
+
 class DingTalkChannel(PlatformChannel):
     """Deliver ``dingtalk`` rows (class groups and private chats)."""
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
         """Prefer the live sessionWebhook; then groupMessages/send or oToMessages/batchSend."""
+        markdown = attachment_markdown(row)
+        if markdown is not None:  # a notice's picture or file: markdown with the picture and its link
+            return self._routes(session, row, now, "markdown", lambda chunk: markdown)
+        return self._routes(session, row, now, row.fmt, lambda chunk: chunk)
+
+    def _routes(self, session: Session, row: OutboxMessage, now: dt.datetime, fmt: str,
+                body: Callable[[str], str]) -> list[Route]:
         ctx = row.context or {}
         routes: list[Route] = []
         url = ctx.get("session_webhook")
@@ -50,7 +67,7 @@ class DingTalkChannel(PlatformChannel):
         if url and same_chat and _alive(ctx.get("session_webhook_expires_at"), now):
             client = self._webhook_client()
             routes.append(Route(limits.DINGTALK_WEBHOOK, key=row.address, deliver=lambda chunk: client.session_webhook(
-                url, webhook_body(row.fmt, row.title, chunk))))
+                url, webhook_body(fmt, row.title, body(chunk)))))
         try:
             delivery = self.school(session, row)
             client = self.dingtalk(session, delivery, now)
@@ -61,12 +78,12 @@ class DingTalkChannel(PlatformChannel):
         if row.recipient_kind == "group":
             routes.append(Route(limits.DINGTALK_GROUP, key=row.address,
                                 deliver=lambda chunk: client.group_send(row.address, *robot_message(
-                                    row.fmt, row.title, chunk))))
+                                    fmt, row.title, body(chunk)))))
         else:
             fallback = self._work_notice(session, row, delivery, client)
 
             def deliver(chunk: str) -> None:
-                answer = client.batch_send([row.address], *robot_message(row.fmt, row.title, chunk))
+                answer = client.batch_send([row.address], *robot_message(fmt, row.title, body(chunk)))
                 problem = batch_outcomes(answer, [row.address]).get(row.address)
                 if problem is not None and fallback is not None and problem.code == "invalid_staff_id":
                     raise WindowClosedError(str(problem), "robot_unreachable")  # the work notice comes next
@@ -95,6 +112,8 @@ class DingTalkChannel(PlatformChannel):
         ctx = row.context or {}
         if row.recipient_kind == "group" or row.sent_chars or row.school_id is None or not row.text:
             return None
+        if ctx.get("attachment_url"):
+            return None  # sent alone, as markdown with its picture
         if (ctx.get("session_webhook") and _alive(ctx.get("session_webhook_expires_at"), now)
                 and is_session_webhook(ctx["session_webhook"], self.api.dingtalk_webhook_prefixes)):
             return None  # its own conversation's webhook comes first

@@ -49,13 +49,20 @@ class WeChatChannel(PlatformChannel):
         client = self.wechat(session, creds.app_id, creds.secret, now)
         opened = ratelimit.last_inbound(session, row.identity_id, row.platform, row.school_id, row.address)
         title = f"【{row.title}】\n" if row.title else ""
-        routes = [Route(limits.WECHAT_CUSTOM, key=row.address, opened_at=opened,
-                        deliver=lambda chunk: client.send_custom_text(row.address, title + chunk))]
+        native = self.wecom_media(session, client, row, now, files=False)
+        if native is not None:  # a notice's picture, sent as itself inside the window
+            routes = [Route(limits.WECHAT_CUSTOM, key=row.address, opened_at=opened,
+                            deliver=lambda chunk: client.send_custom(row.address, *native))]
+        else:
+            routes = [Route(limits.WECHAT_CUSTOM, key=row.address, opened_at=opened,
+                            deliver=lambda chunk: client.send_custom_text(row.address, title + chunk))]
         if creds.template_id:
             school = session.get(School, row.school_id) if row.school_id is not None else None
             data = template_data(creds.fields, title=row.title, text=row.text, school=school.name if school else "",
                                  when=(row.created_at or now).astimezone(ZoneInfo(self.timezone)))
-            url = message_url(self.secret_key, self.base_url, row.id, now + self.link_ttl)
+            # Outside the window: the template opens the page of the message, or the attachment's own page.
+            url = (row.context or {}).get("attachment_url") or message_url(self.secret_key, self.base_url, row.id,
+                                                                           now + self.link_ttl)
             if creds.template_kind == "subscribe":
                 def deliver(chunk: str) -> object:
                     return client.send_subscribe(row.address, creds.template_id, data, url)

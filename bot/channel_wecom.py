@@ -47,6 +47,9 @@ class WeComBase(PlatformChannel):
                   now: dt.datetime) -> Route:
         client = self.app_client(session, delivery, now)
         agent_id = int(delivery.creds.wecom.agent_id)  # type: ignore[union-attr] - checked above
+        native = self.wecom_media(session, client, row, now)
+        if native is not None:  # a notice's picture or file, sent as itself
+            return Route(limits.WECOM_APP, key=userid, deliver=lambda chunk: client.send_app(agent_id, userid, *native))
         return Route(limits.WECOM_APP, key=userid, deliver=lambda chunk: client.send_app(
             agent_id, userid, *app_message(row.fmt, row.title, chunk, self.base_url)))
 
@@ -121,8 +124,14 @@ class WeComKfChannel(WeComBase):
         if kf is not None and open_kfid:
             client = self.wecom(session, kf.corp_id, kf.secret, now)
             opened = ratelimit.last_inbound(session, row.identity_id, row.platform, row.school_id, row.address)
-            routes.append(Route(limits.WECOM_KF, key=row.address, opened_at=opened, deliver=lambda chunk: client.send_kf(
-                open_kfid, row.address, "text", {"content": plain(row.title, chunk)})))
+            native = self.wecom_media(session, client, row, now)
+            if native is not None:  # a notice's picture or file, sent as itself inside the window
+                routes.append(Route(limits.WECOM_KF, key=row.address, opened_at=opened,
+                                    deliver=lambda chunk: client.send_kf(open_kfid, row.address, *native)))
+            else:
+                routes.append(Route(limits.WECOM_KF, key=row.address, opened_at=opened,
+                                    deliver=lambda chunk: client.send_kf(
+                                        open_kfid, row.address, "text", {"content": plain(row.title, chunk)})))
         parent = (row.context or {}).get("parent_userid") or linked_address(session, row.identity_id, "wecom_school")
         if delivery.school_notice and parent and delivery.creds.wecom is not None:
             routes.append(self.school_route(session, row, delivery, parent, now))

@@ -104,6 +104,7 @@ def to_message(p: dict[str, Any], school_id: int, robot_code: str) -> InboundMes
         raw=_redacted(p),
         reply_context=reply_context(p, robot_code, staff_id),
         outside_directory=outside_directory(p, staff_id),
+        media=media_refs(p, msgtype),
     )
 
 
@@ -122,7 +123,7 @@ def content(p: dict[str, Any]) -> tuple[str, str]:
         return "text", str(text)
     if kind == "audio":
         recognition = str(body.get("recognition") or "").strip()
-        return ("text", recognition) if recognition else ("unsupported", "")
+        return ("text", recognition) if recognition else ("voice", "")
     if kind == "richText":
         parts = [str(i["text"]) for i in body.get("richText", []) if isinstance(i, dict) and i.get("text")]
         return ("text", "".join(parts)) if parts else ("image", "")
@@ -131,6 +132,19 @@ def content(p: dict[str, Any]) -> tuple[str, str]:
     if kind in ("file", "video"):
         return "file", ""
     return "unsupported", ""
+
+
+def media_refs(p: dict[str, Any], msgtype: str) -> tuple[dict[str, Any], ...]:
+    """Return the ``downloadCode`` of each picture/file/voice/video (richText: each picture between the texts)."""
+    body = p.get("content") if isinstance(p.get("content"), dict) else {}
+    robot = str(p.get("robotCode") or "")
+    if p.get("msgtype") == "richText":
+        parts = [i for i in body.get("richText", []) if isinstance(i, dict) and i.get("downloadCode")]
+        return tuple({"download_code": str(i["downloadCode"]), "robot_code": robot} for i in parts)
+    code = str(body.get("downloadCode") or body.get("pictureDownloadCode") or "")
+    if msgtype not in ("image", "file", "voice") or not code:
+        return ()
+    return ({"download_code": code, "robot_code": robot, "name": str(body.get("fileName") or "")},)
 
 
 def reply_context(p: dict[str, Any], robot_code: str, staff_id: str) -> dict[str, Any]:

@@ -251,7 +251,7 @@ def inbox_waker(app: Any) -> Callable[[], None]:
         return lambda: None
     sends = SendQueue(lambda ids: send_ids(ext, ids), name="lianxin-stream-send")
     thread = InboxThread(InboxWorker(ext, sends.offer))
-    return thread.wake
+    return lambda: thread.wake(media=True)  # a Stream payload may carry a picture: look for downloads each time
 
 
 async def run_streams(streams: list[SchoolStream], stop: asyncio.Event) -> None:

@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,18 +33,33 @@ log = logging.getLogger(__name__)
 class InboxWorker:
     """Drain the inbox, handing each message's replies to ``send``."""
 
+    # Looking for media to download costs a (write-locking, on SQLite) transaction: on a pass without
+    # a stored picture in view, at most once per this many seconds (retries come due in 30 s or more).
+    FETCH_CHECK_SECONDS = 1.0
+
     def __init__(self, app_ext: Any, send: Callable[[list[int]], object], poll_seconds: float = 0.2) -> None:
         self.app_ext = app_ext
         self.send = send
         self.poll_seconds = poll_seconds
+        self.media_waiting = True  # set by the webhook when it stored a message with media
+        self._next_fetch_check = 0.0
 
     def run_once(self) -> int:
         """Handle every message waiting now; return how many were handled."""
+        from bot.media_fetch import fetch_pending
         from handlers.pipeline import process_next
 
         ext = self.app_ext
         handled = 0
         with ext.sessionmaker() as session:
+            if self.media_waiting or time.monotonic() >= self._next_fetch_check:
+                self.media_waiting = False
+                self._next_fetch_check = time.monotonic() + self.FETCH_CHECK_SECONDS
+                try:  # media first: a message with pictures becomes handleable once they are downloaded
+                    fetch_pending(ext, session)
+                except Exception:  # the database may be restarting: the messages wait for the next pass
+                    session.rollback()
+                    log.exception("fetching media failed")
             while True:
                 now = ext.now()
                 try:
@@ -82,8 +98,10 @@ class InboxThread:
         self._cond = threading.Condition()
         self._owner: int | None = None  # the pid whose thread runs (gunicorn forks after create_app)
 
-    def wake(self) -> None:
-        """Ask the thread to drain the inbox (new messages were stored)."""
+    def wake(self, media: bool = False) -> None:
+        """Ask the thread to drain the inbox (new messages were stored; ``media``: some carry media)."""
+        if media:
+            self.worker.media_waiting = True
         with self._cond:
             if self._owner != os.getpid():
                 self._owner = os.getpid()

@@ -19,6 +19,9 @@ USER = "user"
 # (微信客服 enter_session …): adapters map their platform's event names to this.
 EVENT_ENTER = "enter"
 
+# Message types that carry media (a picture, a file or video, a voice note without recognition text).
+MEDIA_MSGTYPES = frozenset({"image", "file", "voice"})
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -73,7 +76,12 @@ class InboundMessage:
     """One message as every adapter normalises it.
 
     ``msgtype`` is ``text`` (voice recognition text counts as text), ``image``,
-    ``file``, ``event`` or ``unsupported``. ``text`` has the bot's own
+    ``file`` (also video), ``voice`` (no recognition text), ``event`` or
+    ``unsupported``. ``media``: what the adapter found to download (platform
+    handles only its fetcher reads; a text with pictures, such as DingTalk
+    richText, has them too). ``attachments``: the stored attachment ids once
+    the inbox worker fetched and checked them; ``media_refused``: why some were
+    not kept (a key of ``config/media.yaml`` ``refused``). ``text`` has the bot's own
     @mention stripped by the adapter when it can. ``outside_directory``: the
     platform says the sender is not a member of the school's organisation
     (e.g. a DingTalk user of another corp); such a sender never acts as staff.
@@ -94,6 +102,9 @@ class InboundMessage:
     raw: Mapping[str, Any] | None = None
     reply_context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     outside_directory: bool = False
+    media: tuple[Mapping[str, Any], ...] = ()
+    attachments: tuple[int, ...] = ()
+    media_refused: str | None = None
 
     def __post_init__(self) -> None:
         # Every adapter builds one of these: this is the one boundary where input is made storable.

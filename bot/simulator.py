@@ -96,6 +96,51 @@ def post(ext: Any, session: Session, person: sim.SimPerson, where: str, text: st
     return Posted(True, result.duplicate, result.outbox_ids)
 
 
+ATTACHMENT_LINE = re.compile(r"^\[附件#(\d+)\] ")
+
+
+def post_file(ext: Any, session: Session, person: sim.SimPerson, where: str, data: bytes, name: str,
+              now: dt.datetime | None = None) -> Posted:
+    """Send a picture or file as a simulated person (a picture in the group goes to the bot, as an @).
+
+    The simulator is its own platform: the bytes are checked and stored at
+    once (real platforms are downloaded by the inbox worker first), then the
+    message goes through the same pipeline as everyone's.
+    """
+    from handlers import dispatch
+    from models import media
+    from models.media_safety import MediaRefused, check
+
+    now = now or ext.now()
+    attachments: tuple[int, ...] = ()
+    refused, kind = None, "file"
+    try:
+        checked = check(data, media.limits(ext.settings))
+        row = media.save(session, ext.settings, checked, school_id=person.school_id, now=now, name=name)
+        attachments, kind = (row.id,), {"image": "image", "audio": "voice"}.get(checked.kind, "file")
+        label = f"[附件#{row.id}] {row.label}：{row.name}"
+    except MediaRefused as exc:
+        refused = exc.reason
+        label = f"（发送文件 {clean_text(name)[:60]}）"
+    chat = chat_key(person, where)
+    sim.add_line(session, person.school_id, chat, person.label.split("（")[0], label, now)
+    is_group = where == "group"
+    if is_group and person.group_id:
+        _ensure_group(session, person, now)
+    msg = InboundMessage(
+        platform=PLATFORM, school_id=person.school_id, msg_id=uuid.uuid4().hex,
+        conversation_id=person.group_id if is_group and person.group_id else external_id(person.key),
+        is_group=is_group, sender_id=external_id(person.key), sender_name=person.label.split("（")[0], text="",
+        sent_at=now, msgtype=kind, mentioned_bot=is_group, attachments=attachments, media_refused=refused,
+    )
+    result = dispatch(msg, session=session, settings=ext.settings, registry=ext.registry, now=now)
+    session.commit()
+    if result.outbox_ids:
+        ext.sender.send_ids(session, result.outbox_ids, now)
+        session.commit()
+    return Posted(True, result.duplicate, result.outbox_ids)
+
+
 def _ensure_group(session: Session, person: sim.SimPerson, now: dt.datetime) -> None:
     from models.directory import SchoolClass
 
@@ -139,6 +184,41 @@ def api_send():
     return jsonify(delivered=posted.delivered, duplicate=posted.duplicate)
 
 
+@bp.post("/api/send_file")
+def api_send_file():
+    """Send a picture or file (multipart ``file``) as someone."""
+    upload = request.files.get("file")
+    session = get_session()
+    person = sim.find_person(session, str(request.form.get("person", "")))
+    if upload is None or person is None:
+        abort(400, "需要 person、where、file")
+    where = "group" if request.form.get("where") == "group" else "private"
+    if where == "group" and not person.group_id:
+        abort(400, "此人没有班级群")
+    data = upload.read(_ext().settings.media.max_bytes + 1)
+    posted = post_file(_ext(), session, person, where, data, upload.filename or "")
+    return jsonify(delivered=posted.delivered, duplicate=posted.duplicate)
+
+
+@bp.get("/api/attachment/<int:attachment_id>")
+def api_attachment(attachment_id: int):
+    """Show a picture a simulated person sent (the simulator is for demos only, never in production)."""
+    from flask import Response
+
+    from models import media
+    from models.identity import Identity
+
+    session = get_session()
+    found = media.by_ids(session, [attachment_id])
+    sender = session.get(Identity, found[0].identity_id) if found and found[0].identity_id else None
+    if sender is None or sender.platform != PLATFORM:  # only what simulated people sent, never a real parent's
+        abort(404)
+    data = media.read(session, _ext().settings, found[0])
+    if data is None:
+        abort(404)
+    return Response(data, mimetype=found[0].mime, headers={"Cache-Control": "no-store"})
+
+
 @bp.get("/api/chat")
 def api_chat():
     """Return the lines of a person's private chat or class group."""
@@ -152,7 +232,14 @@ def api_chat():
         return jsonify([])
     after = request.args.get("after", "0")
     rows = sim.lines(session, chat, after_id=int(after) if after.isdigit() else 0)
-    return jsonify([
-        {"id": r.id, "author": r.author, "from_bot": r.from_bot, "text": r.text,
-         "time": r.created_at.isoformat()} for r in rows
-    ])
+    return jsonify([_line(r) for r in rows])
+
+
+def _line(row: Any) -> dict[str, Any]:
+    line = {"id": row.id, "author": row.author, "from_bot": row.from_bot, "text": row.text,
+            "time": row.created_at.isoformat()}
+    found = ATTACHMENT_LINE.match(row.text)
+    if found:
+        line["attachment"] = f"{bp.url_prefix}/api/attachment/{found.group(1)}"
+        line["text"] = row.text[found.end():]
+    return line

@@ -150,6 +150,47 @@ def message_page(token: str) -> Any:
                            school=school.name if school else "", sent=_local(row.created_at), text=row.text)
 
 
+def _attachment(token: str) -> Any:
+    from models import media_access
+
+    return media_access.open_attachment(_session(), _payload("attachment", token))
+
+
+@bp.get("/a/<token>")
+def attachment_page(token: str) -> Any:
+    """Show one attachment (a ticket's evidence to its staff, a notice's file to families) behind a signed link."""
+    row = _attachment(token)
+    if row is None:
+        return _message("无法查看", "此附件已不存在，或您已无权查看（链接只限收到它的人）。", 403, "warn")
+    staff_link = "st" in _payload("attachment", token)
+    note = ("含学生和家长信息，仅限您本人查看，请勿转发。" if staff_link else "学校发送的通知附件。")
+    return render_template("attachment.html", bot_name=_ext().settings.app.name, kind=row.kind, label=row.label,
+                           heading=f"{row.label}附件", name=row.name, size=_size(row.size), sent=_local(row.created_at),
+                           file_url=f"/a/{token}/file", playable=row.mime != "audio/silk", note=note)
+
+
+@bp.get("/a/<token>/file")
+def attachment_file(token: str) -> Any:
+    """Send the attachment's bytes (pictures inline, other files as a download)."""
+    from models import media
+
+    row = _attachment(token)
+    data = media.read(_session(), _ext().settings, row) if row is not None else None
+    if row is None or data is None:
+        return _message("无法查看", "此附件已不存在，或您已无权查看。", 403, "warn")
+    inline = row.kind in ("image", "audio") and not request.args.get("download")
+    disposition = "inline" if inline else "attachment"
+    response = Response(data, mimetype=row.mime)
+    response.headers["Content-Disposition"] = (f'{disposition}; filename="attachment.{row.name.rsplit(".", 1)[-1]}"; '
+                                               f"filename*=UTF-8''{quote(row.name)}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, n // 1024)} KB"
+
+
 @bp.route("/x/<token>", methods=["GET", "POST"])
 def export_download(token: str) -> Any:
     """Offer an export to the staff member the link was made for; POST downloads it, once.

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 # URL paths whose last segment is a credential (a signed token).
-TOKEN_PATH = re.compile(r"(/(?:n|s|x|m|console/login)/)[^/?#\s\"]+")
-PERSONAL_PREFIXES = ("/n/", "/s/", "/x/", "/m/", "/simulator", "/console")
+TOKEN_PATH = re.compile(r"(/(?:n|s|x|m|a|console/login)/)[^/?#\s\"]+")
+PERSONAL_PREFIXES = ("/n/", "/s/", "/x/", "/m/", "/a/", "/simulator", "/console")
 
 
 def redact(text: str) -> str:
@@ -35,7 +35,7 @@ def _policy() -> str:
     script = f"'nonce-{g.csp_nonce}'" if "csp_nonce" in g else "'none'"
     return ("default-src 'none'; "
             f"script-src {script}; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; connect-src 'self'; "
             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 

@@ -153,21 +153,24 @@ def deliver(messages: Iterable[InboundMessage], answer: Response | str = "",
     app_ext, db = ext(), session()
     now = app_ext.now()
     new_ids: list[int] = []
+    media = False
     for msg in messages:
         inbound_id = receive_id(msg, session=db, now=now)
         if inbound_id is not None:
             new_ids.append(inbound_id)
+            media = media or bool(msg.media)
     extra = also(db, now) if also is not None and new_ids else []  # a redelivery brings nothing new
     db.commit()
     response = answer if isinstance(answer, Response) else Response(answer, mimetype="text/plain")
     if new_ids:
-        handle_soon(app_ext, response, new_ids, extra)
+        handle_soon(app_ext, response, new_ids, extra, media=media)
     elif extra:
         send_soon(app_ext, response, extra)
     return response
 
 
-def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox_ids: list[int]) -> None:
+def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox_ids: list[int],
+                media: bool = False) -> None:
     """Handle stored messages once the answer is out, and send what they queued.
 
     With ``app.inbox: worker`` the inbox-worker process handles them. Otherwise
@@ -195,7 +198,7 @@ def handle_soon(app_ext: Any, response: Response, inbound_ids: list[int], outbox
     sends = send_queue(app_ext)
     if outbox_ids:
         sends.offer(outbox_ids)
-    inbox_thread(app_ext).wake()
+    inbox_thread(app_ext).wake(media=media)  # media: it looks for downloads on this pass
 
 
 def inbox_thread(app_ext: Any) -> Any:

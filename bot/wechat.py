@@ -19,7 +19,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot import webhook, wxcrypto
 from bot.message import InboundMessage
 from bot.webhook import Reject
-from bot.wecom_app import classify, message_key
+from bot.wecom_app import classify, media_refs, message_key
 
 PLATFORM = "wechat"
 
@@ -69,4 +69,5 @@ def to_message(plain: str, school_id: int) -> InboundMessage:
         platform=PLATFORM, school_id=school_id, msg_id=message_key(data), conversation_id=sender, is_group=False,
         sender_id=sender, text=text, sent_at=webhook.from_epoch(data.get("CreateTime"), webhook.ext().now()),
         msgtype=msgtype, raw={k: v for k, v in data.items() if isinstance(v, str | int | None)},
+        media=media_refs(data, msgtype),
     )

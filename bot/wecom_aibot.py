@@ -104,8 +104,27 @@ def to_message(data: dict[str, Any], school_id: int) -> InboundMessage:
         platform=PLATFORM, school_id=school_id, msg_id=msg_id, conversation_id=chat_id if is_group else sender,
         is_group=is_group, sender_id=sender, text=text.strip(), sent_at=webhook.from_epoch(data.get("create_time"), now),
         msgtype=msgtype, mentioned_bot=is_group, raw={k: v for k, v in data.items() if k != "response_url"},
-        reply_context=context,
+        reply_context=context, media=media_refs(data),
     )
+
+
+def media_refs(data: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Return the URL (and per-file aeskey, when given) of each image or file; the content is encrypted."""
+    kind = str(data.get("msgtype") or "")
+    part = data.get(kind) if isinstance(data.get(kind), dict) else {}
+    items = [{"msgtype": kind, kind: part}] if kind in ("image", "file") else []
+    if kind == "mixed":
+        items = [i for i in part.get("msg_item") or [] if isinstance(i, dict)]
+    refs = []
+    for item in items:
+        sub = str(item.get("msgtype") or "")
+        body = item.get(sub) if isinstance(item.get(sub), dict) else {}
+        if sub in ("image", "file") and isinstance(body.get("url"), str) and body["url"]:
+            ref = {"url": body["url"]}
+            if body.get("aeskey"):
+                ref["aeskey"] = str(body["aeskey"])
+            refs.append(ref)
+    return tuple(refs)
 
 
 def content(data: dict[str, Any]) -> tuple[str, str]:

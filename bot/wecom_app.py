@@ -65,6 +65,7 @@ def to_message(plain: str, data: dict[str, Any], school_id: int) -> InboundMessa
         msgtype=msgtype,
         raw={k: v for k, v in data.items() if isinstance(v, str | int | None)},
         reply_context={"agent_id": str(data.get("AgentID") or "")},
+        media=media_refs(data, msgtype),
     )
 
 
@@ -78,7 +79,7 @@ def classify(data: dict[str, Any]) -> tuple[str, str]:
         return "text", str(data.get("Content") or "").strip()
     if kind == "voice":
         recognition = str(data.get("Recognition") or "").strip()
-        return ("text", recognition) if recognition else ("unsupported", "")
+        return ("text", recognition) if recognition else ("voice", "")
     if kind == "image":
         return "image", ""
     if kind in ("file", "video", "shortvideo"):
@@ -86,6 +87,14 @@ def classify(data: dict[str, Any]) -> tuple[str, str]:
     if kind == "event":
         return "event", str(data.get("Event") or "").lower()
     return "unsupported", ""
+
+
+def media_refs(data: dict[str, Any], msgtype: str) -> tuple[dict[str, Any], ...]:
+    """Return what to download for an image/file/video/voice message: its temporary ``MediaId`` (3 days)."""
+    media_id = str(data.get("MediaId") or "").strip()
+    if msgtype not in ("image", "file", "voice") or not media_id:
+        return ()
+    return ({"media_id": media_id, "name": str(data.get("FileName") or data.get("Title") or "")},)
 
 
 def message_key(data: dict[str, Any]) -> str:

@@ -99,7 +99,7 @@ def sync_account(app_ext: Any, school_code: str, open_kfid: str) -> int:
     from models.platform_state import advance_kf_cursor, kf_cursor, school_id_for_code
 
     creds = app_ext.settings.platforms[school_code].wecom_kf
-    stored, ids = 0, []
+    stored, ids, fetch = 0, [], False
     with app_ext.sessionmaker() as db:
         school_id = school_id_for_code(db, school_code)
         if school_id is None or creds is None:
@@ -118,12 +118,18 @@ def sync_account(app_ext: Any, school_code: str, open_kfid: str) -> int:
                     result = dispatch(msg, session=db, settings=app_ext.settings, registry=app_ext.registry, now=now)
                     stored += not result.duplicate
                     ids.extend(result.outbox_ids)
+                    fetch |= bool(msg.media) and not result.duplicate
             advance_kf_cursor(row, page.get("next_cursor"), now)
             row.sync_token = None  # a token serves one sync (valid 10 min)
             db.commit()
             if not page.get("has_more"):
                 break
-        if ids:
+    if fetch:  # pictures and files: downloaded and handled now, after this sync's answer
+        from bot.inbox_worker import InboxWorker
+
+        InboxWorker(app_ext, ids.extend).run_once()
+    if ids:
+        with app_ext.sessionmaker() as db:
             app_ext.sender.send_ids(db, ids, app_ext.now())
             db.commit()
     return stored
@@ -156,14 +162,15 @@ def to_message(item: dict[str, Any], school_id: int, open_kfid: str, now: Any) -
         text = EVENT_ENTER if text == "enter_session" else text
         if event.get("welcome_code"):
             context["welcome_code"] = str(event["welcome_code"])
-    elif msgtype == "image":
-        kind, text = "image", ""
-    elif msgtype in ("file", "video"):
-        kind, text = "file", ""
+    elif msgtype in ("image", "file", "video", "voice"):
+        kind, text = ("file" if msgtype == "video" else msgtype), ""
     else:
         kind, text = "unsupported", ""
+    part = item.get(msgtype) if isinstance(item.get(msgtype), dict) else {}
+    media_id = str(part.get("media_id") or "")
+    media = ({"media_id": media_id},) if kind in ("image", "file", "voice") and media_id else ()
     return InboundMessage(
         platform=PLATFORM, school_id=school_id, msg_id=msg_id, conversation_id=user, is_group=False,
         sender_id=user, text=text, sent_at=webhook.from_epoch(item.get("send_time"), now), msgtype=kind,
-        raw=item, reply_context=context,
+        raw=item, reply_context=context, media=media,
     )

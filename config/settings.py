@@ -157,6 +157,22 @@ class ExportsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class MediaSettings:
+    """Pictures and files (docs/media.md): where they are kept, what is accepted, for how long."""
+
+    store: str = "folder"  # folder (instance folder, one host) | database (PostgreSQL bytea, every host)
+    directory: str = "media"  # the folder store's root, under the instance folder
+    max_bytes: int = 10_485_760  # 10 MB: larger media is refused (the message's text is kept)
+    max_unzipped_bytes: int = 100_000_000  # what a DOCX/XLSX may unpack to (zip bombs)
+    max_pixels: int = 50_000_000  # larger pictures are refused before decoding
+    school_quota_bytes: int = 5_000_000_000  # per school, across its attachments
+    retention_days: int = 365  # attachments of tickets closed longer ago are purged
+    join_minutes: int = 10  # a picture this close to a parent's text joins that matter's ticket
+    link_ttl_minutes: int = 1440  # signed /a/ links in staff notifications
+    fetch_attempts: int = 4  # platform downloads before the parent is told it failed
+
+
+@dataclasses.dataclass(frozen=True)
 class RosterSettings:
     """Limits on an imported roster file (a broken export must not exhaust the server)."""
 
@@ -186,6 +202,7 @@ class Settings:
     surveys: SurveysSettings = dataclasses.field(default_factory=SurveysSettings)
     exports: ExportsSettings = dataclasses.field(default_factory=ExportsSettings)
     roster: RosterSettings = dataclasses.field(default_factory=RosterSettings)
+    media: MediaSettings = dataclasses.field(default_factory=MediaSettings)
     scheduler: SchedulerSettings = dataclasses.field(default_factory=SchedulerSettings)
     platform_api: PlatformApiSettings = dataclasses.field(default_factory=PlatformApiSettings)
     outbox: OutboxSettings = dataclasses.field(default_factory=OutboxSettings)

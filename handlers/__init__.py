@@ -38,6 +38,7 @@ def build_registry() -> Registry:
         groups,
         leave,
         leader_commands,
+        media,
         notice_acks,
         notices,
         open_days,
@@ -51,8 +52,8 @@ def build_registry() -> Registry:
     from handlers.registry import COMMANDS, CommandHandler, Registry
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, console, leave, tickets, ticket_commands,
-                   leader_commands, visits, reception, grid, open_days):
+    for module in (basic, groups, media, notices, notice_acks, surveys, exports, console, leave, tickets,
+                   ticket_commands, leader_commands, visits, reception, grid, open_days):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=COMMANDS)
     return registry

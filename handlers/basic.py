@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.message import EVENT_ENTER, InboundMessage, Reply
+from bot.message import EVENT_ENTER, MEDIA_MSGTYPES, InboundMessage, Reply
 from config.texts import welcome_texts
 from handlers.commands import Command, fold_width, normalize_command_text
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
@@ -164,7 +164,8 @@ def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
 
 
 def _is_not_text(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype != "text"
+    # Pictures, files and voice notes of bound people go to handlers.media; strangers get this answer.
+    return msg.msgtype != "text" and (msg.msgtype not in MEDIA_MSGTYPES or STRANGER in ctx.actor.roles)
 
 
 def _is_enter(msg: InboundMessage, ctx: Context) -> bool:
@@ -185,7 +186,9 @@ def _welcome(msg: InboundMessage, ctx: Context) -> list[Reply]:
 def _not_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     if msg.msgtype == "event":
         return []  # joins, follows and the like are logged, not answered
-    return [Reply("抱歉，我暂时只能读懂文字消息。请用文字描述您的问题，或直接联系班主任。", private=msg.is_group)]
+    if msg.msgtype in MEDIA_MSGTYPES:
+        return [Reply("请先绑定身份再发送图片或文件：发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
+    return [Reply("抱歉，我暂时只能读懂文字和图片。请用文字描述您的问题，或直接联系班主任。", private=msg.is_group)]
 
 
 def _is_staff_text(msg: InboundMessage, ctx: Context) -> bool:

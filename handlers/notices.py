@@ -12,7 +12,7 @@ from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import ANSWERS, FuncHandler, Registry
 from handlers.time_expressions import describe, parse_time
-from models import conversation, notice_acks, notices, scope
+from models import conversation, media, notice_acks, notices, scope
 
 SENDERS = frozenset({HEAD_TEACHER, LEADER})
 PREVIEW_KIND = "notice_preview"
@@ -43,6 +43,9 @@ def _preview(ctx: Context, notice: notices.Notice) -> list[Reply]:
     if ctx.settings.notices.private_copy:
         lines[-1] += f"，并私信 {reach.bound_families}/{reach.families} 户已绑定的家庭（各附本户确认链接）"
     lines[-1] += "。"
+    files = media.of_notice(ctx.session, notice.id)
+    if files:
+        lines.append(f"附件：{media.summary(files)}（{'、'.join(f.name for f in files)}），随通知一起发出。")
     if notice.scheduled_for is not None:
         lines.append(f"定时发送：{describe(notice.scheduled_for, ctx.settings.app.timezone)}")
     lines.append("回复「确认发送」发送，回复「取消」放弃。")
@@ -58,6 +61,9 @@ def _draft(ctx: Context, scope_text: str, text: str, important: bool,
     parsed = _scope_for(ctx, scope_text)
     notice = notices.draft_notice(ctx.session, school_id=staff.school_id, author=staff, scope=parsed,
                                   text=text.strip(), important=important, scheduled_for=when, now=ctx.now)
+    # A picture or PDF the author sent just before goes with the notice (handlers.media keeps it waiting).
+    since = ctx.now - dt.timedelta(minutes=ctx.settings.media.join_minutes * 3)
+    media.attach_to_notice(ctx.session, media.unattached(ctx.session, since=since, staff_id=staff.id), notice.id, ctx.now)
     return _preview(ctx, notice)
 
 

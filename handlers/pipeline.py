@@ -40,6 +40,8 @@ def dispatch(
     record = receive(msg, session=session, now=now)
     if record is None:
         return DispatchResult(duplicate=True)
+    if record.status == inbound.FETCH:  # media first: the inbox worker downloads it, then handles the message
+        return DispatchResult(inbound_id=record.id)
     return handle(record, msg, session=session, settings=settings, registry=registry, now=now)
 
 
@@ -72,7 +74,7 @@ def _stored_fields(msg: InboundMessage, now: dt.datetime) -> dict[str, Any]:
         "envelope": _envelope(msg, with_reply_handle=True),
         "sent_at": msg.sent_at,
         "received_at": now,
-        "status": inbound.NEW,
+        "status": inbound.FETCH if msg.media else inbound.NEW,
     }
 
 
@@ -111,6 +113,8 @@ def message_of(record: inbound.InboundRecord) -> InboundMessage:
         raw=record.raw,
         reply_context=dict(envelope.get("reply_context") or {}),
         outside_directory=bool(envelope.get("outside_directory")),
+        attachments=tuple(int(i) for i in envelope.get("attachments") or ()),
+        media_refused=envelope.get("media_refused"),
     )
 
 
@@ -176,6 +180,12 @@ def _envelope(msg: InboundMessage, *, with_reply_handle: bool) -> dict[str, Any]
         envelope["outside_directory"] = True
     if with_reply_handle and msg.reply_context:
         envelope["reply_context"] = dict(msg.reply_context)
+    if with_reply_handle and msg.media:  # what the inbox worker downloads (then replaced by attachments)
+        envelope["media"] = [dict(m) for m in msg.media]
+    if msg.attachments:
+        envelope["attachments"] = list(msg.attachments)
+    if msg.media_refused:
+        envelope["media_refused"] = msg.media_refused
     return envelope or None
 
 

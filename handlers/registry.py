@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 # The handler groups, in the order a message meets them (lower first; within a group the first match wins).
 EVENTS = -10  # enter-chat events and messages that are not text
+MEDIA = -5  # pictures, files and voice notes of bound people (handlers/media.py)
 COMMANDS = 0  # chat commands (帮助, 进度, 办结 …)
 ANSWERS = 10  # answers to a question the bot asked (which child, 回访, notice preview, survey, acknowledgements)
 LEAVE = 40  # leave notes (请假 → head teacher)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.message import InboundMessage, Reply
-from handlers import child_questions, classifier, notice_acks, ticket_answers
+from handlers import child_questions, classifier, media, notice_acks, ticket_answers
 from handlers.children import named_child
 from handlers.context import PARENT, Context
 from handlers.registry import PARENT_MESSAGES, FuncHandler, Registry
@@ -148,7 +148,8 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
         raised = f"（已转为{labels.kind_name(duplicate.kind)}）" if duplicate.kind != before else ""
         notices = ticket_notify.to_staff(session, duplicate.assignee,
                                          f"【家长补充】{duplicate.number}{raised}：{text}", duplicate)
-        return _acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
+        return (_acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
+                + media.join_waiting(msg, ctx, duplicate))
     ticket = ticket_service.open_ticket(
         session, school=school, kind=kind, category=category, urgency=urgency, text=text,
         now=ctx.now, tz=tz, identity_id=identity.id, guardianship=gs, student=student, school_class=school_class,
@@ -158,7 +159,7 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
     from handlers.grid import auto_refer  # the 转属地 rule (handlers.grid imports this module's helpers)
 
     notices = ticket_notify.opened_notices(session, ticket, tz) + auto_refer(ctx, ticket)
-    return _acks(ticket, in_group, tz) + notice_replies(notices)
+    return _acks(ticket, in_group, tz) + notice_replies(notices) + media.join_waiting(msg, ctx, ticket)
 
 
 def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> list[Reply]:

@@ -14,6 +14,7 @@ from models import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
     identity,
     inbound,
     jobs,
+    media,
     notice_acks,
     notices,
     open_days,

@@ -66,7 +66,7 @@ def write_table(ws: Worksheet, title: str, headers: Sequence[str], widths: Seque
 
 
 LEDGER_HEADERS = ("编号", "登记时间", "类型", "类别", "紧急程度", "班级", "学生", "问题描述", "责任人", "状态",
-                  "应办结时间", "办结时间", "处理结果", "回访满意度", "是否销号", "销号时间", "办理记录")
+                  "应办结时间", "办结时间", "处理结果", "回访满意度", "是否销号", "销号时间", "办理记录", "附件数")
 
 
 def ledger_sheet(ws: Worksheet, session: Session, school: School, start: dt.datetime | None,
@@ -79,8 +79,12 @@ def ledger_sheet(ws: Worksheet, session: Session, school: School, start: dt.date
         query = query.where(Ticket.created_at >= start)
     if end is not None:
         query = query.where(Ticket.created_at < end)
+    from models.media import counts_by_ticket
+
+    tickets = list(session.scalars(query))
+    attachments = counts_by_ticket(session, [t.id for t in tickets])
     rows = []
-    for t in session.scalars(query):
+    for t in tickets:
         history = "\n".join(f"{local(e.at, tz):%m-%d %H:%M} {labels.event_name(e.action)}"
                             f"{'（' + e.actor_staff.name + '）' if e.actor_staff else ''}"
                             f"{'：' + e.text if e.text else ''}" for e in t.events)
@@ -90,8 +94,8 @@ def ledger_sheet(ws: Worksheet, session: Session, school: School, start: dt.date
                      t.state_name, local(t.resolve_by, tz), local(t.resolved_at, tz), t.resolution or "",
                      labels.satisfaction_name(t.satisfaction) if t.satisfaction else "",
                      "已销号" if t.state == "closed" else "未销号",
-                     local(t.closed_at, tz), history))
-    widths = (11, 16, 7, 10, 8, 12, 8, 36, 8, 10, 16, 16, 28, 10, 8, 16, 48)
+                     local(t.closed_at, tz), history, attachments.get(t.id, 0)))
+    widths = (11, 16, 7, 10, 8, 12, 8, 36, 8, 10, 16, 16, 28, 10, 8, 16, 48, 7)
     write_table(ws, f"{school.name}问题整改台账", LEDGER_HEADERS, widths, rows)
     return len(rows)
 

@@ -237,6 +237,57 @@ def find_inbound(session: Session, platform: str, platform_msg_id: str) -> Inbou
 
 
 NEW, PROCESSING, PROCESSED, FAILED = "new", "processing", "processed", "failed"
+# A message with media waits in FETCH until the inbox worker downloaded it (FETCHING while it does);
+# ``processed_at`` holds when it may be tried (again) until the message is handled.
+FETCH, FETCHING = "fetch", "fetching"
+FETCH_LEASE = dt.timedelta(minutes=5)
+
+
+def claim_fetch(session: Session, now: dt.datetime) -> InboundRecord | None:
+    """Take the oldest message whose media is due for download (or whose downloader died); None if none.
+
+    The claim is a ``fetching`` status with a lease in ``processed_at``: commit it
+    before downloading, so other workers skip the message and no transaction
+    stays open during the download.
+    """
+    due = (
+        select(InboundRecord.id)
+        .where(InboundRecord.status.in_((FETCH, FETCHING)),
+               (InboundRecord.processed_at.is_(None)) | (InboundRecord.processed_at <= now))
+        .order_by(InboundRecord.received_at, InboundRecord.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(InboundRecord)
+        .where(InboundRecord.id == due, InboundRecord.status.in_((FETCH, FETCHING)))
+        .values(status=FETCHING, processed_at=now + FETCH_LEASE)
+        .returning(InboundRecord)
+    )
+    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+
+
+def fetched(record: InboundRecord, attachments: list[int], refused: str | None) -> None:
+    """Hand a message whose media was fetched (or given up) to the handlers."""
+    envelope = {k: v for k, v in (record.envelope or {}).items() if k not in ("media", "fetch_attempts")}
+    if attachments:
+        envelope["attachments"] = attachments
+    if refused:
+        envelope["media_refused"] = refused
+    record.envelope, record.status, record.processed_at = envelope or None, NEW, None
+
+
+def fetch_later(record: InboundRecord, now: dt.datetime, attempt_limit: int) -> bool:
+    """Put a message back for another download attempt with backoff; False when attempts are used up."""
+    envelope = dict(record.envelope or {})
+    attempts = int(envelope.get("fetch_attempts") or 0) + 1
+    if attempts >= attempt_limit:
+        return False
+    envelope["fetch_attempts"] = attempts
+    record.envelope, record.status = envelope, FETCH
+    record.processed_at = now + dt.timedelta(seconds=30 * 2 ** (attempts - 1))
+    return True
 
 
 def claim_next(session: Session, received_before: dt.datetime) -> InboundRecord | None:
@@ -278,7 +329,7 @@ def inbox_summary(session: Session, now: dt.datetime, failures: int = 10) -> dic
         )
     )
     return {
-        "counts": {status: counts.get(status, 0) for status in (NEW, PROCESSING, PROCESSED, FAILED)},
+        "counts": {status: counts.get(status, 0) for status in (NEW, PROCESSING, PROCESSED, FAILED, FETCH, FETCHING)},
         "oldest_waiting_seconds": None if oldest is None else max(0.0, (now - oldest).total_seconds()),
         "failed": failed,
     }

@@ -17,8 +17,9 @@ import enum
 from sqlalchemy import JSON, ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from bot.message import Recipient
 from config.settings import Settings
-from models import links, outbox, people
+from models import links, media, outbox, people
 from models.base import Base, utcnow
 from models.directory import Guardianship, SchoolClass, Staff, Student
 from models.identity import ChatGroup, IdentityBinding
@@ -154,6 +155,7 @@ def deliver_notice(session: Session, notice: Notice, settings: Settings, now: dt
     bot = settings.simulator.bot_name
     ref = f"notice:{notice.id}"
     queued = 0
+    files = media.of_notice(session, notice.id)
     classes = session.scalars(select(SchoolClass).where(SchoolClass.id.in_(notice.class_ids))).all()
     for school_class in classes:
         group_text = (f"{notice.text}\n{signature}\n"
@@ -162,6 +164,7 @@ def deliver_notice(session: Session, notice: Notice, settings: Settings, now: dt
             row = outbox.enqueue(session, recipient, group_text, now=now, title=_title(notice), ref=ref,
                                  dedupe_key=f"{ref}:g:{recipient.platform}:{recipient.address}")
             queued += _record(session, notice, school_class.id, row, kind="group")
+            _queue_attachments(session, settings, notice, recipient, files, f"{ref}:g:{recipient.address}", now)
     if settings.notices.private_copy:
         for student in target_students(session, notice.class_ids):
             url = confirm_url(settings, notice, student.id, now)
@@ -172,9 +175,31 @@ def deliver_notice(session: Session, notice: Notice, settings: Settings, now: dt
                                      dedupe_key=f"{ref}:f:{student.id}:{recipient.identity_id}")
                 queued += _record(session, notice, student.class_id, row, kind="family",
                                   student_id=student.id, identity_id=recipient.identity_id)
+                _queue_attachments(session, settings, notice, recipient, files,
+                                   f"{ref}:f:{student.id}:{recipient.identity_id}", now)
     notice.status, notice.sent_at = NoticeStatus.SENT, notice.sent_at or now
     session.flush()
     return queued
+
+
+def _queue_attachments(session: Session, settings: Settings, notice: Notice, recipient: Recipient,
+                       files: list[media.Attachment], key: str, now: dt.datetime) -> None:
+    """Queue one message per attachment after a copy of the notice.
+
+    The row's text names the file and carries a signed link (every platform
+    can show that); ``context.attachment_id`` lets a channel that can send the
+    picture or file itself (WeCom app, 微信客服) do so instead.
+    """
+    from models.media_access import notice_link
+
+    expires = now + dt.timedelta(days=settings.notices.link_ttl_days)
+    for i, row in enumerate(files, 1):
+        link = notice_link(settings, row, notice.id, expires)
+        text = f"通知附件{i}：{row.label}「{row.name}」\n点击查看：{link}"
+        context = {**recipient.context, "attachment_id": row.id, "attachment_url": link, "attachment_kind": row.kind}
+        target = dataclasses.replace(recipient, context=context)
+        outbox.enqueue(session, target, text, now=now, title=_title(notice), ref=f"notice:{notice.id}",
+                       dedupe_key=f"{key}:a{row.id}")
 
 
 def _title(notice: Notice) -> str:

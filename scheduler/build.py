@@ -55,6 +55,7 @@ def job_specs(cfg: SchedulerSettings) -> list[JobSpec]:
         JobSpec("visit_reminders", jobs.visit_reminders, at(cfg.visit_reminder_time, cfg.visit_reminder_day)),
         JobSpec("daily_digest", jobs.daily_digest, at(cfg.digest_time)),
         JobSpec("weekly_report", jobs.weekly_report, at(cfg.weekly_time, cfg.weekly_day)),
+        JobSpec("purge_media", jobs.purge_media, CronTrigger(hour=3, minute=10, timezone=tz)),  # a quiet hour
     ]
 
 

@@ -18,7 +18,7 @@ from scheduler.runner import RunReport, run_per_school, run_sweep
 # Every job the scheduler runs, by name (``flask run-job NAME`` runs one now).
 JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
              "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
-             "weekly_report", "reception_sweep")
+             "weekly_report", "reception_sweep", "purge_media")
 
 DRAIN_BATCHES = 20
 
@@ -70,10 +70,12 @@ def handle_inbox(session: Any, settings: Any, now: dt.datetime, ext: Any) -> int
     transaction (the claim makes a race with a late inbox thread harmless),
     and the replies are sent by the next ``drain_outbox``.
     """
+    from bot.media_fetch import fetch_pending
     from handlers.pipeline import process_next
     from models.inbound import forget_signatures
 
     forget_signatures(session, now)
+    fetch_pending(ext, session, now)  # media the inbox worker never downloaded (its retries come due here too)
     handled = 0
     while process_next(session=session, settings=settings, registry=ext.registry, now=now,
                        received_before=now - INBOX_GRACE) is not None:
@@ -139,6 +141,14 @@ def sweep_questions(ext: Any = None, now: dt.datetime | None = None) -> RunRepor
 
     ext, now = _ext_now(ext, now)
     return run_sweep(ext, "sweep_questions", expire_questions, now)
+
+
+def purge_media(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Purge attachments of tickets closed more than ``media.retention_days`` ago (logs counts, never bodies)."""
+    from models.media import purge_expired
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "purge_media", lambda s, st, n: purge_expired(s, st, n)["attachments"], now)
 
 
 def send_scheduled_notices(ext: Any = None, now: dt.datetime | None = None) -> RunReport:

@@ -150,7 +150,7 @@ def test_images_get_a_polite_answer(ext, db_session, school, now):
 
     msg = InboundMessage("simulator", school.school.id, "img-1", "u1", False, "u1", "", now, msgtype="image")
     result = dispatch(msg, session=db_session, settings=ext.settings, registry=ext.registry, now=now)
-    assert "文字" in result.replies[0].text
+    assert "绑定" in result.replies[0].text, "a stranger's picture is not kept: they are asked to bind first"
 
 
 def test_healthz(client):

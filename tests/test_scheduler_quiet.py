@@ -78,7 +78,7 @@ def test_scheduler_has_one_job_per_sweep_with_fixed_ids(ext):
         "drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
         "sweep_questions",
         "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest", "weekly_report",
-        "reception_sweep"}
+        "reception_sweep", "purge_media"}
     digest = jobs["daily_digest"]
     assert str(digest.trigger) == "cron[day_of_week='*', hour='17', minute='30']"
     assert str(jobs["weekly_report"].trigger) == "cron[day_of_week='thu', hour='17', minute='0']"

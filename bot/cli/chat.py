@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
 
@@ -16,9 +18,10 @@ def chat_command(who: str) -> None:
     """Chat with the bot as someone from the demo school.
 
     Type a line to send it privately; start it with 「群 」 (or include
-    @连心) to say it in the class group. Ctrl-D ends.
+    @连心) to say it in the class group. ``/file PATH`` sends a picture or
+    file (its type decides which; 「群 /file PATH」 in the group). Ctrl-D ends.
     """
-    from bot.simulator import chat_key, post
+    from bot.simulator import chat_key, post, post_file
 
     ext = lianxin()
     bot_name = ext.settings.simulator.bot_name
@@ -49,7 +52,16 @@ def chat_command(who: str) -> None:
                     click.echo("（此人没有班级群）")
                     continue
                 where, text = "group", text.removeprefix("群 ").removeprefix("群：").strip()
-            posted = post(ext, session, person, where, text)
+            if text.startswith("/file"):
+                path = Path(text.removeprefix("/file").strip()).expanduser()
+                if not path.is_file():
+                    click.echo(f"（找不到文件 {path}）")
+                    continue
+                with path.open("rb") as handle:  # one byte past the cap is enough to refuse it
+                    data = handle.read(ext.settings.media.max_bytes + 1)
+                posted = post_file(ext, session, person, where, data, path.name)
+            else:
+                posted = post(ext, session, person, where, text)
             if where == "group" and not posted.delivered:
                 click.echo(f"（群聊消息没有 @{bot_name}，机器人收不到）")
             for w, c in chats.items():

@@ -50,7 +50,8 @@ def status_command() -> None:
     with ext.sessionmaker() as session:
         summary = inbox_summary(session, ext.now())
     c = summary["counts"]
-    click.echo(f"待处理 {c['new']}  处理中 {c['processing']}  已处理 {c['processed']}  失败 {c['failed']}")
+    click.echo(f"待处理 {c['new']}  处理中 {c['processing']}  已处理 {c['processed']}  失败 {c['failed']}"
+               f"  等待下载图片/文件 {c['fetch'] + c['fetching']}")
     waiting = summary["oldest_waiting_seconds"]
     if waiting is not None:
         click.echo(f"最早一条已等待 {waiting:.0f} 秒" + ("（超过 1 分钟：处理进程或定时任务是否在运行？）" if waiting > 60 else ""))

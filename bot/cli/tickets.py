@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.extension import lianxin
+from models import media
 from models.directory import find_school
 from models.labels import (
     category_name,
@@ -30,7 +31,7 @@ CSV_COLUMNS = (
     "number", "state", "state_name", "kind", "kind_name", "category", "category_name", "original_category", "urgency",
     "urgency_name", "student", "class",
     "assignee", "text", "created_at", "respond_by", "resolve_by", "responded_at", "resolved_at", "closed_at",
-    "resolution", "satisfaction", "close_reason", "reopen_count", "history",
+    "resolution", "satisfaction", "close_reason", "reopen_count", "history", "attachment_count",
 )
 
 
@@ -46,9 +47,13 @@ def ledger_rows(session: Session, school_code: str, state: str | None = None) ->
     query = select(Ticket).where(Ticket.school_id == school.id).order_by(Ticket.id)
     if state:
         query = query.where(Ticket.state == state)
-    rows = []
-    for t in session.scalars(query):
-        rows.append({
+    return [ticket_row(session, t) for t in session.scalars(query)]
+
+
+def ticket_row(session: Session, t: Ticket) -> dict[str, Any]:
+    """Return one ticket with its history and attachments (name, type, bytes, sha256), as the ledger shows it."""
+    files = media.of_ticket(session, t.id)
+    return {
             "number": t.full_number, "short_number": t.number, "state": t.state, "state_name": state_name(t.state),
             "kind": t.kind, "kind_name": kind_name(t.kind), "category": t.category,
             "category_name": category_name(t.category), "original_category": t.original_category,
@@ -64,8 +69,11 @@ def ledger_rows(session: Session, school_code: str, state: str | None = None) ->
             "history": [{"at": _iso(e.at), "action": e.action, "action_name": event_name(e.action),
                          "actor": e.actor_staff.name if e.actor_staff else ("家长" if e.actor_identity_id else "系统"),
                          "text": e.text, "data": e.data} for e in t.events],
-        })
-    return rows
+            "attachment_count": len(files),
+            "attachments": [{"index": i, "name": f.name, "kind": f.kind, "type": f.mime, "bytes": f.size,
+                             "sha256": f.sha256, "sent_at": _iso(f.created_at), "purged": f.purged_at is not None}
+                            for i, f in enumerate(files, 1)],
+        }
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
@@ -103,3 +111,55 @@ def list_command(school_code: str, state: str | None, as_json: bool, as_csv: boo
             click.echo(f"{row['number']}  {row['state_name']:<6}  {row['category_name']:<8} {row['assignee'] or '—':<6} "
                        f"{row['student'] or '—'}  {row['text'][:30]}")
         click.echo(f"共 {len(rows)} 条")
+
+
+def _find(session: Session, school_code: str, number: str) -> Ticket:
+    from models.tickets import find_ticket
+
+    school = find_school(session, school_code)
+    if school is None:
+        raise click.ClickException(f"没有编码为 {school_code} 的学校")
+    ticket = find_ticket(session, school.id, number)
+    if ticket is None:
+        raise click.ClickException(f"{school_code} 没有编号为 {number} 的工单")
+    return ticket
+
+
+@tickets_group.command("show")
+@click.argument("number")
+@click.option("--school", "school_code", required=True, help="school code")
+@click.option("--json", "as_json", is_flag=True, help="JSON: the ticket, its history and attachments")
+@with_appcontext
+def show_command(number: str, school_code: str, as_json: bool) -> None:
+    """Show one ticket with its history and attachments."""
+    with lianxin().sessionmaker() as session:
+        row = ticket_row(session, _find(session, school_code, number))
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{row['number']}  {row['state_name']}  {row['category_name']}  {row['assignee'] or '—'}\n{row['text']}")
+    for h in row["history"]:
+        click.echo(f"  {h['at']} {h['actor']} {h['action_name']}{'：' + h['text'] if h['text'] else ''}")
+    for a in row["attachments"]:
+        click.echo(f"  附件{a['index']} {a['name']} {a['type']} {a['bytes']} 字节 sha256={a['sha256']}")
+
+
+@tickets_group.command("attachment")
+@click.argument("number")
+@click.argument("index", type=int)
+@click.option("--school", "school_code", required=True, help="school code")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="file to write")
+@with_appcontext
+def attachment_command(number: str, index: int, school_code: str, output: str) -> None:
+    """Write the stored bytes of a ticket's attachment INDEX (1 = the first) to a file."""
+    ext = lianxin()
+    with ext.sessionmaker() as session:
+        files = media.of_ticket(session, _find(session, school_code, number).id)
+        if not 1 <= index <= len(files):
+            raise click.ClickException(f"工单 {number} 有 {len(files)} 个附件，没有第 {index} 个")
+        data = media.read(session, ext.settings, files[index - 1])
+    if data is None:
+        raise click.ClickException("这个附件已按保留期限清除")
+    with open(output, "wb") as handle:
+        handle.write(data)
+    click.echo(f"已写入 {output}（{len(data)} 字节）")

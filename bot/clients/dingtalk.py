@@ -106,6 +106,29 @@ class DingTalkClient:
             raise WindowClosedError(f"sessionWebhook errcode {code}: {result.get('errmsg')}", str(code))
         return result
 
+    def download_message_file(self, download_code: str, max_bytes: int) -> bytes:
+        """Download a file a user sent the robot: exchange its ``downloadCode`` for a short-lived URL and read it.
+
+        Raises:
+            PermanentSendError: the code is invalid or expired (HTTP 4xx with the platform's code).
+            MediaRefused: ``too_big`` past ``max_bytes``.
+        """
+        from bot.clients.downloads import read_capped
+
+        result = self._authed("/v1.0/robot/messageFiles/download",
+                              {"downloadCode": download_code, "robotCode": self.robot_code})
+        url = str(result.get("downloadUrl") or "")
+        if not url:
+            raise PermanentSendError("messageFiles/download gave no downloadUrl", "no_download_url")
+        try:
+            res = self.http.get(url, stream=True, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}"[:500], "network") from exc
+        if res.status_code >= 400:
+            res.close()
+            raise _http_error(res, {})
+        return read_capped(res, max_bytes)
+
     def work_notice(self, agent_id: str, user_ids: list[str], text: str) -> dict[str, Any]:
         """Send a 工作通知 from the app to staff (``topapi/message/corpconversation/asyncsend_v2``).
 

@@ -25,6 +25,10 @@ class OfficialAccountClient(ConfigurableClientMixin, WeChatClient):
         """Send a customer-service text (5 within 48 h of the user's last message)."""
         return self.call("message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": text}})
 
+    def send_custom(self, openid: str, msgtype: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send a customer-service message of another type (``image`` with a ``media_id``)."""
+        return self.call("message/custom/send", {"touser": openid, "msgtype": msgtype, msgtype: body})
+
     def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
                       ) -> dict[str, Any]:
         """Send a template message (service accounts; no window)."""

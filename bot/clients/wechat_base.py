@@ -58,6 +58,21 @@ class ConfigurableClientMixin:
         except Exception as exc:  # every failure becomes a typed send error
             raise translate(exc) from exc
 
+    def upload_media(self, kind: str, filename: str, data: bytes, content_type: str) -> str:
+        """Upload a temporary media file (``media/upload``, valid 3 days); return its ``media_id``."""
+        self._token_retried, self.auto_retry = False, True
+        try:
+            result = self.post("media/upload", params={"type": kind},
+                               files={"media": (filename, data, content_type)})
+        except Exception as exc:  # every failure becomes a typed send error
+            raise translate(exc) from exc
+        media_id = str(result.get("media_id") or "")
+        if not media_id:
+            from bot.clients.errors import from_errcode
+
+            raise from_errcode(-1, "media/upload gave no media_id")
+        return media_id
+
     def call_get(self, endpoint: str, **params: Any) -> dict[str, Any]:
         """GET an endpoint with query ``params``; raise a ``SendError`` subclass on any failure."""
         self._token_retried, self.auto_retry = False, True
@@ -65,6 +80,45 @@ class ConfigurableClientMixin:
             return self.get(endpoint, params=dict(params))  # wechatpy adds the token to this dict
         except Exception as exc:  # every failure becomes a typed send error
             raise translate(exc) from exc
+
+
+def download_media(client: Any, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+    """Download a temporary media file (``media/get``, 3 days) with the token; return (bytes, file name).
+
+    WeCom and the Official Account answer the file itself, or a JSON errcode
+    (40007: the media_id is invalid or expired). A refused token is fetched
+    again once.
+
+    Raises:
+        SendError: the platform's error, typed (``PermanentSendError`` 40007 for expired media).
+        MediaRefused: ``too_big`` past ``max_bytes``.
+    """
+    from bot.clients.downloads import file_name, is_json, read_capped
+    from bot.clients.errors import from_errcode
+
+    for attempt in (0, 1):
+        try:
+            res = client._http.get(client.API_BASE_URL + "media/get", stream=True, timeout=client.timeout,
+                                   params={"access_token": client.access_token, "media_id": media_id})
+        except Exception as exc:  # network, token fetch: typed
+            raise translate(exc) from exc
+        if res.status_code >= 400:
+            from bot.clients.errors import from_http
+
+            res.close()
+            raise from_http(res.status_code, "media/get")
+        if is_json(res):
+            try:
+                result = res.json()
+            except ValueError:
+                result = {"errcode": -1, "errmsg": "unreadable answer"}
+            code = _errcode(result)
+            if code in TOKEN_ERRORS and attempt == 0:
+                client.session.delete(client.access_token_key)
+                continue
+            raise from_errcode(code or -1, str(result.get("errmsg") or ""))
+        return read_capped(res, max_bytes), file_name(res)
+    raise AssertionError("unreachable")
 
 
 def _errcode(result: dict[str, Any]) -> int:

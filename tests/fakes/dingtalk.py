@@ -20,11 +20,14 @@ class FakeDingTalk(FakeServer):
         # userIds batchSend reports as invalid (left, not visible) or flow-controlled.
         self.invalid_staff: set[str] = set()
         self.flow_controlled: set[str] = set()
+        self.files: dict[str, bytes] = {}  # downloadCode → the file a user sent the robot
+        self._file_keys: dict[str, str] = {}
         self.routes.update({
             "/v1.0/oauth2/accessToken": self.access_token,
             "/v1.0/robot/oToMessages/batchSend": self.authed(self.batch_send),
             "/v1.0/robot/groupMessages/send": self.authed(self.group_send),
             "/topapi/message/corpconversation/asyncsend_v2": self.work_notice,
+            "/v1.0/robot/messageFiles/download": self.authed(self.file_download),
         })
 
     def webhook_url(self, conversation: str) -> str:
@@ -53,6 +56,22 @@ class FakeDingTalk(FakeServer):
         return self.reply({"processQueryKey": f"q{next(_keys)}",
                            "invalidStaffIdList": [u for u in users if u in self.invalid_staff],
                            "flowControlledStaffIdList": [u for u in users if u in self.flow_controlled]})
+
+    def add_file(self, download_code: str, data: bytes) -> None:
+        """Let ``download_code`` (from a callback) be exchanged for a URL serving ``data``."""
+        key = f"f{next(_keys)}"
+        self.files[download_code] = data
+        self.routes[f"/files/{key}"] = lambda call: Response(data, content_type="application/octet-stream")
+        self._file_keys[download_code] = key
+
+    def file_download(self, call: Call) -> Response:
+        """robot/messageFiles/download: a downloadCode (and robotCode) for a short-lived downloadUrl."""
+        code = str(call.json.get("downloadCode") or "")
+        if not call.json.get("robotCode"):
+            return self.reply({"code": "MissingrobotCode", "message": "robotCode is mandatory"}, 400)
+        if code not in self._file_keys:
+            return self.reply({"code": "invalidParameter.downloadCode.invalid", "message": "downloadCode无效"}, 400)
+        return self.reply({"downloadUrl": f"{self.url}/files/{self._file_keys[code]}"})
 
     def work_notice(self, call: Call) -> Response:
         """oapi 工作通知: access_token in the query, errcode in the body (88 for a bad agent)."""

@@ -31,12 +31,39 @@ class _WeChatFamily(FakeServer):
     def token_endpoint(self, call: Call) -> Response:
         return self.reply({"errcode": 0, "errmsg": "ok", "access_token": self.issue_token(), "expires_in": 7200})
 
+    def media_upload(self, call: Call) -> Response:
+        """media/upload (multipart, field ``media``): a media_id valid 3 days; 40005 for a bad type."""
+        kind = call.args.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return self.reply({"errcode": 40005, "errmsg": "invalid file type"})
+        media_id = f"UP{next(_ids)}"
+        self.uploads.append((kind, media_id))
+        return self.reply({"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id, "created_at": "1380000000"})
+
+    # -- temporary media (media/get, valid 3 days; 40007 once expired or unknown) -------------------
+    def add_media(self, media_id: str, data: bytes, filename: str = "", content_type: str = "image/jpeg") -> None:
+        """Serve ``data`` as the temporary media ``media_id``."""
+        self.media[media_id] = (data, filename or f"{media_id}.jpg", content_type)
+        self.routes["/cgi-bin/media/get"] = self.authed(self.media_get)
+
+    def media_get(self, call: Call) -> Response:
+        found = self.media.get(call.args.get("media_id", ""))
+        if found is None:
+            return self.reply({"errcode": 40007, "errmsg": "invalid media_id"})
+        data, filename, content_type = found
+        from urllib.parse import quote
+
+        return Response(data, content_type=content_type,
+                        headers={"Content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
 
 class FakeWeCom(_WeChatFamily):
     """qyapi.weixin.qq.com/cgi-bin: gettoken, message/send, 学校通知, kf, group robot, AI-bot response_url."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.media: dict[str, tuple[bytes, str, str]] = {}
+        self.uploads: list[tuple[str, str]] = []
         self.kf_messages: list[dict[str, Any]] = []
         self.used_codes: set[str] = set()
         # 家校通讯录: departments, and students per class department id.
@@ -50,6 +77,7 @@ class FakeWeCom(_WeChatFamily):
             p + "gettoken": self.token_endpoint,
             p + "message/send": self.authed(self.ok(invaliduser="", msgid="m1")),
             p + "externalcontact/message/send": self.authed(self.ok(invalid_parent_userid=[])),
+            p + "media/upload": self.authed(self.media_upload),
             p + "kf/send_msg": self.authed(lambda c: self.reply({"errcode": 0, "errmsg": "ok",
                                                                  "msgid": f"kf{next(_ids)}"})),
             p + "kf/sync_msg": self.authed(self.sync_msg),
@@ -83,6 +111,11 @@ class FakeWeCom(_WeChatFamily):
         return self.reply({"errcode": 0, "errmsg": "ok", "next_cursor": str(start + len(page)),
                            "has_more": 0, "msg_list": page})
 
+    def add_aibot_file(self, key: str, encrypted: bytes) -> str:
+        """Serve an AI-bot media file (already encrypted) at a short-lived URL; return the URL."""
+        self.routes[f"/aibot/file/{key}"] = lambda call: Response(encrypted, content_type="application/octet-stream")
+        return f"{self.url}/aibot/file/{key}"
+
     def webhook(self, call: Call) -> Response:
         if not call.args.get("key"):
             return self.reply({"errcode": 93000, "errmsg": "invalid webhook url"})
@@ -104,10 +137,13 @@ class FakeOfficialAccount(_WeChatFamily):
         self.templates: dict[str, tuple[str, ...]] = {"TPL1": ("thing1", "thing2", "time3"),
                                                       "SUB1": ("thing1", "thing2", "time3")}
         self.unsubscribed: set[str] = set()
+        self.media: dict[str, tuple[bytes, str, str]] = {}
+        self.uploads: list[tuple[str, str]] = []
         p = "/cgi-bin/"
         self.routes.update({
             p + "token": self.token_endpoint,
             p + "message/custom/send": self.authed(self.ok()),
+            p + "media/upload": self.authed(self.media_upload),
             p + "message/template/send": self.authed(self.template),
             p + "message/subscribe/bizsend": self.authed(self.subscribe),
         })
