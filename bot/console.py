@@ -33,6 +33,7 @@ from models import (
     console_school,
     exports,
     labels,
+    media_access,
 )
 from models.directory import Staff
 from models.tickets import TicketError
@@ -147,8 +148,9 @@ def ticket(ticket_id: int) -> Any:
     """One ticket: details, full history (replies, 回访, 销号) and the actions the viewer may take."""
     staff = current_staff()
     found = need(console_ledger.visible_ticket(db(), staff, ticket_id))
+    attachments = media_access.ticket_links(db(), ext().settings, found, staff, ext().now())
     return render_template("console/ticket.html", t=found, actions=console_actions.allowed(staff, found),
-                           now=ext().now(), **_choices(staff), **frame())
+                           attachments=attachments, now=ext().now(), **_choices(staff), **frame())
 
 
 @bp.post("/tickets/<int:ticket_id>/act")

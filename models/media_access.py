@@ -32,6 +32,17 @@ def staff_link(settings: Settings, attachment: Attachment, staff: Staff, now: dt
     return links.absolute_url(settings.app.base_url, "a", token)
 
 
+def ticket_links(session: Session, settings: Settings, ticket: Ticket, staff: Staff,
+                 now: dt.datetime) -> list[tuple[Attachment, str]]:
+    """Return a ticket's attachments, each with a link for ``staff`` (the console's ticket page)."""
+    from models.media import of_ticket
+
+    if not can_view(staff, ticket):
+        return []
+    return [(row, staff_link(settings, row, staff, now)) for row in of_ticket(session, ticket.id)
+            if row.purged_at is None]
+
+
 def notice_link(settings: Settings, attachment: Attachment, notice_id: int, expires: dt.datetime) -> str:
     """Return a link that opens a notice's attachment (for the families the notice reached)."""
     token = links.make_token(settings.app.secret_key, PURPOSE, {"a": attachment.id, "n": notice_id}, expires)

@@ -377,3 +377,23 @@ def test_teachers_see_only_their_classes_survey_aggregates(client, ext, db_sessi
     login(client, ext, db_session, world.ts.staff["周敏"], now)  # teaches no class
     assert client.get(f"/console/surveys/{survey.id}").status_code == 404
     assert "暂无涉及您任教班级的测评" in client.get("/console/surveys").text
+
+
+# --- 附件 (issue 19: the console shows a ticket's pictures) -----------------------------------------
+
+def test_the_ticket_page_lists_its_pictures_and_opens_them(principal, ext, db_session, world, now):
+    from models import media
+    from models.media_safety import check
+    from tests import media_samples
+
+    ticket = world.tickets["about_wang"]
+    kept = check(media_samples.photo())
+    row = media.save(db_session, ext.settings, kept, school_id=ticket.school_id, now=now, name="手臂.jpg")
+    media.attach_to_ticket(db_session, [row], ticket, now)
+    db_session.commit()
+    page = principal.get(f"/console/tickets/{ticket.id}").text
+    assert "附件（1）" in page and "手臂.jpg" in page
+    link = re.search(r'href="(http[^"]*/a/[^"]+)"', page).group(1)
+    path = "/" + link.split("/", 3)[3]
+    assert principal.get(path).status_code == 200
+    assert principal.get(path + "/file").data == kept.data
