@@ -39,6 +39,7 @@ def build_registry() -> Registry:
         leader_commands,
         notice_acks,
         notices,
+        review_commands,
         surveys,
         ticket_commands,
         tickets,
@@ -49,7 +50,7 @@ def build_registry() -> Registry:
 
     registry = Registry()
     for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
-                   visits):
+                   visits, review_commands):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=0)
     return registry

@@ -77,10 +77,7 @@ class Combiner:
         if kind == "none":
             return Classification("none", None, None, kind_conf, kind_conf, 0.0, d.signals, False, p_urgent)
         category, cat_conf = _vote(learned.category, learned.categories, d.category, self._cat_factor)
-        if kind in ("suggestion", "praise"):
-            urgency = "low"
-        else:
-            urgency = "urgent" if urgent else "normal"
+        urgency = "low" if kind in ("suggestion", "praise") else ("urgent" if urgent else "normal")
         return Classification(kind, category, urgency, round(kind_conf * cat_conf, 3), kind_conf, cat_conf,
                               d.signals, review and not urgent, p_urgent)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handlers._learned import LearnedModel, escape, features, parse_learned
+from handlers._learned import LearnedModel, escape, parse_learned
 from handlers._lexicon import CATEGORY_CODES
 
 __all__ = ["RECIPE", "Example", "corpus_files", "cross_validate", "examples", "read_rows", "train", "write_weights"]

@@ -41,7 +41,7 @@ def scheduler_command() -> None:
 
 
 JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
-             "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
+             "sweep_reviews", "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
              "weekly_report")
 
 

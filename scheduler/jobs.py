@@ -128,6 +128,14 @@ def sweep_callbacks(ext: Any = None, now: dt.datetime | None = None) -> RunRepor
     return run_sweep(ext, "sweep_callbacks", sweep, now)
 
 
+def sweep_reviews(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Escalate 疑似紧急 tickets nobody confirmed or dismissed within tickets.review_minutes."""
+    from models.review import sweep_reviews as sweep
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "sweep_reviews", sweep, now)
+
+
 def sweep_questions(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     """Settle "which child?" questions nobody answered within ``tickets.question_ttl_hours``."""
     from handlers.child_questions import expire_questions
