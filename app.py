@@ -115,6 +115,7 @@ def register_cli(app: Flask) -> None:
     from bot.cli_platforms import platforms_group, roster_sync_command
     from bot.cli_stream import dingtalk_stream_command
     from handlers.classify_cli import classify_command, classify_eval_command
+    from models.classifier_cli import classifier_group
     from models.cli import init_db_command, roster_group, schools_group, seed_demo_command
     from models.export_cli import export_command
     from models.groups_cli import groups_group
@@ -125,7 +126,7 @@ def register_cli(app: Flask) -> None:
         init_db_command, seed_demo_command, roster_group, schools_group, chat_command, show_settings_command,
         classify_command, classify_eval_command, tickets_group, groups_group, outbox_group,
         export_command, scheduler_command, run_job_command, digest_command, inbox_worker_command, inbox_group,
-        dingtalk_stream_command, platforms_group,
+        dingtalk_stream_command, platforms_group, classifier_group,
     ):
         app.cli.add_command(command)
     roster_group.add_command(roster_sync_command)  # roster sync wecom|dingtalk (家校通讯录)

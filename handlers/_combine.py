@@ -1,10 +1,14 @@
 """Combine the rules' decision with the learned layer's probabilities (config/lexicons/combine.yaml).
 
 kind      argmax over kinds of  log p(kind) + rule_kind · [the rules chose this kind]
+          (rule_actionable instead of rule_kind when the rules chose an actionable kind: a
+          missed request costs more than a chatty reply)
 category  argmax over codes of  log p(code) + rule_category · [the rules chose this code]
-urgent    (the rules say urgent and p_urgent ≥ keep_rule_urgent) or p_urgent ≥ urgent_p
+urgent    (the rules say urgent and (p_urgent ≥ keep_rule_urgent or their danger score ≥
+          keep_rule_danger)) or p_urgent ≥ urgent_p
 review    not urgent, and a danger concept fired (rules' danger score ≥ review_danger, or rules
-          said urgent but the learned layer disagreed) or p_urgent ≥ review_p
+          said urgent but the learned layer disagreed) or p_urgent ≥ review_p (review_none_p when
+          the kind came out none: parents chatting need more evidence to be flagged)
 
 The rules' vote is a prior worth a factor e^rule_kind on the odds: a confident model overrules
 the rules, an unsure one follows them. A message that is urgent or flagged is actionable (a
@@ -27,13 +31,17 @@ __all__ = ["DEFAULTS", "Combiner"]
 
 DEFAULTS = {
     "rule_kind": 1.5,
+    "rule_actionable": 1.5,
     "rule_category": 1.5,
     "urgent_p": 0.5,
     "keep_rule_urgent": 0.1,
+    "keep_rule_danger": 99.0,
     "review_p": 0.2,
+    "review_none_p": 0.2,
     "review_danger": 1.0,
 }
 _URGENT_KINDS = ("complaint", "help")
+_ACTIONABLE = frozenset({"complaint", "help", "suggestion", "inquiry"})
 
 
 class Combiner:
@@ -47,8 +55,11 @@ class Combiner:
         self.urgent_p = p["urgent_p"]
         self.keep_rule_urgent = p["keep_rule_urgent"]
         self.review_p = p["review_p"]
+        self.review_none_p = p["review_none_p"]
         self.review_danger = p["review_danger"]
+        self.keep_rule_danger = p["keep_rule_danger"]
         self._kind_factor = exp(self.rule_kind)
+        self._actionable_factor = exp(p["rule_actionable"])
         self._cat_factor = exp(self.rule_category)
 
     def combine(self, d: Decision, learned: LearnedScores | None) -> Classification:
@@ -63,9 +74,12 @@ class Combiner:
             return Classification(d.kind, d.category, urgency, round(d.kind_confidence * d.category_confidence, 3),
                                   d.kind_confidence, d.category_confidence, d.signals, review and urgency != "low")
         p_urgent = learned.p_urgent
-        kind, kind_conf = _vote(learned.kind, learned.kinds, d.kind, self._kind_factor)
-        urgent = (d.urgent and p_urgent >= self.keep_rule_urgent) or p_urgent >= self.urgent_p
-        review = not urgent and (d.urgent or d.danger >= self.review_danger or p_urgent >= self.review_p)
+        factor = self._actionable_factor if d.kind in _ACTIONABLE else self._kind_factor
+        kind, kind_conf = _vote(learned.kind, learned.kinds, d.kind, factor)
+        urgent = (d.urgent and (p_urgent >= self.keep_rule_urgent or d.danger >= self.keep_rule_danger)
+                  or p_urgent >= self.urgent_p)
+        review = not urgent and (d.urgent or d.danger >= self.review_danger or p_urgent >= (
+            self.review_none_p if kind == "none" else self.review_p))
         if urgent:
             if kind not in _URGENT_KINDS:
                 # a danger is never chatter; asking about a child in danger now is a call for help

@@ -72,7 +72,7 @@ def _exps(scores: list[float]) -> list[float]:
 class LearnedModel:
     """The weights of learned.tsv, ready for scoring."""
 
-    def __init__(self, labels: list[str], intercepts: list[float], weights: dict[str, tuple[tuple[int, float], ...]],
+    def __init__(self, labels: list[str], intercepts: list[float], weights: dict[str, tuple[float, ...]],
                  recipe: dict[str, str]) -> None:
         self.labels = labels
         self.intercepts = intercepts
@@ -87,12 +87,14 @@ class LearnedModel:
         self.unigrams = "1" in recipe.get("chars", "1-2")
 
     def score(self, feats: set[str]) -> LearnedScores:
-        """Return kind and category probabilities and p_urgent for a feature set."""
-        s = list(self.intercepts)
+        """Return kind and category probabilities and p_urgent for a feature set.
+
+        Each feature's weights are one dense tuple over the labels, so summing the hits is
+        ``map(sum, zip(...))`` in C rather than a Python loop over (label, weight) pairs.
+        """
         weights = self.weights
-        for f in feats & self._keys:
-            for i, w in weights[f]:
-                s[i] += w
+        hits = [weights[f] for f in feats & self._keys]
+        s = list(map(sum, zip(self.intercepts, *hits))) if hits else list(self.intercepts)
         nk, nc = self._n_kind, self._n_cat
         return LearnedScores(_exps(s[:nk]), _exps(s[nk : nk + nc]), _sigmoid(s[self._urgent]), self.kinds,
                              self.categories)
@@ -114,8 +116,9 @@ def parse_learned(text: str) -> LearnedModel:
     labels: list[str] = []
     intercepts: list[float] = []
     recipe: dict[str, str] = {}
-    weights: dict[str, tuple[tuple[int, float], ...]] = {}
+    weights: dict[str, tuple[float, ...]] = {}
     index: dict[str, int] = {}
+    floats: dict[str, float] = {"0": 0.0}  # one float object per distinct value (memory)
     for line in text.split("\n"):
         if not line or line.startswith("#"):
             continue
@@ -132,11 +135,14 @@ def parse_learned(text: str) -> LearnedModel:
             continue
         else:
             feature = _ESCAPED.sub(lambda m: _UNESCAPE[m.group(1)], head)
-            pairs = []
+            row = [0.0] * len(labels)
             for item in rest.split("\t"):
                 label, _, value = item.rpartition("=")
-                pairs.append((index[label], float(value)))
-            weights[feature] = tuple(pairs)
+                number = floats.get(value)
+                if number is None:
+                    number = floats[value] = float(value)
+                row[index[label]] = number
+            weights[feature] = tuple(row)
     if not labels or len(intercepts) != len(labels):
         raise ValueError("learned weights: missing @labels or @intercept")
     return LearnedModel(labels, intercepts, weights, recipe)

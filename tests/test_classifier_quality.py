@@ -58,7 +58,7 @@ BLIND4 = DATA / "blind4.jsonl"
 BLIND6 = DATA / "blind6.jsonl"
 LATEST_BLIND = DATA / "blind8.jsonl"
 # Round 5 (the urgent safety net): blind9 was never tuned on; blind10 was tuned on for urgency only.
-BLIND9 = DATA / "blind9.jsonl"
+BLIND9 = DATA / "frozen" / "blind9.jsonl"
 BLIND10 = DATA / "blind10.jsonl"
 
 
