@@ -102,7 +102,7 @@ def _vote(exps: list[float], labels: list[str], rule: str | None, factor: float)
     ``exps`` are unnormalised probabilities; the rules' label has its odds multiplied by ``factor``.
     """
     best, best_v, total = "", -1.0, 0.0
-    for label, v in zip(labels, exps):  # noqa: B905 - same length by construction
+    for label, v in zip(labels, exps, strict=True):
         if label == rule:
             v *= factor
         total += v

@@ -94,7 +94,7 @@ class LearnedModel:
         """
         weights = self.weights
         hits = [weights[f] for f in feats & self._keys]
-        s = list(map(sum, zip(self.intercepts, *hits))) if hits else list(self.intercepts)
+        s = list(map(sum, zip(self.intercepts, *hits, strict=True))) if hits else list(self.intercepts)
         nk, nc = self._n_kind, self._n_cat
         return LearnedScores(_exps(s[:nk]), _exps(s[nk : nk + nc]), _sigmoid(s[self._urgent]), self.kinds,
                              self.categories)
