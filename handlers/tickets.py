@@ -133,7 +133,9 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
     if c.confidence < ctx.settings.tickets.low_confidence and category != "teacher_conduct":
         category = "other"  # the head teacher triages it (改类 is stored for learning)
     about = None
-    if kind == "complaint" or category == "teacher_conduct":
+    if original == "teacher_conduct":
+        # a staff member is the subject only as the actor of a teacher_conduct matter: a teacher
+        # greeted or addressed (「王老师，食堂的饭…」) is not the one complained of
         about = routing.named_staff(session, identity.school_id, text, school_class, role_words=True)
     urgency = c.urgency or "normal"
     flagged = c.review and urgency != "urgent"

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LEARNED = ROOT / "config" / "lexicons" / "learned.tsv"
 FROZEN = ROOT / "tests" / "data" / "frozen"
 
-__all__ = ["classifier_group", "correction_rows"]
+__all__ = ["classifier_group", "compare", "correction_rows", "cross_validated_report", "train_text"]
 
 
 @click.group("classifier")
@@ -48,19 +48,24 @@ def correction_rows(session: Any) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
-def _train_text(with_corrections: bool) -> tuple[str, int]:
+def train_text(corrections: list[dict[str, Any]] | None = None) -> str:
+    """Return the learned.tsv text trained on every corpus (plus corrections, counted twice)."""
     from handlers import _train
 
     files = _train.corpus_files(ROOT)
-    rows = _train.read_rows(files)
+    extra = corrections or []
+    exs = _train.examples(_train.read_rows(files)) + _train.examples(extra, weight=2.0)
+    note = ",".join(p.relative_to(ROOT).as_posix() for p in files) + (f",corrections:{len(extra)}" if extra else "")
+    return _train.write_weights(exs, note=note)
+
+
+def _train_text(with_corrections: bool) -> tuple[str, int]:
     extra: list[dict[str, Any]] = []
     if with_corrections:
         from app import get_session
 
         extra = correction_rows(get_session())
-    exs = _train.examples(rows) + _train.examples(extra, weight=2.0)
-    note = ",".join(str(p.relative_to(ROOT)) for p in files) + (f",corrections:{len(extra)}" if extra else "")
-    return _train.write_weights(exs, note=note), len(extra)
+    return train_text(extra), len(extra)
 
 
 @classifier_group.command("train")
