@@ -24,7 +24,7 @@ __all__ = ["LearnedModel", "LearnedScores", "escape", "features", "load_learned"
 FILE_NAME = "learned.tsv"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LearnedScores:
     """The learned layer's probabilities for one message."""
 
@@ -92,9 +92,8 @@ class LearnedModel:
         Each feature's weights are one dense tuple over the labels, so summing the hits is
         ``map(sum, zip(...))`` in C rather than a Python loop over (label, weight) pairs.
         """
-        weights = self.weights
-        hits = [weights[f] for f in feats & self._keys]
-        s = list(map(sum, zip(self.intercepts, *hits, strict=True))) if hits else list(self.intercepts)
+        hits = list(map(self.weights.__getitem__, feats & self._keys))
+        s = list(map(sum, zip(self.intercepts, *hits))) if hits else self.intercepts  # noqa: B905 - equal widths
         nk, nc = self._n_kind, self._n_cat
         return LearnedScores(_exps(s[:nk]), _exps(s[nk : nk + nc]), _sigmoid(s[self._urgent]), self.kinds,
                              self.categories)
