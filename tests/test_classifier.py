@@ -481,7 +481,7 @@ def test_round_10_category_classes(text: str, expected: tuple[str, str | None, s
 
 
 # --- round 11 (blind17): urgency by class first, then kind and category; wordings in no data set --
-# Written before running (see docs/classifier.md, Round 11, for how many were right at once).
+# Written before running (see docs/classifier-history.md, Round 11, for how many were right at once).
 
 SELF_HARM_R11 = [
     # ideation with intensifiers and insertions
@@ -575,7 +575,7 @@ def test_round_11_kind_and_category_classes(text: str, expected: tuple[str, str 
 
 
 # --- round 12 (blind18): urgency by class first, then none-as-ticket, kind, category; wordings in no
-# data set, written before running (see docs/classifier.md, Round 12, for how many were right at once).
+# data set, written before running (see docs/classifier-history.md, Round 12, for how many were right at once).
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ OWN = [
         "blind21.jsonl",
     )
 ]
-# Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
+# Blind batches scored once before any change they prompted (docs/classifier-history.md), then fixed
 # by word class and rule only. Their floors are what they honestly reach.
 BLIND4 = DATA / "blind4.jsonl"
 BLIND6 = DATA / "blind6.jsonl"
