@@ -166,3 +166,29 @@ def test_the_combination_of_rules_and_model(rules, p_urgent: float, expected) ->
     assert (c.urgency, c.review) == expected
     if c.urgency == "urgent" or c.review:
         assert c.kind in ("complaint", "help", "inquiry")
+
+
+# --- classifier compare: never install weights that lose urgent or safe recall --------------------
+
+def test_compare_refuses_a_candidate_that_lowers_urgent_recall(tmp_path) -> None:
+    from app import create_app
+
+    db_file = tmp_path / "never-created.sqlite3"
+    cli = create_app({"database": {"url": f"sqlite:///{db_file}"}}).test_cli_runner()
+    same = tmp_path / "same.tsv"
+    same.write_text(LEARNED.read_text(encoding="utf-8"), encoding="utf-8")
+    ok = cli.invoke(args=["classifier", "compare", str(same)])
+    assert ok.exit_code == 0, ok.output
+    assert "blind9.jsonl" in ok.output and "candidate" in ok.output
+    # a candidate that never believes in danger: the rules' urgent ratings become mere reviews
+    lines = LEARNED.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("@intercept\t"))
+    values = lines[at].split("\t")
+    values[-1] = "-60.000"
+    lines[at] = "\t".join(values)
+    blind = tmp_path / "blind.tsv"
+    blind.write_text("\n".join(lines), encoding="utf-8")
+    refused = cli.invoke(args=["classifier", "compare", str(blind), "--install"])
+    assert refused.exit_code != 0 and "拒绝安装" in refused.output
+    assert LEARNED.read_text(encoding="utf-8") != blind.read_text(encoding="utf-8")
+    assert not db_file.exists()
