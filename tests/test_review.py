@@ -125,3 +125,21 @@ def test_an_addressed_teacher_is_not_the_accused(bot, db_session):
     ticket = _ticket(db_session)
     assert ticket.category == "food" and ticket.about_staff is None
     assert ticket.assignee.name == "周敏"  # 总务, by the routing rules, not the principal
+
+
+def test_the_on_duty_holder_reviews_when_the_roster_names_one(ext, db_session, now):
+    from models.directory import Staff, StaffDuty
+
+    build_school(db_session, now)
+    db_session.flush()
+    zhou = db_session.scalars(select(Staff).where(Staff.name == "周敏")).one()
+    db_session.add(StaffDuty(staff=zhou, duty=review.ON_DUTY))
+    db_session.commit()
+    bot = SimBot(ext, db_session)
+    for who in ("张小明妈妈", "周敏", "钱主任", "王芳"):
+        bot.bind(who)
+    bot.say("张小明妈妈", FLAGGED)
+    ticket = _ticket(db_session)
+    assert [s.name for s in review.reviewers(db_session, ticket)] == ["王芳", "周敏"]
+    assert any("疑似紧急" in r for r in bot.pop("周敏"))
+    assert not any("疑似紧急" in r for r in bot.pop("钱主任"))
