@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,10 +23,24 @@ from bot.exceptions import AwaitContact, PermanentSendError, SendError, WindowCl
 from models import ratelimit
 from models.outbox import OutboxMessage, OutboxStatus
 
-if TYPE_CHECKING:
-    from bot.sender import Sender
-
 log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    """What batching needs of ``bot.sender.Sender`` (which calls in here: no import back)."""
+
+    channels: Mapping[str, Any]
+    hold: Callable[[OutboxMessage, dt.datetime], Any] | None
+
+    def _claim(self, session: Session, row_id: int, now: dt.datetime) -> OutboxMessage | None: ...
+
+    def _lock(self, session: Session) -> None: ...
+
+    def wait(self, row: OutboxMessage, exc: AwaitContact) -> None: ...
+
+    def _fail(self, row: OutboxMessage, exc: SendError) -> None: ...
+
+    def _retry(self, row: OutboxMessage, now: dt.datetime, exc: SendError) -> None: ...
 
 
 def plan(sender: Sender, session: Session, ids: list[int], now: dt.datetime) -> tuple[list[int], list[list[int]]]:

@@ -6,6 +6,8 @@ import datetime as dt
 
 from bot.channel_aibot import WeComAiBotChannel
 from bot.channel_dingtalk import DingTalkChannel
+from bot.channel_simulator import PLATFORM as SIMULATOR
+from bot.channel_simulator import SimulatorChannel
 from bot.channel_wechat import WeChatChannel
 from bot.channel_wecom import (
     WeComAppChannel,
@@ -14,8 +16,6 @@ from bot.channel_wecom import (
     WeComWebhookChannel,
 )
 from bot.sender import Channel, Hold, Sender
-from bot.simulator import PLATFORM as SIMULATOR
-from bot.simulator import SimulatorChannel
 from config.settings import Settings
 
 

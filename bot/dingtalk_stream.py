@@ -32,6 +32,7 @@ import requests
 import websockets
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
 
+from bot.extension import lianxin
 from bot.webhook import Reject
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,6 @@ def stream_schools(settings: Any, only: str | None = None) -> list[str]:
 def build_streams(app: Any, codes: list[str], after_ack: Callable[[], None], backoff: Backoff = DEFAULT_BACKOFF
                   ) -> list[SchoolStream]:
     """Return one ``SchoolStream`` per school code (schools missing from the database are skipped)."""
-    from app import lianxin
     from models.platform_state import school_id_for_code
 
     ext = lianxin(app)
@@ -242,7 +242,6 @@ def inbox_waker(app: Any) -> Callable[[], None]:
     With ``app.inbox: worker`` the inbox-worker process handles the messages
     and this returns a no-op.
     """
-    from app import lianxin
     from bot.inbox_worker import InboxThread, InboxWorker
     from bot.send_queue import SendQueue
     from bot.webhook import send_ids

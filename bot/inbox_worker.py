@@ -10,7 +10,7 @@ replies to a send function. It runs in one of two places (``app.inbox``):
 - ``thread`` (default): an ``InboxThread`` in every web worker, woken by each
   new message. Nothing else to run; under a burst the handling competes with
   answering for the same CPU.
-- ``worker``: the ``flask inbox-worker`` process (``bot/cli_inbox.py``), which
+- ``worker``: the ``flask inbox-worker`` process (``bot/cli/inbox.py``), which
   polls, at a lower CPU priority; web workers then only verify, store and
   answer, so the platforms get their answer in time even when handling lags.
 

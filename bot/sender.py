@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
+from bot import batching
 from bot.exceptions import AwaitContact, PermanentSendError, SendError, TransientSendError, WindowClosedError
 from bot.limits import RouteSpec, split_utf8
 from models import outbox, ratelimit
@@ -112,8 +113,6 @@ class Sender:
         Commits: each claim, each delivered chunk and each result is its own
         short transaction, so pass a session with no uncommitted work.
         """
-        from bot import batching
-
         singles, batches = batching.plan(self, session, list(ids), now)
         sent = sum(batching.send_batch(self, session, batch, now) for batch in batches)
         for row_id in singles:

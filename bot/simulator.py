@@ -16,27 +16,12 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
+from bot.channel_simulator import PLATFORM
+from bot.extension import get_session, lianxin
 from bot.message import InboundMessage, clean_text
 from models import simulator as sim
-from models.outbox import OutboxMessage
-
-PLATFORM = "simulator"
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
-
-
-class SimulatorChannel:
-    """Delivers outbox rows by appending them to the simulated chat."""
-
-    def __init__(self, bot_name: str) -> None:
-        self.bot_name = bot_name
-
-    def send(self, session: Session, row: OutboxMessage, now: dt.datetime) -> str:
-        """Write the message into the recipient's transcript."""
-        chat = f"group:{row.address}" if row.recipient_kind == "group" else f"user:{row.address}"
-        text = f"【{row.title}】\n{row.text}" if row.title else row.text
-        sim.add_line(session, row.school_id or 0, chat, self.bot_name, text, now, from_bot=True)
-        return PLATFORM
 
 
 def external_id(person_key: str) -> str:
@@ -121,8 +106,6 @@ def _ensure_group(session: Session, person: sim.SimPerson, now: dt.datetime) -> 
 
 
 def _ext() -> Any:
-    from app import lianxin
-
     return lianxin()
 
 
@@ -135,8 +118,6 @@ def page() -> str:
 @bp.get("/api/people")
 def api_people():
     """List who can be played."""
-    from app import get_session
-
     people = sim.people(get_session())
     return jsonify([dataclasses.asdict(p) for p in people])
 
@@ -144,8 +125,6 @@ def api_people():
 @bp.post("/api/send")
 def api_send():
     """Post a message as someone."""
-    from app import get_session
-
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not str(data.get("text", "")).strip():
         abort(400, "需要 person、where、text")
@@ -163,8 +142,6 @@ def api_send():
 @bp.get("/api/chat")
 def api_chat():
     """Return the lines of a person's private chat or class group."""
-    from app import get_session
-
     session = get_session()
     person = sim.find_person(session, request.args.get("person", ""))
     if person is None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request, send_file
 
+from bot.extension import get_session, lianxin
 from models import links
 from models.directory import School
 
@@ -20,14 +21,10 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 def _ext() -> Any:
-    from app import lianxin
-
     return lianxin()
 
 
 def _session() -> Any:
-    from app import get_session
-
     return get_session()
 
 

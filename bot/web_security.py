@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 
 # URL paths whose last segment is a credential (a signed token).
 TOKEN_PATH = re.compile(r"(/(?:n|s|x|m|console/login)/)[^/?#\s\"]+")
-PERSONAL_PREFIXES = ("/n/", "/s/", "/x/", "/m/", "/simulator")
+PERSONAL_PREFIXES = ("/n/", "/s/", "/x/", "/m/", "/simulator", "/console")
 
 
 def redact(text: str) -> str:

@@ -19,8 +19,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
+from bot.extension import get_session, lianxin
 from bot.message import InboundMessage, UnstorableMessage
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,11 @@ def install_errors(bp: Blueprint) -> None:
 
 def ext() -> Any:
     """Return the application's Lianxin extension."""
-    from app import lianxin
-
     return lianxin()
 
 
 def session() -> Any:
     """Return the request's database session."""
-    from app import get_session
-
     return get_session()
 
 
@@ -263,11 +260,3 @@ def send_ids(app_ext: Any, ids: list[int]) -> int:
         return sent
     finally:
         db.close()
-
-
-def register(app: Flask) -> None:
-    """Mount every platform's webhook blueprint."""
-    from bot import dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf
-
-    for module in (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat):
-        app.register_blueprint(module.bp)

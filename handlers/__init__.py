@@ -27,12 +27,12 @@ def __getattr__(name: str) -> Any:
 def build_registry() -> Registry:
     """Return the registry with every feature's handlers, in order.
 
-    Groups: -10 non-text, 0 chat commands, 10 conversations in progress,
-    40 leave notes, 50 parent messages (classification), 90 staff text that
-    is no command, 100 strangers.
+    The groups are named in ``handlers.registry`` (EVENTS, COMMANDS, ANSWERS,
+    LEAVE, PARENT_MESSAGES, STAFF_TEXT, STRANGERS).
     """
     from handlers import (  # noqa: I001 - feature modules, in registration order below
         basic,
+        console,
         exports,
         groups,
         leave,
@@ -46,11 +46,11 @@ def build_registry() -> Registry:
         visits,
     )
 
-    from handlers.registry import CommandHandler, Registry
+    from handlers.registry import COMMANDS, CommandHandler, Registry
 
     registry = Registry()
-    for module in (basic, groups, notices, notice_acks, surveys, exports, leave, tickets, ticket_commands, leader_commands,
+    for module in (basic, groups, notices, notice_acks, surveys, exports, console, leave, tickets, ticket_commands, leader_commands,
                    visits, review_commands):
         module.register(registry)
-    registry.add(CommandHandler(registry.commands), group=0)
+    registry.add(CommandHandler(registry.commands), group=COMMANDS)
     return registry

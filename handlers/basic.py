@@ -10,7 +10,7 @@ from config.texts import welcome_texts
 from handlers.commands import Command, fold_width, normalize_command_text
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
-from handlers.registry import FuncHandler, Registry
+from handlers.registry import EVENTS, STAFF_TEXT, STRANGERS, FuncHandler, Registry
 from models import binding_codes, people
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def register(registry: Registry) -> None:
     registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
     registry.add_command(Command("生成绑定码", code_command, roles=STAFF_ROLES, min_args=1, max_args=3,
                                  private_only=True))
-    registry.add(FuncHandler(_is_enter, _welcome), group=-10)
-    registry.add(FuncHandler(_is_not_text, _not_text), group=-10)
-    registry.add(FuncHandler(_is_staff_text, _staff_text, "staff_text"), group=90)
-    registry.add(FuncHandler(_is_stranger, _stranger), group=100)
+    registry.add(FuncHandler(_is_enter, _welcome), group=EVENTS)
+    registry.add(FuncHandler(_is_not_text, _not_text), group=EVENTS)
+    registry.add(FuncHandler(_is_staff_text, _staff_text, "staff_text"), group=STAFF_TEXT)
+    registry.add(FuncHandler(_is_stranger, _stranger), group=STRANGERS)

@@ -19,7 +19,7 @@ from typing import Any
 from bot.message import InboundMessage, Reply
 from handlers.context import PARENT, Actor, Context
 from handlers.pipeline import queue_replies
-from handlers.registry import Registry
+from handlers.registry import ANSWERS, Registry
 from models import conversation, ticket_service
 from models.directory import Guardianship
 
@@ -213,4 +213,4 @@ def _private_message(actor: Actor, text: str, now: dt.datetime) -> InboundMessag
 
 def register(registry: Registry) -> None:
     """Add the answer handler to the conversations group."""
-    registry.add(ChildAnswerHandler(), group=10)
+    registry.add(ChildAnswerHandler(), group=ANSWERS)

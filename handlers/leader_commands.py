@@ -10,8 +10,7 @@ from handlers.registry import Registry
 from handlers.ticket_commands import ledger, staff_ticket, tz
 from handlers.ticket_views import list_line
 from handlers.tickets import notice_replies
-from models import conversation, routing, ticket_access, ticket_notify, ticket_service
-from models.ticket_notify import CALLBACK
+from models import leader_actions, routing, ticket_access, ticket_notify
 
 LEADERS = frozenset({LEADER})
 
@@ -42,12 +41,7 @@ def overdue(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
 def supervise(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """督办: remind the assignee, recorded in the history."""
     ticket, leader = staff_ticket(ctx, args[0]), ctx.actor.staff
-    note = args[1] if len(args) > 1 else None
-    ticket_service.supervise(ctx.session, ticket, leader, ctx.now, note)
-    text = (f"【督办】{leader.name}{leader.role_name}督办 {ticket_notify.headline(ticket)}"
-            f"{'：' + note if note else ''}\n办结时限 {ticket_notify.local(ticket.resolve_by, tz(ctx))}，请尽快办理。")
-    notices = ticket_notify.to_staff(ctx.session, ticket.assignee, text, ticket) \
-        if ticket.assignee_id != leader.id else []
+    notices = leader_actions.supervise(ctx.session, ticket, leader, ctx.now, tz(ctx), args[1] if len(args) > 1 else None)
     return [Reply(f"已督办 {ticket.number}（{ticket.assignee.name if ticket.assignee else '未分派'}）。")] + \
         notice_replies(notices)
 
@@ -59,24 +53,18 @@ def assign(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     target = routing.staff_by_name(ctx.session, leader.school_id, args[1])
     if target is None:
         raise UsageError(_ASSIGN, f"本校没有「{args[1]}」这位老师。")
-    ticket_service.assign(ctx.session, ticket, target, ctx.now, by=leader, reason=args[2] if len(args) > 2 else None)
-    text = ticket_notify.assignee_text(ticket, tz(ctx), intro=f"{leader.name}指派")
-    return [Reply(f"已将 {ticket.number} 指派给{target.name}。")] + \
-        notice_replies(ticket_notify.to_staff(ctx.session, target, text, ticket))
+    notices = leader_actions.assign(ctx.session, ticket, leader, target, ctx.now, tz(ctx),
+                                    args[2] if len(args) > 2 else None)
+    return [Reply(f"已将 {ticket.number} 指派给{target.name}。")] + notice_replies(notices)
 
 
 def _decide(args: list[str], ctx: Context, approve: bool) -> list[Reply]:
     ticket, leader = staff_ticket(ctx, args[0]), ctx.actor.staff
-    days = ticket.extension_days
-    ticket_service.decide_extension(ctx.session, ticket, leader, approve, ctx.now, school_code=leader.school.code,
-                                    tz=tz(ctx), reason=args[1] if len(args) > 1 else None)
+    notices = leader_actions.decide_extension(ctx.session, ticket, leader, approve, ctx.now, tz(ctx),
+                                              args[1] if len(args) > 1 else None)
     when = ticket_notify.local(ticket.resolve_by, tz(ctx))
-    if approve:
-        text, mine = f"【延期已批准】{ticket.number} 延期 {days} 个工作日，新时限 {when}。", f"已批准，新时限 {when}。"
-    else:
-        text, mine = f"【延期未批准】{ticket.number} 请按原时限 {when} 办结。", f"已驳回延期，时限仍为 {when}。"
-    return [Reply(f"{ticket.number} {mine}")] + notice_replies(
-        ticket_notify.to_staff(ctx.session, ticket.assignee, text, ticket))
+    mine = f"已批准，新时限 {when}。" if approve else f"已驳回延期，时限仍为 {when}。"
+    return [Reply(f"{ticket.number} {mine}")] + notice_replies(notices)
 
 
 @ledger
@@ -95,18 +83,7 @@ def deny_extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
 def reject(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """驳回: 整改不到位不予销号 — send a resolution back to the assignee."""
     ticket, leader = staff_ticket(ctx, args[0]), ctx.actor.staff
-    asked = ticket.callback_asked_at is not None
-    ticket_service.reject_resolution(ctx.session, ticket, leader, args[1], ctx.now)
-    notices = ticket_notify.to_staff(
-        ctx.session, ticket.assignee,
-        f"【驳回】{ticket_notify.headline(ticket)} 整改不到位不予销号：{args[1]}\n"
-        f"请继续办理后重新发送「办结 {ticket.number} 处理结果」。", ticket)
-    if asked and ticket.identity_id is not None:
-        question = conversation.pending(ctx.session, ticket.identity_id, CALLBACK, ctx.now)
-        if question is not None and question.payload.get("ticket_id") == ticket.id:
-            conversation.answered(ctx.session, ticket.identity_id, CALLBACK)
-        notices += ticket_notify.to_parent(ctx.session, ticket, f"您反映的问题（编号 {ticket.number}）的处理结果经学校复核，"
-                                           "已退回继续办理，本次暂不需要评价；处理完成后会再请您评价。")
+    notices = leader_actions.reject(ctx.session, ticket, leader, args[1], ctx.now)
     return [Reply(f"已驳回 {ticket.number}，退回{ticket.assignee.name if ticket.assignee else ''}继续办理。")] + \
         notice_replies(notices)
 

@@ -14,7 +14,7 @@ from bot.message import InboundMessage, Reply
 from handlers import child_questions, classifier
 from handlers.children import named_child
 from handlers.context import PARENT, Context
-from handlers.registry import FuncHandler, Registry
+from handlers.registry import LEAVE, FuncHandler, Registry
 from models import people
 from models.directory import Guardianship
 
@@ -68,4 +68,4 @@ def relay(msg: InboundMessage, ctx: Context, gs: Guardianship, text: str, note: 
 
 def register(registry: Registry) -> None:
     """Take leave notes before the parent-message handler classifies them away."""
-    registry.add(FuncHandler(_check, _relay, "leave_note"), group=40)
+    registry.add(FuncHandler(_check, _relay, "leave_note"), group=LEAVE)

@@ -10,7 +10,7 @@ from bot.message import InboundMessage, Reply
 from handlers.commands import Command, normalize_command_text
 from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
-from handlers.registry import FuncHandler, Registry
+from handlers.registry import ANSWERS, FuncHandler, Registry
 from handlers.time_expressions import describe, parse_time
 from models import conversation, notice_acks, notices, scope
 
@@ -28,14 +28,11 @@ def _scope_for(ctx: Context, text: str) -> scope.Scope:
     staff = ctx.actor.staff
     assert staff is not None
     try:
-        parsed = scope.resolve_scope(ctx.session, staff.school_id, text)
+        return scope.sender_scope(ctx.session, staff, text)
+    except scope.ScopeForbidden as exc:
+        raise Forbidden(str(exc)) from exc
     except scope.ScopeError as exc:
         raise HandlerError(str(exc)) from exc
-    if LEADER not in ctx.actor.roles:
-        own = scope.headed_class_ids(ctx.session, staff.id)
-        if scope.restrict_to(parsed, own) is None:
-            raise Forbidden("班主任只能给本班发送通知；全校或年级通知请联系主任或校长。")
-    return parsed
 
 
 def _preview(ctx: Context, notice: notices.Notice) -> list[Reply]:
@@ -211,4 +208,4 @@ def register(registry: Registry) -> None:
     """Add the notice commands and the preview answers."""
     for command in (_NOTICE, _IMPORTANT, _SCHEDULED, _STATS, _CANCEL):
         registry.add_command(command)
-    registry.add(FuncHandler(_is_preview_answer, _preview_answer, "notice_preview"), group=10)
+    registry.add(FuncHandler(_is_preview_answer, _preview_answer, "notice_preview"), group=ANSWERS)

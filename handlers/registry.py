@@ -13,6 +13,15 @@ from handlers.exceptions import HandlerError
 
 log = logging.getLogger(__name__)
 
+# The handler groups, in the order a message meets them (lower first; within a group the first match wins).
+EVENTS = -10  # enter-chat events and messages that are not text
+COMMANDS = 0  # chat commands (帮助, 进度, 办结 …)
+ANSWERS = 10  # answers to a question the bot asked (which child, 回访, notice preview, survey, acknowledgements)
+LEAVE = 40  # leave notes (请假 → head teacher)
+PARENT_MESSAGES = 50  # a parent's message, classified: praise, FAQ or a ticket
+STAFF_TEXT = 90  # staff text that no command took (a hint)
+STRANGERS = 100  # people not yet bound
+
 
 class Handler(Protocol):
     """Something the bot may do with a message."""

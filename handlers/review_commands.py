@@ -39,7 +39,7 @@ def confirm(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     ticket = _reviewable(ctx, args[0])
     try:
         notices = review.confirm_urgent(ctx.session, ticket, ctx.actor.staff, now=ctx.now,
-                                        tz=ctx.settings.app.timezone)
+                                        tz=ctx.settings.app.timezone, enqueue=False)
     except review.ReviewError as exc:
         raise HandlerError(str(exc)) from exc
     return [Reply(f"已确认 {ticket.number} 为紧急事项，已按紧急时限处理并提醒学校负责人。谢谢您及时查看。",

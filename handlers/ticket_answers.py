@@ -11,11 +11,12 @@ import unicodedata
 from bot.message import InboundMessage, Reply
 from handlers import classifier
 from handlers.context import Context
-from handlers.registry import Registry
+from handlers.registry import ANSWERS, Registry
 from handlers.satisfaction import is_explicit, parse_satisfaction
 from models import conversation, faq, routing, ticket_notify, ticket_service
+from models.labels import SATISFACTION_NAMES
 from models.ticket_notify import CALLBACK
-from models.tickets import SATISFACTION_NAMES, Ticket, TicketError
+from models.tickets import Ticket, TicketError
 
 FAQ_FOLLOWUP = "faq"
 NOT_HELPED = frozenset({"没解决", "没有解决", "未解决", "不能解决", "没用", "不行", "还是不清楚"})
@@ -132,4 +133,4 @@ def _reopen_notices(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
 
 def register(registry: Registry) -> None:
     """Add the answer handler to the conversations group."""
-    registry.add(TicketAnswerHandler(), group=10)
+    registry.add(TicketAnswerHandler(), group=ANSWERS)

@@ -212,7 +212,7 @@ def register(registry: Registry) -> None:
     for command in (
         Command("我的反馈", my_tickets, roles=frozenset({PARENT}), private_only=True),
         Command("进度", progress, roles=frozenset({PARENT}), min_args=1, max_args=1, private_only=True),
-        Command("工单", my_work, roles=STAFF, private_only=True, aliases=("我的工单",)),
+        Command("工单", my_work, roles=STAFF, private_only=True, aliases=("我的工单", "待办", "我的待办")),
         Command("查看", view, roles=STAFF, min_args=1, max_args=1, private_only=True),
         Command("接单", accept, roles=STAFF, min_args=1, max_args=1, private_only=True),
         Command("回复", reply, roles=STAFF, min_args=2, max_args=2, rest=True, private_only=True),

@@ -13,7 +13,7 @@ from bot.message import InboundMessage, Reply
 from handlers import child_questions, classifier, notice_acks, ticket_answers
 from handlers.children import named_child
 from handlers.context import PARENT, Context
-from handlers.registry import FuncHandler, Registry
+from handlers.registry import PARENT_MESSAGES, FuncHandler, Registry
 from handlers.ticket_answers import FAQ_FOLLOWUP
 from models import conversation, faq, labels, praise, review, routing, ticket_notify, ticket_service
 from models.directory import Guardianship, School
@@ -190,6 +190,6 @@ def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> li
 
 def register(registry: Registry) -> None:
     """Add the parent-message handler (group 50) and the answers to its questions (group 10)."""
-    registry.add(FuncHandler(_is_parent_text, parent_message, "parent_message"), group=50)
+    registry.add(FuncHandler(_is_parent_text, parent_message, "parent_message"), group=PARENT_MESSAGES)
     child_questions.register(registry)
     ticket_answers.register(registry)

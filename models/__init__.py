@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata``.
 """
 
 from models import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+    console_login,
     contact_sync,
     conversation,
     directory,

@@ -70,11 +70,11 @@ LEDGER_HEADERS = ("编号", "登记时间", "类型", "类别", "紧急程度", 
 
 
 def ledger_sheet(ws: Worksheet, session: Session, school: School, start: dt.datetime | None,
-                 end: dt.datetime | None, tz: str) -> int:
-    """Write the 问题整改台账; return the number of tickets."""
+                 end: dt.datetime | None, tz: str, where: Sequence[Any] = ()) -> int:
+    """Write the 问题整改台账; return the number of tickets (``where``: more conditions, the console's filters)."""
     from models.tickets import Ticket
 
-    query = select(Ticket).where(Ticket.school_id == school.id).order_by(Ticket.created_at, Ticket.id)
+    query = select(Ticket).where(Ticket.school_id == school.id, *where).order_by(Ticket.created_at, Ticket.id)
     if start is not None:
         query = query.where(Ticket.created_at >= start)
     if end is not None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import ForeignKey, String, select, update
@@ -68,11 +70,13 @@ def latest_survey(session: Session, school_id: int) -> Survey | None:
 
 def write_export(session: Session, kind: str, school: School, path: Path, *, tz: str,
                  start: dt.datetime | None = None, end: dt.datetime | None = None,
-                 survey_id: int | None = None, now: dt.datetime | None = None, min_responses: int = 0) -> int:
+                 survey_id: int | None = None, now: dt.datetime | None = None, min_responses: int = 0,
+                 where: Sequence[Any] = ()) -> int:
     """Write one ledger as an .xlsx file; return the number of data rows.
 
     The ledger gets a second sheet, 统计指标, with the range's figures as of
     ``now`` (``models.figures``, the definitions the digest and 周调度 use).
+    ``where`` narrows the ledger's tickets (the web console's filters and scope).
 
     Raises:
         ExportError: for an unknown kind or a survey export without any survey.
@@ -83,7 +87,7 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
     ws = workbook.active
     ws.title = KINDS[kind]
     if kind == "ledger":
-        count = export_sheets.ledger_sheet(ws, session, school, start, end, tz)
+        count = export_sheets.ledger_sheet(ws, session, school, start, end, tz, where)
         export_sheets.figures_sheet(workbook.create_sheet("统计指标"), session, school, start, end,
                                     now or dt.datetime.now(dt.UTC), tz)
     elif kind == "visits":
@@ -107,12 +111,12 @@ def export_dir(settings: Settings) -> Path:
 
 def create_download(session: Session, staff: Staff, kind: str, settings: Settings, now: dt.datetime, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    survey_id: int | None = None) -> tuple[ExportFile, str]:
+                    survey_id: int | None = None, where: Sequence[Any] = ()) -> tuple[ExportFile, str]:
     """Write an export for a staff member; return its record and the expiring link."""
     filename = f"{kind}-{uuid.uuid4().hex}.xlsx"
     minimum = 0 if staff.role == "principal" else settings.surveys.min_breakdown  # survey anonymity
     write_export(session, kind, staff.school, export_dir(settings) / filename, tz=settings.app.timezone,
-                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum)
+                 start=start, end=end, survey_id=survey_id, now=now, min_responses=minimum, where=where)
     expires = now + dt.timedelta(minutes=settings.exports.link_ttl_minutes)
     record = ExportFile(school_id=staff.school_id, staff_id=staff.id, kind=kind, filename=filename,
                         created_at=now, expires_at=expires)

@@ -37,7 +37,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.directory import Staff
-from models.tickets import SATISFACTION_NAMES, Ticket, TicketEvent
+from models.labels import SATISFACTION_NAMES
+from models.tickets import Ticket, TicketEvent
 
 # The 回访 event's text is the answer's Chinese name.
 ANSWERS = {name: code for code, name in SATISFACTION_NAMES.items()}
@@ -107,12 +108,50 @@ class Figures:
             setattr(self, name, getattr(self, name) + int(n or 0))
 
 
-def school_figures(session: Session, school_id: int, period: Period) -> Figures:
-    """Return the school's figures for ``period``."""
+def school_figures(session: Session, school_id: int, period: Period, as_of: dt.datetime | None = None) -> Figures:
+    """Return the school's figures for ``period``.
+
+    ``as_of`` (default ``period.end``) judges the deadlines of the period's tickets at a later moment:
+    the console's weekly trend takes each week's tickets as they stand now.
+    """
     total = Figures()
-    for figures in _gather(session, school_id, period).values():
+    for figures in _gather(session, school_id, period, as_of).values():
         total.add(**dataclasses.asdict(figures))
     return total
+
+
+def weekly_figures(session: Session, school_id: int, periods: list[Period], as_of: dt.datetime) -> list[Figures]:
+    """Return the school's figures for each of consecutive ``periods`` (the console's trend), judged as of ``as_of``.
+
+    The same definitions as ``school_figures`` (one call per period gives the
+    same numbers), in three grouped queries instead of three per period.
+    """
+    result = [Figures() for _ in periods]
+    if not periods:
+        return result
+    start, end = periods[0].start, periods[-1].end
+
+    def bucket(column: Any) -> Any:
+        return case(*((column < p.end, n) for n, p in enumerate(periods)), else_=len(periods))
+
+    week = bucket(Ticket.created_at)
+    for n, *sums in session.execute(
+            select(week, *deadline_columns(as_of)).where(
+                Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end).group_by(week)):
+        result[n].add(**dict(zip(DEADLINE_FIELDS, sums, strict=True)))
+    answered = bucket(TicketEvent.at)
+    for n, answer, count in session.execute(
+            select(answered, TicketEvent.text, func.count()).join(Ticket, TicketEvent.ticket_id == Ticket.id)
+            .where(*touched_since(school_id, start), TicketEvent.action == "callback_answered",
+                   TicketEvent.at >= start, TicketEvent.at < end, TicketEvent.text.in_(ANSWERS))
+            .group_by(answered, TicketEvent.text)):
+        result[n].add(**{ANSWERS[answer]: count})
+    closed = bucket(Ticket.closed_at)
+    for n, count in session.execute(
+            select(closed, func.count()).where(*touched_since(school_id, start), Ticket.close_reason == "not_reached",
+                                               Ticket.closed_at >= start, Ticket.closed_at < end).group_by(closed)):
+        result[n].add(not_reached=count)
+    return result
 
 
 def assignee_figures(session: Session, school_id: int, period: Period) -> dict[str, Figures]:
@@ -150,12 +189,13 @@ def touched_since(school_id: int, since: dt.datetime) -> tuple[Any, ...]:
     return Ticket.school_id == school_id, Ticket.updated_at >= since
 
 
-def _gather(session: Session, school_id: int, period: Period) -> dict[str, Figures]:
+def _gather(session: Session, school_id: int, period: Period, as_of: dt.datetime | None = None
+            ) -> dict[str, Figures]:
     start, end = period.start, period.end
     people: dict[str, Figures] = {}
     assignee = aliased(Staff)
     for name, *sums in session.execute(
-            select(assignee.name, *deadline_columns(end)).select_from(Ticket)
+            select(assignee.name, *deadline_columns(as_of or end)).select_from(Ticket)
             .outerjoin(assignee, Ticket.assignee_id == assignee.id)
             .where(Ticket.school_id == school_id, Ticket.created_at >= start, Ticket.created_at < end)
             .group_by(Ticket.assignee_id, assignee.name)):

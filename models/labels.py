@@ -48,6 +48,11 @@ def urgency_name(code: str) -> str:
     return str((_taxonomy().get("urgencies") or {}).get(code, code))
 
 
+# Satisfaction codes of the 回访 and their Chinese names. The names are also the stored text of the
+# ``callback_answered`` event (models.figures counts by it), so they are fixed here, not in names.yaml.
+SATISFACTION_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+
+
 def state_name(code: str) -> str:
     """Return a ticket state's name (待分派 … 已销号)."""
     return str((_names().get("states") or {}).get(code, code))
@@ -64,7 +69,20 @@ def close_reason_name(code: str) -> str:
 
 
 def satisfaction_name(code: str) -> str:
-    """Return 满意 / 基本满意 / 不满意 (also the stored text of a 回访 answer event, so fixed in models.tickets)."""
-    from models.tickets import SATISFACTION_NAMES
-
+    """Return 满意 / 基本满意 / 不满意 (fixed: also the stored text of a 回访 answer event)."""
     return SATISFACTION_NAMES.get(code, code)
+
+
+def category_codes() -> list[str]:
+    """Return the taxonomy's category codes in its order (the choices of 改类 and the ledger filter)."""
+    return [str(code) for code in (_taxonomy().get("categories") or {})]
+
+
+def urgency_codes() -> list[str]:
+    """Return the urgency codes in the taxonomy's order."""
+    return [str(code) for code in (_taxonomy().get("urgencies") or {})]
+
+
+def state_codes() -> list[str]:
+    """Return the ticket state codes in the order ``config/names.yaml`` lists them."""
+    return [str(code) for code in (_names().get("states") or {})]

@@ -13,7 +13,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-PURPOSES = frozenset({"notice", "survey", "export", "message"})
+PURPOSES = frozenset({"notice", "survey", "export", "message", "console"})
 
 
 class LinkError(ValueError):

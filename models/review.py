@@ -12,6 +12,7 @@ correction for the classifier's learning loop.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,12 +21,12 @@ from models import deadlines, outbox, people
 from models.base import utcnow
 from models.directory import Staff
 from models.routing import routing_config, staff_with_duties, staff_with_roles
-from models.ticket_notify import Notice, headline, local, to_staff, urgent_alert_text, who
+from models.ticket_notify import Notice, headline, local, send, to_staff, urgent_alert_text, who
 from models.tickets import OPEN_STATES, ClassifierCorrection, Ticket, add_event
 
 __all__ = [
-    "ON_DUTY", "ReviewError", "confirm_urgent", "dismiss_review", "flag_notices", "review_text", "reviewers",
-    "sweep_reviews",
+    "ON_DUTY", "ReviewError", "confirm_urgent", "correction_rows", "dismiss_review", "flag_notices", "review_text",
+    "reviewers", "sweep_reviews",
 ]
 
 # The 花名册 duty of the leader on duty (值班领导); without one, the first notify_urgent role.
@@ -92,8 +93,12 @@ def _correction(session: Session, ticket: Ticket, actor: Staff | None, to_urgenc
 
 
 def confirm_urgent(session: Session, ticket: Ticket, actor: Staff, now: dt.datetime | None = None,
-                   tz: str = "Asia/Shanghai") -> list[Notice]:
-    """确认紧急: rate the ticket urgent (urgent deadlines), alert the leaders; return the notices."""
+                   tz: str = "Asia/Shanghai", *, enqueue: bool = True) -> list[Notice]:
+    """确认紧急: rate the ticket urgent (urgent deadlines), alert the leaders; return the notices.
+
+    With ``enqueue`` (the web console) the alerts go straight to the outbox; the chat command passes
+    False and sends them as replies through the message pipeline.
+    """
     _check(ticket)
     now = now or utcnow()
     _correction(session, ticket, actor, "urgent", now)
@@ -102,7 +107,10 @@ def confirm_urgent(session: Session, ticket: Ticket, actor: Staff, now: dt.datet
     ticket.reviewed_by_id = actor.id
     _make_urgent(ticket, now, tz)
     add_event(session, ticket, "review_confirmed", now, staff=actor)
-    return _urgent_alerts(session, ticket, tz, exclude={actor.id})
+    notices = _urgent_alerts(session, ticket, tz, exclude={actor.id})
+    if enqueue:
+        send(session, notices, now)
+    return notices
 
 
 def dismiss_review(session: Session, ticket: Ticket, actor: Staff, now: dt.datetime | None = None) -> None:
@@ -171,3 +179,20 @@ def sweep_reviews(session: Session, settings, now: dt.datetime) -> dict[str, int
             add_event(session, ticket, "review_escalated", now, data={"to": [s.name for s in leaders]})
         done += 1
     return {"review_escalated": done}
+
+
+def correction_rows(session: Session) -> list[dict[str, Any]]:
+    """Return the staff's corrections as labelled rows (latest correction of a ticket wins).
+
+    A correction to 无需处理 is a ``none`` row; an urgency of ``review`` (a flag answered 非紧急)
+    becomes ``normal``. Rows are ordered by id so training stays deterministic.
+    """
+    latest: dict[int, dict[str, Any]] = {}
+    for c in session.scalars(select(ClassifierCorrection).order_by(ClassifierCorrection.id)):
+        row = latest.get(c.ticket_id) or {"id": f"correction-{c.id}", "text": c.text}
+        row["kind"] = c.to_kind or row.get("kind") or "complaint"
+        row["category"] = None if row["kind"] == "none" else c.to_category
+        urgency = c.to_urgency or row.get("urgency") or "normal"
+        row["urgency"] = None if row["kind"] == "none" else ("normal" if urgency == "review" else urgency)
+        latest[c.ticket_id] = row
+    return list(latest.values())

@@ -67,13 +67,15 @@ class ImportReport:
 
 
 def import_roster(session: Session, path: Path | str, now: dt.datetime,
-                  limits: RosterLimits | None = None) -> ImportReport:
+                  limits: RosterLimits | None = None, only_school: str | None = None) -> ImportReport:
     """Import a roster file (.xlsx or .csv in UTF-8/GBK).
 
     Every row is validated first; if any is bad, ``RosterError`` lists them
     all (sheet and row number as the user sees them) and nothing is written.
     Otherwise schools, staff, classes, students and guardians are upserted in
-    place and students missing from the file are marked as left.
+    place and students missing from the file are marked as left. With
+    ``only_school`` (a school's own upload from the web console) a row of any
+    other school is a bad row.
 
     Raises:
         RosterError: the file cannot be read or has bad rows.
@@ -82,12 +84,16 @@ def import_roster(session: Session, path: Path | str, now: dt.datetime,
         raw = read_roster(path, limits)
     except RosterFileError as exc:
         raise RosterError([str(exc)]) from exc
-    return import_rows(session, raw, now)
+    return import_rows(session, raw, now, only_school)
 
 
-def import_rows(session: Session, raw: RosterFile, now: dt.datetime) -> ImportReport:
+def import_rows(session: Session, raw: RosterFile, now: dt.datetime, only_school: str | None = None) -> ImportReport:
     """Validate and import already-read roster rows (see ``import_roster``)."""
     plan = check_roster(raw, _known(session))
+    if only_school is not None:
+        plan.errors += [f"「{row.sheet}」表第 {row.row} 行：学校「{row.cells['学校']}」不是本校（{only_school}），"
+                        "只能导入本校花名册" for row in (*raw.staff, *raw.students)
+                        if row.cells.get("学校") and row.cells["学校"] != only_school]
     if plan.errors:
         raise RosterError(plan.errors)
     applier = Applier(session, plan, now)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.class_order import sort_classes
-from models.directory import SchoolClass
+from models.directory import SchoolClass, Staff
 
 WHOLE_SCHOOL = ("全校", "全园", "全体", "全部")
 _SEPARATORS = re.compile(r"[、,，+;；/]")
@@ -25,6 +25,10 @@ _DIGITS = "零一二三四五六七八九"
 
 class ScopeError(ValueError):
     """The scope names no class of the school; the message is shown to the user."""
+
+
+class ScopeForbidden(ScopeError):
+    """The scope names classes the sender may not address (a head teacher beyond their class)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,3 +141,16 @@ def teaching_class_ids(session: Session, staff_id: int) -> list[int]:
 
     taught = session.scalars(select(ClassTeacher.class_id).where(ClassTeacher.staff_id == staff_id))
     return sorted(set(headed_class_ids(session, staff_id)) | set(taught))
+
+
+def sender_scope(session: Session, staff: Staff, text: str) -> Scope:
+    """Parse the scope of a staff member's notice; head teachers may address only the classes they head.
+
+    Raises:
+        ScopeError: the scope names no class of the school.
+        ScopeForbidden: a non-leader named a class they do not head.
+    """
+    parsed = resolve_scope(session, staff.school_id, text)
+    if not staff.is_leader and restrict_to(parsed, headed_class_ids(session, staff.id)) is None:
+        raise ScopeForbidden("班主任只能给本班发送通知；全校或年级通知请联系主任或校长。")
+    return parsed

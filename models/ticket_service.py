@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from models import deadlines, routing
 from models.directory import Guardianship, School, SchoolClass, Staff, Student
+from models.labels import SATISFACTION_NAMES
 from models.similarity import same_matter
 from models.tickets import (
     OPEN_STATES,
-    SATISFACTION_NAMES,
     ClassifierCorrection,
     Ticket,
     TicketError,

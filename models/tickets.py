@@ -37,9 +37,6 @@ class TicketState(enum.StrEnum):
 
 # States in which somebody still has to act (the scheduler's reminders look at these).
 OPEN_STATES = frozenset({TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS, TicketState.REOPENED})
-# Satisfaction codes of the 回访 and their Chinese names: the names are also the stored text of
-# the ``callback_answered`` event (models.figures counts by it), so they are data, not just labels.
-SATISFACTION_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 
 
 class Ticket(Base):

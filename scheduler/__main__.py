@@ -1,7 +1,7 @@
 """``python -m scheduler``: the same as ``flask --app app scheduler``."""
 
 from app import create_app, lianxin
-from scheduler.cli import run_scheduler
+from scheduler.build import run_scheduler
 
 if __name__ == "__main__":
     app = create_app()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +17,9 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import SchedulerSettings
-from scheduler import jobs
+from scheduler import jobs, runtime
+
+log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
 
@@ -88,3 +92,13 @@ def build_scheduler(database_url: str, cfg: SchedulerSettings, cls: type[BaseSch
                     job_defaults={"coalesce": True, "max_instances": 1})
     add_jobs(scheduler, cfg)
     return scheduler
+
+
+def run_scheduler(ext: Any) -> None:
+    """Bind the app and run the one blocking scheduler until interrupted."""
+    runtime.bind(ext)
+    url = ext.engine.url.render_as_string(hide_password=False)
+    scheduler = build_scheduler(url, ext.settings.scheduler)
+    log.info("scheduler starting with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

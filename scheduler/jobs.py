@@ -15,6 +15,11 @@ from zoneinfo import ZoneInfo
 from scheduler import runtime
 from scheduler.runner import RunReport, run_per_school, run_sweep
 
+# Every job the scheduler runs, by name (``flask run-job NAME`` runs one now).
+JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
+             "sweep_reviews", "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
+             "weekly_report")
+
 DRAIN_BATCHES = 20
 
 

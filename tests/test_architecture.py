@@ -40,8 +40,8 @@ def test_handlers_use_no_sql_and_no_platform(path: Path) -> None:
 def test_models_know_no_platform(path: Path) -> None:
     bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS}
     bad |= {n for n in _imports(path) if n.startswith(("bot.", "handlers")) and n != "bot.message"}
-    if path.name.endswith("cli.py") or "_cli" in path.name or path.name == "demo.py":
-        bad = {n for n in bad if not n.startswith(("handlers", "bot."))}  # operator wiring may compose
+    if path.name == "demo.py":
+        bad = {n for n in bad if not n.startswith(("handlers", "bot."))}  # the demo school is built by chatting
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
@@ -49,6 +49,21 @@ def test_models_know_no_platform(path: Path) -> None:
 def test_scheduler_calls_no_platform_client(path: Path) -> None:
     bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS or n.startswith("bot.clients")}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_nothing_but_the_entry_points_imports_app() -> None:
+    """The app reaches everything through bot/extension.py; nothing reaches back into app.py."""
+    entry_points = {ROOT / "scheduler" / "__main__.py"}
+    offenders = [str(path.relative_to(ROOT)) for folder in ("bot", "handlers", "models", "scheduler", "config")
+                 for path in _files(folder) if path not in entry_points and "app" in _imports(path)]
+    assert offenders == []
+
+
+def test_every_operator_command_lives_in_bot_cli() -> None:
+    offenders = [str(path.relative_to(ROOT)) for folder in ("bot", "handlers", "models", "scheduler")
+                 for path in _files(folder)
+                 if "bot/cli/" not in path.as_posix() and "@click.command" in path.read_text(encoding="utf-8")]
+    assert offenders == []
 
 
 def test_only_bot_imports_platform_libraries() -> None:

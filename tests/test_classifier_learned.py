@@ -20,7 +20,7 @@ LEARNED = ROOT / "config" / "lexicons" / "learned.tsv"
 def test_the_committed_weights_are_what_training_produces() -> None:
     """Like the migrations test: retrain on the committed corpora and compare bytes."""
     pytest.importorskip("sklearn", reason="scikit-learn (requirements-dev.txt) trains the weights")
-    from models.classifier_cli import train_text
+    from handlers._train import train_text
 
     fresh = train_text()
     assert fresh == LEARNED.read_text(encoding="utf-8"), (

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from handlers.classifier import classify
 from models import review
-from models.classifier_cli import correction_rows
 from models.outbox import OutboxMessage as Outbox
+from models.review import correction_rows
 from models.tickets import ClassifierCorrection, Ticket
 from tests.factories import build_school
 from tests.kit import SimBot
@@ -107,7 +107,7 @@ def test_a_reviewer_who_is_the_accused_is_never_asked(bot, db_session, now):
 
 def test_kind_correction_is_stored_and_changes_the_next_training_run(bot, db_session, flagged):
     pytest.importorskip("sklearn")
-    from models.classifier_cli import LEARNED, train_text
+    from handlers._train import LEARNED, train_text
 
     ticket, _ = flagged
     said = "\n".join(bot.say("李强", f"改为 {ticket.number} 咨询"))

@@ -117,6 +117,6 @@ def test_group_ack_to_a_parent_who_just_wrote_is_not_held(ext, db_session, now):
 
 
 def test_run_job_offers_every_scheduled_job(ext):
-    from scheduler.cli import JOB_NAMES
+    from scheduler.jobs import JOB_NAMES
 
     assert set(JOB_NAMES) == {s.id for s in job_specs(ext.settings.scheduler)}

@@ -218,3 +218,10 @@ def test_ledger_cli_json_and_csv(bot, food, runner):
     assert csv_out.startswith("\ufeffnumber,state") and "周敏 接单" in csv_out and "accepted" not in csv_out
     assert "共 1 条" in runner.invoke(args=["tickets", "list", "--school", "t1", "--state", "in_progress"]).output
     assert runner.invoke(args=["tickets", "list", "--school", "nope"]).exit_code != 0
+
+
+def test_teachers_everyday_word_for_their_list_works(bot, food):
+    """待办 is what teachers call their list; it answers like 工单 instead of 「没有看懂」."""
+    for word in ("待办", "我的待办"):
+        replies = bot.say("周敏", word)
+        assert any(food in r for r in replies), replies

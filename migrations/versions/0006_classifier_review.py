@@ -7,7 +7,7 @@
   the category of 改类, so every correction is a labelled example for `classifier train --with-corrections`.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0008 (given 0005; relinked when main, with 0008, was merged in)
 Create Date: 2026-12-05 20:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0008'  # relinked after merging main (0008_console_logins); given: 0005
 branch_labels = None
 depends_on = None
 

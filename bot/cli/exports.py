@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
+
 
 @click.command("export")
 @click.argument("kind", type=click.Choice(["ledger", "visits", "care", "survey"]))
@@ -21,7 +23,6 @@ from flask.cli import with_appcontext
 def export_command(kind: str, file: Path, school: str, start: dt.datetime | None, end: dt.datetime | None,
                    survey_id: int | None) -> None:
     """Write 问题整改台账 (ledger), 入户访问登记表 (visits), 特殊关爱清单 (care) or 满意度测评结果 (survey)."""
-    from app import lianxin
     from models import exports
     from models.directory import find_school
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from bot.extension import lianxin
+
 platforms_group = AppGroup("platforms", help="Check the platform set-up of each school.")
 
 
@@ -14,7 +16,6 @@ platforms_group = AppGroup("platforms", help="Check the platform set-up of each 
 @with_appcontext
 def roster_sync_command(source: str, school: str) -> None:
     """Read the school's 家校通讯录 and apply it like a roster import (never deletes)."""
-    from app import lianxin
     from bot.school_contacts import DINGTALK_UNAVAILABLE, ContactsError, sync_wecom
     from models.directory import find_school
     from models.roster import RosterError
@@ -37,7 +38,6 @@ def roster_sync_command(source: str, school: str) -> None:
 @with_appcontext
 def platforms_check_command(school: str | None) -> None:
     """Fetch a token on each configured platform and print what an administrator must set up (exit 1 if anything)."""
-    from app import lianxin
     from bot.platform_doctor import check, render
     from models.directory import find_school
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
 from models import simulator as sim
 
 
@@ -17,7 +18,6 @@ def chat_command(who: str) -> None:
     Type a line to send it privately; start it with 「群 」 (or include
     @连心) to say it in the class group. Ctrl-D ends.
     """
-    from app import lianxin
     from bot.simulator import chat_key, post
 
     ext = lianxin()

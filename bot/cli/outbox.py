@@ -7,6 +7,7 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
+from bot.extension import lianxin
 from models import outbox
 
 STATUS_NAMES = {"pending": "待发", "sending": "发送中", "sent": "已发", "failed": "失败"}
@@ -21,8 +22,6 @@ outbox_group = AppGroup("outbox", help="Inspect and retry outbound messages.")
 @click.option("--limit", default=50, show_default=True)
 def list_command(failed: bool, stuck: bool, limit: int) -> None:
     """List the newest outbox messages; rows a crashed sender left in sending are marked 卡住."""
-    from app import lianxin
-
     ext = lianxin()
     now, after = ext.now(), dt.timedelta(minutes=ext.settings.outbox.stuck_minutes)
     with ext.sessionmaker() as session:
@@ -45,8 +44,6 @@ def list_command(failed: bool, stuck: bool, limit: int) -> None:
 @click.argument("row_id", type=int)
 def retry_command(row_id: int) -> None:
     """Queue a failed message again (after fixing its cause)."""
-    from app import lianxin
-
     ext = lianxin()
     with ext.sessionmaker() as session:
         row = outbox.retry(session, row_id, ext.now())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
+
 
 @click.group("groups")
 def groups_group() -> None:
@@ -16,7 +18,6 @@ def groups_group() -> None:
 @with_appcontext
 def list_command(school_code: str | None) -> None:
     """List registered groups and their classes."""
-    from app import lianxin
     from models.directory import find_school
     from models.groups import list_groups
 
@@ -44,7 +45,6 @@ def list_command(school_code: str | None) -> None:
 @with_appcontext
 def link_command(platform: str, conversation_id: str, class_name: str, school_code: str, title: str | None) -> None:
     """Register PLATFORM's CONVERSATION_ID as the group of CLASS_NAME."""
-    from app import lianxin
     from models.directory import find_school
     from models.groups import link_group
 

@@ -9,6 +9,8 @@ import threading
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from bot.extension import lianxin
+
 inbox_group = AppGroup("inbox", help="Inspect stored webhook messages.")
 
 
@@ -19,7 +21,6 @@ inbox_group = AppGroup("inbox", help="Inspect stored webhook messages.")
 @with_appcontext
 def inbox_worker_command(poll: float, niceness: int) -> None:
     """Handle stored webhook messages (run one or more next to gunicorn with app.inbox=worker)."""
-    from app import lianxin
     from bot.inbox_worker import InboxWorker
     from bot.send_queue import SendQueue
     from bot.webhook import send_ids
@@ -43,7 +44,6 @@ def inbox_worker_command(poll: float, niceness: int) -> None:
 @inbox_group.command("status")
 def status_command() -> None:
     """Show how many stored messages wait, are being handled, were handled or failed."""
-    from app import lianxin
     from models.inbound import inbox_summary
 
     ext = lianxin()

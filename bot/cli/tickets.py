@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.extension import lianxin
 from models.directory import find_school
 from models.labels import (
     category_name,
@@ -91,8 +92,6 @@ def tickets_group() -> None:
 @with_appcontext
 def list_command(school_code: str, state: str | None, as_json: bool, as_csv: bool) -> None:
     """List a school's tickets with their current state and history."""
-    from app import lianxin
-
     with lianxin().sessionmaker() as session:
         rows = ledger_rows(session, school_code, state)
     if as_json:

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
+
 
 def _ext():
-    from app import lianxin
-
     return lianxin()
 
 

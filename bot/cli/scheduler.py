@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
@@ -10,26 +9,14 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
+from scheduler.jobs import JOB_NAMES
+
 log = logging.getLogger(__name__)
 
 
 def _ext():
-    from app import lianxin
-
     return lianxin()
-
-
-def run_scheduler(ext) -> None:
-    """Bind the app and run the one blocking scheduler until interrupted."""
-    from scheduler import runtime
-    from scheduler.build import build_scheduler
-
-    runtime.bind(ext)
-    url = ext.engine.url.render_as_string(hide_password=False)
-    scheduler = build_scheduler(url, ext.settings.scheduler)
-    log.info("scheduler starting with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
 
 
 @click.command("scheduler")
@@ -37,12 +24,9 @@ def run_scheduler(ext) -> None:
 def scheduler_command() -> None:
     """Run the scheduler (exactly one process per deployment is expected; a second one idles safely)."""
     click.echo("连心定时任务已启动（Ctrl-C 退出）")
+    from scheduler.build import run_scheduler
+
     run_scheduler(_ext())
-
-
-JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
-             "sweep_reviews", "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
-             "weekly_report")
 
 
 @click.command("run-job")

@@ -8,6 +8,8 @@ import signal
 import click
 from flask.cli import with_appcontext
 
+from bot.extension import lianxin
+
 
 @click.command("dingtalk-stream")
 @click.option("--school", "school", default=None, help="Only this school (code or name); default: every stream-mode school.")
@@ -16,9 +18,7 @@ def dingtalk_stream_command(school: str | None) -> None:
     """Run the DingTalk Stream connections (schools with dingtalk.mode: stream); Ctrl-C stops."""
     from flask import current_app
 
-    from app import lianxin
     from bot.dingtalk_stream import build_streams, inbox_waker, stream_schools
-
     ext = lianxin()
     code = _school_code(ext, school) if school else None
     codes = stream_schools(ext.settings, code)
