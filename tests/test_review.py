@@ -143,3 +143,17 @@ def test_the_on_duty_holder_reviews_when_the_roster_names_one(ext, db_session, n
     assert [s.name for s in review.reviewers(db_session, ticket)] == ["王芳", "周敏"]
     assert any("疑似紧急" in r for r in bot.pop("周敏"))
     assert not any("疑似紧急" in r for r in bot.pop("钱主任"))
+
+
+def test_the_service_call_of_the_web_console_alerts_the_leaders_itself(bot, db_session, flagged):
+    from models.directory import Staff
+
+    ticket, _ = flagged
+    leader = db_session.scalars(select(Staff).where(Staff.name == "钱主任")).one()
+    notices = review.confirm_urgent(db_session, ticket, leader)
+    db_session.commit()
+    assert ticket.urgency == "urgent" and notices
+    queued = db_session.scalars(select(Outbox).where(Outbox.text.contains("【紧急工单】"))).all()
+    assert len(queued) == len(notices) and all(r.urgent for r in queued)
+    with pytest.raises(review.ReviewError):
+        review.dismiss_review(db_session, ticket, leader)
