@@ -2,7 +2,10 @@
 
 Run: ``.venv/bin/python bench/classify.py [--n 20000]`` from the repository root.
 Prints first-classification time in a fresh process, throughput, p50/p99 latency,
-bare ``jieba.lcut`` throughput on the same messages and the cost ratio.
+bare ``jieba.lcut`` throughput on the same messages and the cost ratios (classifier v2, and the
+rules alone, so the learned layer's share is visible), and the resident memory of a process that
+built the web app and classified every message (targets: ≥ 5,000 msgs/s, ≤ 2.5× lcut, first
+classification ≤ 1.5 s, ≤ 150 MB RSS; docs/classifier.md).
 """
 
 from __future__ import annotations
@@ -33,9 +36,34 @@ print(t2 - t0, t2 - t1, time.process_time(), c.kind)
 """
 
 
+_RSS = """
+import json, sys
+sys.path.insert(0, ".")
+from app import create_app
+create_app()
+from bench.classify import load_texts
+from handlers.classifier import classify
+for text in load_texts():
+    classify(text)
+mods = sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "sklearn", "scipy"})
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the parent's peak
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(peak / 1024, json.dumps(mods))
+"""
+
+
+def worker_rss() -> tuple[float, str]:
+    """Return the peak RSS (MB) of a process that built the app and classified every text, and heavy modules."""
+    out = subprocess.run([sys.executable, "-c", _RSS], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    mb, mods = out.split(maxsplit=1)
+    return float(mb), mods.strip()
+
+
 def load_texts() -> list[str]:
     """Return the texts of the dev set and of tests/data."""
-    paths = [p for p in (DEV,) if p.is_file()] + sorted((ROOT / "tests" / "data").glob("*.jsonl"))
+    data = ROOT / "tests" / "data"
+    paths = [p for p in (DEV,) if p.is_file()] + sorted(data.glob("*.jsonl")) + sorted(data.glob("*/*.jsonl"))
+    paths = [p for p in paths if p.parent.name != "pairs"]
     texts = []
     for path in paths:
         with path.open(encoding="utf-8") as fh:
@@ -101,7 +129,7 @@ def main() -> None:
     cold_first2, cold_own, cold_cpu, cold_wall2 = cold_start()  # the first run may have built the cache
     import jieba
 
-    from handlers.classifier import classify, get_classifier
+    from handlers.classifier import Classifier, classify, get_classifier
 
     texts = load_texts()
     messages = random.Random(args.seed).choices(texts, k=args.n)
@@ -115,6 +143,11 @@ def main() -> None:
     seg_total, _ = timed(jieba.lcut, messages)
     seg_plain, _ = timed(lambda t: jieba.lcut(t, HMM=False), messages)
     ratio_cpu = interleaved_ratio(classify, jieba.lcut, messages)
+    rules_only = Classifier(learned=None).classify
+    for text in texts:
+        rules_only(text)
+    ratio_rules = interleaved_ratio(rules_only, jieba.lcut, messages)
+    rss, heavy = worker_rss()
     q = statistics.quantiles(lat, n=100)
     chars = sum(map(len, messages)) / len(messages)
     print(f"messages                 {len(messages)} drawn from {len(texts)} labelled texts (mean {chars:.1f} chars)")
@@ -128,6 +161,9 @@ def main() -> None:
     print(f"cost ratio               {total / seg_total:.2f}x bare jieba.lcut, {total / seg_plain:.2f}x HMM-off lcut "
           "(sequential wall-clock runs)")
     print(f"cost ratio (interleaved) {ratio_cpu:.2f}x bare jieba.lcut, CPU time, alternating blocks of 250 messages")
+    print(f"  rules alone            {ratio_rules:.2f}x (the learned layer adds {ratio_cpu - ratio_rules:.2f}x)")
+    print(f"worker RSS               {rss:.0f} MB peak after create_app() and classifying all {len(texts)} texts"
+          f" (heavy modules loaded: {heavy}; numpy comes with openpyxl when scikit-learn's numpy is installed)")
 
 
 if __name__ == "__main__":

@@ -188,6 +188,7 @@ class TicketsSettings:
     low_confidence: float = 0.35  # below this the ticket goes to the head teacher as `other` for triage
     duplicate_hours: int = 24  # the same parent repeating the same issue within this is appended
     question_ttl_hours: int = 24  # how long "which child?" and 「没解决」 stay answerable
+    review_minutes: int = 15  # a 疑似紧急 ticket nobody confirmed or dismissed is escalated as urgent after this
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,6 +43,7 @@ def build_registry() -> Registry:
         notices,
         open_days,
         reception,
+        review_commands,
         surveys,
         ticket_commands,
         tickets,
@@ -53,7 +54,7 @@ def build_registry() -> Registry:
 
     registry = Registry()
     for module in (basic, groups, media, notices, notice_acks, surveys, exports, console, leave, tickets,
-                   ticket_commands, leader_commands, visits, reception, grid, open_days):
+                   ticket_commands, leader_commands, visits, reception, grid, open_days, review_commands):
         module.register(registry)
     registry.add(CommandHandler(registry.commands), group=COMMANDS)
     return registry

@@ -50,6 +50,9 @@ class Decision:
     kind_confidence: float
     category_confidence: float
     signals: tuple[str, ...]
+    # the rules' urgency score (cues minus background, the net's override included): > 0 when a
+    # danger concept fired and was not taken back, whether or not it reached the threshold
+    danger: float = 0.0
 
 
 def margin(top: float, second: float) -> float:
@@ -148,7 +151,7 @@ class Decider:
             # praise needs a school target; "孩子们唱得真棒" is chatter, not a problem report
             if praise >= 1.0 and not danger and max(s[Slot.COMPLAINT], s[Slot.HELP], s[Slot.SUGGESTION],
                                                     s[Slot.INQUIRY]) < self.explicit_floor:
-                return Decision("none", None, False, margin(praise, 0.0), 0.0, found)
+                return Decision("none", None, False, margin(praise, 0.0), 0.0, found, urgency)
             praise *= 0.4
         if danger:
             praise *= 0.2  # "闻得清清楚楚" next to a drunk driver is not praise
@@ -162,7 +165,7 @@ class Decider:
         # ("我家的也…") cannot outvote it (a missed emergency is the worst error).
         if strength < self.min_evidence or (none_score >= strength + 0.5 and not danger):
             conf = margin(max(none_score, 1.0), max(strength, 0.0))
-            return Decision("none", None, False, conf, 0.0, found)
+            return Decision("none", None, False, conf, 0.0, found, urgency)
         ranked = self.rank(cats, danger, s[Slot.PEER_HARM])
         if best < self.explicit_floor:
             # A bare statement: thanks with a school topic is praise, a child's own difficulty
@@ -194,7 +197,7 @@ class Decider:
             code, cat_conf = "other", round(0.3 + 0.2 * max(c1, 0.0), 3)
         else:
             code, cat_conf = CATEGORY_CODES[ranked[0]], margin(c1, c2)
-        return Decision(kind, code, urgent, margin(strength, max(second, none_score)), cat_conf, found)
+        return Decision(kind, code, urgent, margin(strength, max(second, none_score)), cat_conf, found, urgency)
 
 
 def _promote(ranked: list[int], index: int) -> None:

@@ -88,6 +88,7 @@ class Lexicon:
     max_ngram: int
     digest: str
     net: dict[str, Any]  # safety_net.yaml, compiled by handlers._safety_net
+    combine: dict[str, float]  # combine.yaml: how rules and the learned layer are combined
 
 
 def _read_yaml(path: Path) -> Any:
@@ -167,6 +168,8 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         max_ngram=3,
         digest=digest.hexdigest()[:16],
         net=_read_yaml(directory / "safety_net.yaml") if (directory / "safety_net.yaml").is_file() else {},
+        combine={k: float(v) for k, v in (_read_yaml(directory / "combine.yaml") if (directory / "combine.yaml").is_file()
+                                          else {}).items()},
     )
 
 

@@ -137,12 +137,20 @@ class Engine:
 
     def decide(self, text: str, emoji_signals: frozenset[str]) -> Decision:
         """Classify a normalised, lower-cased message."""
+        return self.analyse(text, emoji_signals)[0]
+
+    def analyse(self, text: str, emoji_signals: frozenset[str]) -> tuple[Decision, list[str] | None]:
+        """Classify a normalised, lower-cased message; return the decision and the jieba tokens.
+
+        The tokens are None when the message has no word at all or is a roll-call list (the
+        rules decide those alone); the learned layer reuses them instead of segmenting again.
+        """
         if not _WORDY.search(text):
-            return Decision("none", None, False, 0.95, 0.0, tuple(sorted(emoji_signals)))
+            return Decision("none", None, False, 0.95, 0.0, tuple(sorted(emoji_signals))), None
         if "\n" in text or _ROLL_CALL.match(text):
             lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
             if lines and all(_ROLL_CALL.match(ln) or _ROLL_CALL_TAIL.search(ln) for ln in lines):
-                return Decision("none", None, False, 0.95, 0.0, ("roll-call",))
+                return Decision("none", None, False, 0.95, 0.0, ("roll-call",)), None
         _tokens, found, hits = self._match(text)
         n_tokens = len(_tokens)
         s = [0.0] * Slot.SIZE
@@ -226,7 +234,7 @@ class Engine:
                 net, fields = 0.0, ()  # …and never to a drill, a rule, news or a forwarded notice
             if fields:
                 found.append("net:" + ",".join(fields) + f"={net}")
-        return self.decider.conclude(s, place, tuple(found), net if net >= self.net.fire else 0.0)
+        return self.decider.conclude(s, place, tuple(found), net if net >= self.net.fire else 0.0), _tokens
 
 
 def _target_regex(lexicon: Lexicon) -> re.Pattern[str]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from handlers._combine import Combiner
+from handlers._learned import features, load_learned
 from handlers._lexicon import CATEGORY_CODES, DEFAULT_LEXICON_DIR, build_tokenizer, load_lexicon
 from handlers._normalize import normalize, prepare
 from handlers._scoring import Engine
@@ -62,6 +64,10 @@ class Classification:
     kind_confidence: float
     category_confidence: float
     signals: tuple[str, ...] = ()
+    # flagged for the safety review (疑似紧急) without being rated urgent
+    review: bool = False
+    # the learned layer's probability that the message is urgent (0.0 without a learned layer)
+    p_urgent: float = 0.0
 
     @property
     def actionable(self) -> bool:
@@ -69,28 +75,43 @@ class Classification:
         return self.kind in ACTIONABLE_KINDS
 
     def as_contract(self, id: Any) -> dict[str, Any]:
-        """Return the classify-contract record ``{"id", "kind", "category", "urgency"}``."""
-        return {"id": id, "kind": self.kind, "category": self.category, "urgency": self.urgency}
+        """Return the classify-contract record ``{"id", "kind", "category", "urgency", "review", "p_urgent"}``."""
+        return {"id": id, "kind": self.kind, "category": self.category, "urgency": self.urgency,
+                "review": self.review, "p_urgent": round(self.p_urgent, 3)}
 
 
 class Classifier:
     """Classify parent messages with the lexicons of one directory."""
 
-    def __init__(self, lexicon_dir: Path | None = None) -> None:
+    def __init__(self, lexicon_dir: Path | None = None, learned: Any = "default") -> None:
+        """Load the lexicons and the learned weights.
+
+        Args:
+            lexicon_dir: the lexicon directory (config/lexicons/ by default).
+            learned: a LearnedModel, None for the rules alone, or "default" to load learned.tsv
+                from the lexicon directory.
+        """
         self.lexicon = load_lexicon(lexicon_dir)
         self._engine = Engine(self.lexicon, build_tokenizer(self.lexicon))
+        directory = lexicon_dir or DEFAULT_LEXICON_DIR
+        self.learned = load_learned(directory) if isinstance(learned, str) else learned
+        self._combiner = Combiner(self.lexicon.combine)
+
+    def features(self, text: str, unigrams: bool = True) -> set[str]:
+        """Return the learned layer's feature set of a raw message (used by the trainer)."""
+        clean, emoji = prepare(text, self.lexicon.emoticons)
+        low = clean.lower()
+        _d, tokens = self._engine.analyse(low, emoji)
+        return features(low, tokens if tokens is not None else [], unigrams)
 
     def classify(self, text: str) -> Classification:
-        """Return the kind, category and urgency of one message."""
+        """Return the kind, category and urgency of one message (never raises on a string)."""
         clean, emoji = prepare(text, self.lexicon.emoticons)
-        d = self._engine.decide(clean.lower(), emoji)
-        if d.kind == "none":
-            return Classification("none", None, None, d.kind_confidence, d.kind_confidence, 0.0, d.signals)
-        urgency = "low" if d.kind in ("suggestion", "praise") else ("urgent" if d.urgent else "normal")
-        confidence = round(d.kind_confidence * d.category_confidence, 3)
-        return Classification(
-            d.kind, d.category, urgency, confidence, d.kind_confidence, d.category_confidence, d.signals
-        )
+        low = clean.lower()
+        d, tokens = self._engine.analyse(low, emoji)
+        model = self.learned
+        learned = model.score(features(low, tokens, model.unigrams)) if tokens is not None and model else None
+        return self._combiner.combine(d, learned)
 
 
 _lock = threading.Lock()

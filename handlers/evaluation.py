@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.classifier import ACTIONABLE_KINDS, CATEGORIES, KINDS, Classification, classify
 
-__all__ = ["PRF", "Report", "evaluate", "format_report", "read_labelled"]
+__all__ = ["PRF", "Report", "evaluate", "format_report", "read_labelled", "summary_lines"]
 
 _NO_CATEGORY = "-"
 
@@ -39,6 +39,11 @@ class Report:
     urgency_accuracy: float
     kind_confusion: dict[tuple[str, str], int]
     category_confusion: dict[tuple[str, str], int]
+    # gold urgent messages that came out urgent or flagged for review, over all gold urgent
+    safe_recall: float = 0.0
+    # messages that came out urgent or flagged for review, over all messages
+    flag_share: float = 0.0
+    urgent_share: float = 0.0  # gold urgent messages over all messages
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -85,7 +90,8 @@ def evaluate(
                 "id": row.get("id"), "text": row["text"],
                 "gold": [row["kind"], row.get("category"), row.get("urgency")],
                 "pred": [pred.kind, pred.category, pred.urgency],
-                "confidence": pred.confidence, "signals": list(pred.signals),
+                "confidence": pred.confidence, "signals": list(pred.signals), "review": pred.review,
+                "p_urgent": round(pred.p_urgent, 3),
             })
     total = len(gold_pred)
     categories = {}
@@ -96,6 +102,9 @@ def evaluate(
         if tp + fp + fn:
             categories[code] = _prf(tp, fp, fn)
     macro = sum(m.f1 for m in categories.values()) / len(categories) if categories else 0.0
+    gold_urgent = [p for r, p in gold_pred if r.get("urgency") == "urgent"]
+    safe = sum(1 for p in gold_urgent if p.urgency == "urgent" or p.review)
+    flagged = sum(1 for _r, p in gold_pred if p.urgency == "urgent" or p.review)
     return Report(
         total=total,
         kind_accuracy=round(sum(n for (g, p), n in kind_conf.items() if g == p) / total, 4) if total else 0.0,
@@ -106,6 +115,9 @@ def evaluate(
         urgency_accuracy=round(sum(r.get("urgency") == p.urgency for r, p in gold_pred) / total, 4) if total else 0.0,
         kind_confusion=dict(kind_conf),
         category_confusion=dict(cat_conf),
+        safe_recall=round(safe / len(gold_urgent), 4) if gold_urgent else 0.0,
+        flag_share=round(flagged / total, 4) if total else 0.0,
+        urgent_share=round(len(gold_urgent) / total, 4) if total else 0.0,
         errors=errors,
     )
 
@@ -119,16 +131,25 @@ def _matrix(labels: list[str], counts: Mapping[tuple[str, str], int], width: int
     return lines
 
 
-def format_report(report: Report, errors: bool = False) -> str:
-    """Render a report as plain text for the terminal."""
+def summary_lines(report: Report) -> list[str]:
+    """Return the headline figures of a report."""
     a, u = report.actionable, report.urgent
-    lines = [
+    return [
         f"messages            {report.total}",
         f"kind accuracy       {report.kind_accuracy:.3f}",
         f"actionable          precision {a.precision:.3f}  recall {a.recall:.3f}  (n={a.support})",
         f"urgent              precision {u.precision:.3f}  recall {u.recall:.3f}  (n={u.support})",
+        f"safe recall         {report.safe_recall:.3f}  (gold urgent rated urgent or flagged for review)",
+        f"flag share          {report.flag_share:.3f}  (urgent or review; gold urgent share {report.urgent_share:.3f})",
         f"urgency accuracy    {report.urgency_accuracy:.3f}",
         f"category macro-F1   {report.category_macro_f1:.3f}",
+    ]
+
+
+def format_report(report: Report, errors: bool = False) -> str:
+    """Render a report as plain text for the terminal."""
+    lines = [
+        *summary_lines(report),
         "",
         f"{'category':<16}{'prec':>7}{'recall':>8}{'F1':>7}{'n':>5}",
     ]
@@ -142,6 +163,7 @@ def format_report(report: Report, errors: bool = False) -> str:
         lines += ["", f"misclassified ({len(report.errors)}):"]
         for e in report.errors:
             gold, pred = "/".join(str(x) for x in e["gold"]), "/".join(str(x) for x in e["pred"])
-            lines.append(f"{e['id']}\t{gold}\t→ {pred}\t{e['confidence']:.2f}\t{e['text']!r}")
+            flag = " +review" if e["review"] else ""
+            lines.append(f"{e['id']}\t{gold}\t→ {pred}{flag}\tp_urgent {e['p_urgent']:.2f}\t{e['text']!r}")
             lines.append(f"\t\tsignals: {' '.join(e['signals'])}")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from handlers.children import named_child
 from handlers.context import PARENT, Context
 from handlers.registry import PARENT_MESSAGES, FuncHandler, Registry
 from handlers.ticket_answers import FAQ_FOLLOWUP
-from models import conversation, faq, labels, praise, routing, ticket_notify, ticket_service
+from models import conversation, faq, labels, praise, review, routing, ticket_notify, ticket_service
 from models.directory import Guardianship, School
 from models.ticket_notify import Notice
 from models.tickets import Ticket
@@ -66,7 +66,7 @@ def _act(msg: InboundMessage, ctx: Context, text: str) -> list[Reply]:
     pairs = _candidates(msg, ctx)
     if c.kind == "praise":
         return _praise(msg, ctx, text, c.category, pairs[0] if len(pairs) == 1 else named_child(text, pairs))
-    if c.kind == "inquiry":
+    if c.kind == "inquiry" and not c.review:  # a possible danger is never answered by the FAQ
         entry = faq.match_faq(text, _school(ctx).code)
         if entry is not None:
             return _faq_answer(msg, ctx, text, entry)
@@ -133,13 +133,18 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
     if c.confidence < ctx.settings.tickets.low_confidence and category != "teacher_conduct":
         category = "other"  # the head teacher triages it (改类 is stored for learning)
     about = None
-    if kind == "complaint" or category == "teacher_conduct":
+    if original == "teacher_conduct":
+        # a staff member is the subject only as the actor of a teacher_conduct matter: a teacher
+        # greeted or addressed (「王老师，食堂的饭…」) is not the one complained of
         about = routing.named_staff(session, identity.school_id, text, school_class, role_words=True)
     urgency = c.urgency or "normal"
+    flagged = c.review and urgency != "urgent"
     duplicate = ticket_service.find_duplicate(session, identity.id, category, student.id if student else None,
                                               ctx.now, ctx.settings.tickets.duplicate_hours, text=text)
     if duplicate is not None and urgency == "urgent" and duplicate.urgency != "urgent":
         duplicate = None  # an urgent message gets its own ticket: urgent deadlines and the leaders' alert
+    if duplicate is not None and flagged and duplicate.urgency != "urgent" and not duplicate.needs_review:
+        duplicate = None  # a possible danger gets its own ticket and its own safety review
     tz = ctx.settings.app.timezone
     if duplicate is not None:
         ctx.services["last_ticket"] = duplicate
@@ -154,11 +159,15 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
         session, school=school, kind=kind, category=category, urgency=urgency, text=text,
         now=ctx.now, tz=tz, identity_id=identity.id, guardianship=gs, student=student, school_class=school_class,
         confidence=c.confidence, original_category=original, about_staff=about, source_inbound_id=inbound_id,
+        needs_review=flagged,
     )
     ctx.services["last_ticket"] = ticket
     from handlers.grid import auto_refer  # the 转属地 rule (handlers.grid imports this module's helpers)
 
-    notices = ticket_notify.opened_notices(session, ticket, tz) + auto_refer(ctx, ticket)
+    notices = ticket_notify.opened_notices(session, ticket, tz)
+    if ticket.needs_review:
+        notices += review.flag_notices(session, ticket, tz, ctx.settings.tickets.review_minutes)
+    notices += auto_refer(ctx, ticket)
     return _acks(ticket, in_group, tz) + notice_replies(notices) + media.join_waiting(msg, ctx, ticket)
 
 
@@ -174,6 +183,9 @@ def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> li
     urgent = ticket.urgency == "urgent"
     if urgent and not appended:
         detail += f"\n已按紧急事项处理，学校负责人已同时收到提醒。{URGENT_ADVICE}"
+    elif ticket.needs_review and not appended:
+        urgent = True  # the safety line is never held by quiet hours
+        detail += f"\n已请值班老师立即查看。{URGENT_ADVICE}"
     if in_group:
         return [Reply(f"已收到，编号 {n}，处理进度会私信告知您", mention_sender=True, urgent=urgent),
                 Reply(detail, private=True, urgent=urgent)]

@@ -36,6 +36,7 @@ def open_ticket(
     tz: str, identity_id: int | None = None, guardianship: Guardianship | None = None,
     student: Student | None = None, school_class: SchoolClass | None = None, confidence: float | None = None,
     original_category: str | None = None, about_staff: Staff | None = None, source_inbound_id: int | None = None,
+    needs_review: bool = False,
 ) -> Ticket:
     """Create a numbered ticket with its deadlines and assign it by the routing rules."""
     if school_class is None and student is not None:
@@ -49,11 +50,12 @@ def open_ticket(
         guardianship_id=guardianship.id if guardianship else None, student_id=student.id if student else None,
         class_id=school_class.id if school_class else None, about_staff_id=about_staff.id if about_staff else None,
         state=S.NEW, respond_by=respond_by, resolve_by=resolve_by, source_inbound_id=source_inbound_id,
-        created_at=now, updated_at=now,
+        needs_review=needs_review, created_at=now, updated_at=now,
     )
     session.add(ticket)
     add_event(session, ticket, "created", now, identity_id=identity_id, text=text,
-              data={"kind": kind, "category": category, "urgency": urgency, "confidence": confidence})
+              data={"kind": kind, "category": category, "urgency": urgency, "confidence": confidence,
+                    **({"review": True} if needs_review else {})})
     session.flush()
     owner = routing.route(session, school, kind=kind, category=category, urgency=urgency,
                           school_class=school_class, about_staff=about_staff)
@@ -268,10 +270,29 @@ def recategorize(session: Session, ticket: Ticket, staff: Staff, category: str, 
     """改类: correct the category and keep the correction for the classifier's learning."""
     if category == ticket.category:
         raise TicketError(f"工单 {ticket.number} 已是该类别。")
-    session.add(ClassifierCorrection(ticket_id=ticket.id, text=ticket.text, from_category=ticket.category,
-                                     to_category=category, staff_id=staff.id, at=now))
+    session.add(ClassifierCorrection(ticket_id=ticket.id, school_id=ticket.school_id, text=ticket.text,
+                                     from_category=ticket.category, to_category=category, from_kind=ticket.kind,
+                                     to_kind=ticket.kind, from_urgency=ticket.urgency, to_urgency=ticket.urgency,
+                                     staff_id=staff.id, at=now))
     add_event(session, ticket, "recategorized", now, staff=staff, data={"from": ticket.category, "to": category})
     ticket.category = category
+
+
+def change_kind(session: Session, ticket: Ticket, staff: Staff, kind: str, now: dt.datetime) -> None:
+    """改为: correct the kind (投诉/求助/建议/咨询/表扬/无需处理) and keep it as a labelled correction.
+
+    ``none`` (无需处理) and ``praise`` are recorded for learning; the ticket keeps an actionable kind
+    (the teacher closes it with 办结 as usual).
+    """
+    if kind == ticket.kind:
+        raise TicketError(f"工单 {ticket.number} 已是该诉求类型。")
+    session.add(ClassifierCorrection(ticket_id=ticket.id, school_id=ticket.school_id, text=ticket.text,
+                                     from_category=ticket.category, to_category=ticket.category,
+                                     from_kind=ticket.kind, to_kind=kind, from_urgency=ticket.urgency,
+                                     to_urgency=ticket.urgency, staff_id=staff.id, at=now))
+    add_event(session, ticket, "kind_corrected", now, staff=staff, data={"from": ticket.kind, "to": kind})
+    if kind in KIND_STRENGTH:
+        ticket.kind = kind
 
 
 def mark_callback_asked(session: Session, ticket: Ticket, now: dt.datetime) -> None:

@@ -53,6 +53,8 @@ class Ticket(Base):
         Index("ix_tickets_school_created", "school_id", "created_at"),
         # Digest/weekly: a school's tickets with events in a period (add_event moves updated_at).
         Index("ix_tickets_school_updated", "school_id", "updated_at"),
+        # The safety-review sweep (models/review.py): flagged tickets by age.
+        Index("ix_tickets_needs_review_created", "needs_review", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +88,11 @@ class Ticket(Base):
     callback_asked_at: Mapped[dt.datetime | None]  # set once the 回访 question went out
     escalated_at: Mapped[dt.datetime | None]  # last time leaders were alerted
     source_inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    # Safety review (疑似紧急): flagged as a possible danger without being rated urgent, until a head
+    # teacher or leader answers 确认紧急 / 非紧急 or the review sweep escalates it (models/review.py).
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    reviewed_at: Mapped[dt.datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -94,6 +101,7 @@ class Ticket(Base):
     school_class: Mapped[SchoolClass | None] = relationship()
     assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id])
     about_staff: Mapped[Staff | None] = relationship(foreign_keys=[about_staff_id])
+    reviewed_by: Mapped[Staff | None] = relationship(foreign_keys=[reviewed_by_id])
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
@@ -154,7 +162,10 @@ class TicketCounter(Base):
 
 
 class ClassifierCorrection(Base):
-    """A staff member's 改类: what the classifier said and what it should have said."""
+    """A staff member's correction (改类, 改为, 确认紧急, 非紧急): a labelled example for training.
+
+    Each row holds the text and the labels before and after; unchanged labels are equal on both sides.
+    """
 
     __tablename__ = "classifier_corrections"
 
@@ -163,6 +174,11 @@ class ClassifierCorrection(Base):
     text: Mapped[str] = mapped_column(Text)
     from_category: Mapped[str | None] = mapped_column(String(30))
     to_category: Mapped[str] = mapped_column(String(30))
+    school_id: Mapped[int | None]
+    from_kind: Mapped[str | None] = mapped_column(String(20))
+    to_kind: Mapped[str | None] = mapped_column(String(20))
+    from_urgency: Mapped[str | None] = mapped_column(String(10))
+    to_urgency: Mapped[str | None] = mapped_column(String(10))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     at: Mapped[dt.datetime]
 

@@ -48,6 +48,8 @@ def job_specs(cfg: SchedulerSettings) -> list[JobSpec]:
         JobSpec("sync_school_contacts", jobs.sync_school_contacts, every),
         JobSpec("sweep_deadlines", jobs.sweep_deadlines, every),
         JobSpec("sweep_callbacks", jobs.sweep_callbacks, every),
+        # every minute: a 疑似紧急 ticket escalates within a minute of tickets.review_minutes
+        JobSpec("sweep_reviews", jobs.sweep_reviews, IntervalTrigger(minutes=1, timezone=tz)),
         JobSpec("sweep_questions", jobs.sweep_questions, every),
         JobSpec("send_scheduled_notices", jobs.send_scheduled_notices, IntervalTrigger(minutes=1, timezone=tz)),
         JobSpec("remind_notices", jobs.remind_notices, every),

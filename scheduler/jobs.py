@@ -17,8 +17,8 @@ from scheduler.runner import RunReport, run_per_school, run_sweep
 
 # Every job the scheduler runs, by name (``flask run-job NAME`` runs one now).
 JOB_NAMES = ("drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
-             "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest",
-             "weekly_report", "reception_sweep", "purge_media")
+             "sweep_reviews", "sweep_questions", "send_scheduled_notices", "remind_notices", "visit_reminders",
+             "daily_digest", "weekly_report", "reception_sweep", "purge_media")
 
 DRAIN_BATCHES = 20
 
@@ -133,6 +133,14 @@ def sweep_callbacks(ext: Any = None, now: dt.datetime | None = None) -> RunRepor
 
     ext, now = _ext_now(ext, now)
     return run_sweep(ext, "sweep_callbacks", sweep, now)
+
+
+def sweep_reviews(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
+    """Escalate 疑似紧急 tickets nobody confirmed or dismissed within tickets.review_minutes."""
+    from models.review import sweep_reviews as sweep
+
+    ext, now = _ext_now(ext, now)
+    return run_sweep(ext, "sweep_reviews", sweep, now)
 
 
 def sweep_questions(ext: Any = None, now: dt.datetime | None = None) -> RunReport:

@@ -29,11 +29,14 @@ def test_classify_reads_and_writes_json_lines_in_order(cli) -> None:
     result = cli.invoke(args=["classify"], input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert out == [
+    assert [{k: v for k, v in x.items() if k not in ("review", "p_urgent")} for x in out] == [
         {"id": "a", "kind": "none", "category": None, "urgency": None},
         {"id": 2, "kind": "complaint", "category": "transport", "urgency": "urgent"},
         {"id": "c", "kind": "inquiry", "category": "schedule", "urgency": "normal"},
     ]
+    assert [x["review"] for x in out] == [False, False, False]
+    assert all(isinstance(x["p_urgent"], float) and 0 <= x["p_urgent"] <= 1 for x in out)
+    assert out[1]["p_urgent"] > out[2]["p_urgent"]
 
 
 def test_bad_lines_get_an_error_and_the_run_continues(cli) -> None:
@@ -42,7 +45,7 @@ def test_bad_lines_get_an_error_and_the_run_continues(cli) -> None:
     assert result.exit_code == 0
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 6
-    assert out[0]["kind"] == "none" and out[5] == {"id": 6, "kind": "none", "category": None, "urgency": None}
+    assert out[0]["kind"] == "none" and out[5]["id"] == 6 and out[5]["kind"] == "none" and out[5]["review"] is False
     assert "error" in out[1] and "id" not in out[1]
     assert out[2]["id"] == 3 and "error" in out[2]
     assert "error" in out[3] and out[4]["id"] == 5 and "error" in out[4]
@@ -57,7 +60,8 @@ def test_classify_eval_prints_the_metrics(cli, tmp_path: Path) -> None:
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     result = cli.invoke(args=["classify-eval", str(data), "--errors"])
     assert result.exit_code == 0, result.output
-    for needle in ("kind accuracy", "actionable", "urgent", "category macro-F1", "kind confusion",
+    for needle in ("kind accuracy", "actionable", "urgent", "safe recall", "flag share", "category macro-F1",
+                   "kind confusion",
                    "category confusion", "misclassified (1)", "x2"):
         assert needle in result.output
 

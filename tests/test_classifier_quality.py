@@ -52,13 +52,13 @@ OWN = [
         "blind21.jsonl",
     )
 ]
-# Blind batches scored once before any change they prompted (docs/classifier.md), then fixed
+# Blind batches scored once before any change they prompted (docs/classifier-history.md), then fixed
 # by word class and rule only. Their floors are what they honestly reach.
 BLIND4 = DATA / "blind4.jsonl"
 BLIND6 = DATA / "blind6.jsonl"
 LATEST_BLIND = DATA / "blind8.jsonl"
 # Round 5 (the urgent safety net): blind9 was never tuned on; blind10 was tuned on for urgency only.
-BLIND9 = DATA / "blind9.jsonl"
+BLIND9 = DATA / "frozen" / "blind9.jsonl"
 BLIND10 = DATA / "blind10.jsonl"
 
 

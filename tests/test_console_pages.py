@@ -284,6 +284,7 @@ def test_review_queue_oldest_first_with_one_click_decisions(principal, db_sessio
     principal.post(f"/console/tickets/{b.id}/act", data={"action": "dismiss_review", "csrf": csrf(principal)})
     db_session.expire_all()
     assert not db_session.get(Ticket, a.id).needs_review and not db_session.get(Ticket, b.id).needs_review
+    assert "已确认" in principal.get("/console/review").text  # the decisions' flash, shown once, names the tickets
     assert a.number not in principal.get("/console/review").text
 
 

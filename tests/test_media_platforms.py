@@ -236,7 +236,7 @@ def test_group_picture_is_never_echoed_in_the_group(client, school, db_session, 
 def test_aibot_image_url_is_downloaded_and_decrypted_with_the_bot_key(client, school, db_session, ext, now,
                                                                        fake_wecom):  # noqa: F811
     client.post(AIBOT, **p.aibot_post(p.aibot_text("绑定 张小明 1234"), now))
-    client.post(AIBOT, **p.aibot_post(p.aibot_text("教室的窗户玻璃碎了"), now))
+    client.post(AIBOT, **p.aibot_post(p.aibot_text("教室的窗户玻璃碎了，请学校尽快换一下"), now))
     [ticket] = tickets(db_session)
     photo = samples.photo()
     url = fake_wecom.add_aibot_file(uuid.uuid4().hex, encrypt_aibot(photo, p.AES_KEY))

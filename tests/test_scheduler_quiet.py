@@ -76,7 +76,7 @@ def test_scheduler_has_one_job_per_sweep_with_fixed_ids(ext):
     jobs = {j.id: j for j in sched.get_jobs()}
     assert set(jobs) == {s.id for s in job_specs(cfg)} == {
         "drain_outbox", "process_inbox", "sync_kf", "sync_school_contacts", "sweep_deadlines", "sweep_callbacks",
-        "sweep_questions",
+        "sweep_reviews", "sweep_questions",
         "send_scheduled_notices", "remind_notices", "visit_reminders", "daily_digest", "weekly_report",
         "reception_sweep", "purge_media"}
     digest = jobs["daily_digest"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask
 
 from bot.cli.chat import chat_command
+from bot.cli.classifier import classifier_group
 from bot.cli.classify import classify_command, classify_eval_command
 from bot.cli.exports import export_command
 from bot.cli.groups import groups_group
@@ -24,7 +25,7 @@ COMMANDS = (
     init_db_command, seed_demo_command, roster_group, schools_group, chat_command, show_settings_command,
     classify_command, classify_eval_command, tickets_group, groups_group, outbox_group,
     export_command, scheduler_command, run_job_command, digest_command, inbox_worker_command, inbox_group,
-    dingtalk_stream_command, platforms_group,
+    dingtalk_stream_command, platforms_group, classifier_group,
 )
 
 
