@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import limits
 from bot.channel_wecom import WeComBase, plain
 from bot.exceptions import AwaitContact, PermanentSendError, SendError, TransientSendError
-from bot.sender import Route
+from bot.outbound import limits
+from bot.outbound.sender import Route
 from models import groups, outbox
 from models.identity import Identity
 from models.outbox import OutboxMessage, OutboxStatus
@@ -101,7 +101,7 @@ class WeComAiBotChannel(WeComBase):
             raise PermanentSendError("智能机器人的回复地址已过期，且没有可用的替代渠道", "no_route")
         return routes
 
-    # -- rows answering one message share its response_url (bot/batching.py) --
+    # -- rows answering one message share its response_url (bot/outbound/batching.py) --
     def batch_key(self, session: Session, row: OutboxMessage, now: dt.datetime) -> str | None:
         """Rows with the same fresh response_url, whole and short enough to join."""
         url = fresh_url(row, now)

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import limits
 from bot.channel_base import PlatformChannel
 from bot.clients.dingtalk import MAX_BATCH, is_session_webhook
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
-from bot.sender import Route
+from bot.outbound import limits
+from bot.outbound.sender import Route
 from models.identity import Identity
 from models.outbox import OutboxMessage
 
@@ -104,7 +104,7 @@ class DingTalkChannel(PlatformChannel):
         return Route(limits.DINGTALK_WORK_NOTICE, key=row.address, deliver=lambda chunk: client.work_notice(
             agent_id, [row.address], f"【{row.title}】\n{chunk}" if row.title else chunk))
 
-    # -- several private rows in one oToMessages/batchSend (bot/batching.py) --
+    # -- several private rows in one oToMessages/batchSend (bot/outbound/batching.py) --
     max_batch = MAX_BATCH
 
     def batch_key(self, session: Session, row: OutboxMessage, now: dt.datetime) -> Hashable | None:

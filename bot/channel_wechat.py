@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import limits
 from bot.channel_base import PlatformChannel
 from bot.exceptions import PermanentSendError
-from bot.sender import Route
+from bot.outbound import limits
+from bot.outbound.sender import Route
 from models import ratelimit
 from models.directory import School
 from models.outbox import OutboxMessage, message_url

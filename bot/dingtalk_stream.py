@@ -243,7 +243,7 @@ def inbox_waker(app: Any) -> Callable[[], None]:
     and this returns a no-op.
     """
     from bot.inbox_worker import InboxThread, InboxWorker
-    from bot.send_queue import SendQueue
+    from bot.outbound.send_queue import SendQueue
     from bot.webhook import send_ids
 
     ext = lianxin(app)

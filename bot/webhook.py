@@ -5,7 +5,7 @@ verifies and decodes it in its adapter, then calls ``deliver``: every message
 goes through ``handlers.dispatch`` (stored, deduplicated, handled, replies
 queued in the outbox) and is committed *before* the platform gets its answer.
 Platform API calls run only after the answer: replies go to the worker's
-bounded send queue (``bot/send_queue.py``), 微信客服 pulls run when the response
+bounded send queue (``bot/outbound/send_queue.py``), 微信客服 pulls run when the response
 has been written (``call_on_close``); both are best-effort, because the outbox
 is persistent and the scheduler drains whatever is left.
 """
@@ -220,7 +220,7 @@ def _mode(app_ext: Any) -> str:
 
 
 def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
-    """Send new outbox rows once the answer is out: via the worker's send queue (bot/send_queue.py).
+    """Send new outbox rows once the answer is out: via the worker's send queue (bot/outbound/send_queue.py).
 
     With ``app.inbox: inline`` (the tests: their sessions share one connection,
     which no other thread may use) the rows are sent when the response closes,
@@ -234,7 +234,7 @@ def send_soon(app_ext: Any, response: Response, ids: list[int]) -> None:
 
 def send_queue(app_ext: Any) -> Any:
     """Return this app's send queue."""
-    from bot.send_queue import SendQueue
+    from bot.outbound.send_queue import SendQueue
 
     found = current_app.extensions.get("lianxin.send_queue")
     if found is None:

@@ -22,7 +22,7 @@ inbox_group = AppGroup("inbox", help="Inspect stored webhook messages.")
 def inbox_worker_command(poll: float, niceness: int) -> None:
     """Handle stored webhook messages (run one or more next to gunicorn with app.inbox=worker)."""
     from bot.inbox_worker import InboxWorker
-    from bot.send_queue import SendQueue
+    from bot.outbound.send_queue import SendQueue
     from bot.webhook import send_ids
 
     if niceness:

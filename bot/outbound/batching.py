@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
-    """What batching needs of ``bot.sender.Sender`` (which calls in here: no import back)."""
+    """What batching needs of ``bot.outbound.sender.Sender`` (which calls in here: no import back)."""
 
     channels: Mapping[str, Any]
     hold: Callable[[OutboxMessage, dt.datetime], Any] | None

@@ -15,7 +15,7 @@ from bot.channel_wecom import (
     WeComSchoolChannel,
     WeComWebhookChannel,
 )
-from bot.sender import Channel, Hold, Sender
+from bot.outbound.sender import Channel, Hold, Sender
 from config.settings import Settings
 
 

@@ -5,7 +5,7 @@ transaction (pending → sending), the platform is called outside any lock,
 and each delivered chunk is committed at once, so a crash resends at most the
 one chunk in flight (a sweep returns rows stuck in ``sending``). Transient
 failures back off exponentially; permanent ones are recorded with the
-platform's code; rate limits and reply windows come from ``bot.limits`` and a
+platform's code; rate limits and reply windows come from ``bot.outbound.limits`` and a
 shared ``send_log`` table, and a closed window moves on to the next route.
 """
 
@@ -20,9 +20,9 @@ from typing import Any, Protocol
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
-from bot import batching
 from bot.exceptions import AwaitContact, PermanentSendError, SendError, TransientSendError, WindowClosedError
-from bot.limits import RouteSpec, split_utf8
+from bot.outbound import batching
+from bot.outbound.limits import RouteSpec, split_utf8
 from models import outbox, ratelimit
 from models.outbox import OutboxMessage, OutboxStatus
 
@@ -61,7 +61,7 @@ class Channel(Protocol):
     Simple channels implement ``send``; real platforms implement
     ``routes(session, row, now) -> list[Route]`` (preferred first, then
     fallbacks) and let the sender apply sizes, rates and windows. A channel
-    may also send several rows in one call (see ``bot/batching.py``).
+    may also send several rows in one call (see ``bot/outbound/batching.py``).
     """
 
     def send(self, session: Session, row: OutboxMessage, now: dt.datetime) -> str | None:
