@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channel_base import PlatformChannel
 from bot.clients.dingtalk import MAX_BATCH, is_session_webhook
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
 from bot.outbound import limits
 from bot.outbound.sender import Route
+from bot.platforms.common.channel import PlatformChannel
 from models.identity import Identity
 from models.outbox import OutboxMessage
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.channel_base import PlatformChannel
 from bot.exceptions import PermanentSendError
 from bot.outbound import limits
 from bot.outbound.sender import Route
+from bot.platforms.common.channel import PlatformChannel
 from models import ratelimit
 from models.directory import School
 from models.outbox import OutboxMessage, message_url

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.channel_base import PlatformChannel, SchoolDelivery
 from bot.clients.wecom import WeComClient
 from bot.exceptions import PermanentSendError
 from bot.outbound import limits
 from bot.outbound.sender import Route
+from bot.platforms.common.channel import PlatformChannel, SchoolDelivery
 from models import groups, ratelimit
 from models.outbox import OutboxMessage, linked_address
 

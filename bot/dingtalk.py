@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot import webhook
 from bot.clients.dingtalk import is_session_webhook
 from bot.message import InboundMessage
-from bot.webhook import DINGTALK_MAX_SKEW, Reject
+from bot.platforms.common import webhook
+from bot.platforms.common.webhook import DINGTALK_MAX_SKEW, Reject
 
 PLATFORM = "dingtalk"
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ import websockets
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
 
 from bot.extension import lianxin
-from bot.webhook import Reject
+from bot.platforms.common.webhook import Reject
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ def store_payload(app: Any, school_code: str, school_id: int, robot_code: str, d
     Returns:
         Whether the message was new (False: a redelivery, nothing stored).
     """
-    from bot import webhook
     from bot.dingtalk import to_message
+    from bot.platforms.common import webhook
     from handlers.pipeline import receive_id
 
     with app.app_context():
@@ -244,7 +244,7 @@ def inbox_waker(app: Any) -> Callable[[], None]:
     """
     from bot.inbox_worker import InboxThread, InboxWorker
     from bot.outbound.send_queue import SendQueue
-    from bot.webhook import send_ids
+    from bot.platforms.common.webhook import send_ids
 
     ext = lianxin(app)
     if ext.settings.app.inbox == "worker":

@@ -22,8 +22,8 @@ from typing import Any
 
 import requests
 
-from bot.clients.downloads import read_capped
 from bot.exceptions import PermanentSendError, SendError, TransientSendError
+from bot.platforms.common.downloads import read_capped
 from models import inbound, media
 from models.media_safety import MediaRefused, check
 
@@ -81,8 +81,8 @@ def _fetch(app_ext: Any, session: Any, record: inbound.InboundRecord, now: dt.da
 
 def download(app_ext: Any, session: Any, record: inbound.InboundRecord, ref: Mapping[str, Any]) -> tuple[bytes, str]:
     """Return (bytes, file name) of one media reference of a stored message, from its platform."""
-    from bot.clients.tokens import DBTokenStorage
-    from bot.clients.wechat_base import download_media
+    from bot.platforms.common.tokens import DBTokenStorage
+    from bot.platforms.common.wechatpy_client import download_media
     from models.platform_state import school_code
 
     settings, api = app_ext.settings, app_ext.settings.platform_api

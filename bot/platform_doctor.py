@@ -6,7 +6,7 @@ missing permissions), checks the settings the platforms' consoles need
 (https ``base_url``, the callback URLs), looks at the school's 「家长可使用的
 应用」 scope for 学校通知, and translates the platform error codes of recent
 permanently failed outbox rows. Every problem comes with the console step
-that fixes it (``bot.platform_errors``).
+that fixes it (``bot.platforms.common.error_texts``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import requests
 from sqlalchemy import select
 
 from bot.clients.dingtalk import DingTalkClient
-from bot.clients.tokens import DBTokenStorage
 from bot.clients.wechat import OfficialAccountClient
 from bot.clients.wecom import WeComClient
 from bot.exceptions import SendError
-from bot.platform_errors import action, explain
+from bot.platforms.common.error_texts import action, explain
+from bot.platforms.common.tokens import DBTokenStorage
 
 NAMES = {"app": "连心服务", "dingtalk": "钉钉", "wecom": "企业微信自建应用", "wecom_kf": "微信客服",
          "wecom_aibot": "企业微信智能机器人", "wechat": "公众号", "wecom_school": "学校通知/家校通讯录"}
@@ -134,7 +134,7 @@ class Doctor:
         try:
             client.fetch_access_token()
         except Exception as exc:  # wechatpy raises its own exceptions: translate them
-            from bot.clients.errors import translate
+            from bot.platforms.common.errors import translate
 
             self.failed(platform, "获取 access_token ", translate(exc), table)
             return False

@@ -23,8 +23,8 @@ from typing import Any
 
 from flask import Response
 
-from bot.clients.errors import translate
 from bot.exceptions import SendError
+from bot.platforms.common.errors import translate
 from models.roster_sync import Directory, DirectoryParent, DirectoryStudent
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ContactsError(Exception):
 
 def fetch(client: Any, endpoint: str, **params: Any) -> dict[str, Any]:
     """GET a WeCom endpoint; raise ``ContactsError`` with the errcode explained."""
-    from bot.platform_errors import explain
+    from bot.platforms.common.error_texts import explain
 
     try:
         return client.call_get(endpoint, **params)
@@ -111,8 +111,8 @@ def _student(item: Any, class_name: str, grade: str) -> DirectoryStudent | None:
 
 def app_client(app_ext: Any, school_code: str, session: Any) -> Any:
     """Return the WeCom client of the school's self-built app (token cached in the database)."""
-    from bot.clients.tokens import DBTokenStorage
     from bot.clients.wecom import WeComClient
+    from bot.platforms.common.tokens import DBTokenStorage
 
     creds = app_ext.settings.platforms[school_code].wecom
     api = app_ext.settings.platform_api
@@ -164,7 +164,7 @@ def is_contact_event(data: dict[str, Any]) -> bool:
 
 def notified(school_code: str, school_id: int, data: dict[str, Any]) -> Response:
     """Store the change request, commit, answer; read the directory once the answer is out."""
-    from bot import webhook
+    from bot.platforms.common import webhook
     from models.contact_sync import request_sync
 
     app_ext = webhook.ext()

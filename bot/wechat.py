@@ -16,9 +16,9 @@ from flask import Blueprint, request
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from bot import webhook, wxcrypto
 from bot.message import InboundMessage
-from bot.webhook import Reject
+from bot.platforms.common import webhook, wxcrypto
+from bot.platforms.common.webhook import Reject
 from bot.wecom_app import classify, media_refs, message_key
 
 PLATFORM = "wechat"

@@ -17,9 +17,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from bot import webhook, wxcrypto
 from bot.message import InboundMessage
-from bot.webhook import Reject
+from bot.platforms.common import webhook, wxcrypto
+from bot.platforms.common.webhook import Reject
 from config.texts import welcome_texts
 from models import outbox
 

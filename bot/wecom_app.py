@@ -15,8 +15,9 @@ from typing import Any
 from flask import Blueprint, request
 from wechatpy.enterprise import parse_message
 
-from bot import school_contacts, webhook, wecom_kf, wxcrypto
+from bot import school_contacts, wecom_kf
 from bot.message import InboundMessage
+from bot.platforms.common import webhook, wxcrypto
 
 PLATFORM = "wecom_app"
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from bot import webhook, wxcrypto
 from bot.exceptions import SendError
 from bot.message import EVENT_ENTER, InboundMessage
+from bot.platforms.common import webhook, wxcrypto
 
 PLATFORM = "wecom_kf"
 KF_EVENT = "kf_msg_or_event"
@@ -137,8 +137,8 @@ def sync_account(app_ext: Any, school_code: str, open_kfid: str) -> int:
 
 def _client(app_ext: Any, creds: Any, db: Any) -> Any:
     """Return the outbound WeCom client for the kf secret (tokens cached in the database)."""
-    from bot.clients.tokens import DBTokenStorage
     from bot.clients.wecom import WeComClient
+    from bot.platforms.common.tokens import DBTokenStorage
 
     api = app_ext.settings.platform_api
     return WeComClient(creds.corp_id, creds.secret, base_url=api.wecom_api,

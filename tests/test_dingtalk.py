@@ -174,7 +174,7 @@ def test_in_production_the_inbox_thread_handles_and_the_send_queue_sends(app, cl
     import dataclasses
 
     from bot.outbound.send_queue import SendQueue
-    from bot.webhook import inbox_thread, send_ids
+    from bot.platforms.common.webhook import inbox_thread, send_ids
 
     ext = app.extensions["lianxin"]
     offered: list[int] = []

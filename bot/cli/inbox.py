@@ -23,7 +23,7 @@ def inbox_worker_command(poll: float, niceness: int) -> None:
     """Handle stored webhook messages (run one or more next to gunicorn with app.inbox=worker)."""
     from bot.inbox_worker import InboxWorker
     from bot.outbound.send_queue import SendQueue
-    from bot.webhook import send_ids
+    from bot.platforms.common.webhook import send_ids
 
     if niceness:
         os.nice(niceness)

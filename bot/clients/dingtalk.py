@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bot.clients.errors import from_errcode, from_http
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
+from bot.platforms.common.errors import from_errcode, from_http
 
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 # sessionWebhook errcodes worth retrying (sending too fast, system busy).
@@ -113,7 +113,7 @@ class DingTalkClient:
             PermanentSendError: the code is invalid or expired (HTTP 4xx with the platform's code).
             MediaRefused: ``too_big`` past ``max_bytes``.
         """
-        from bot.clients.downloads import read_capped
+        from bot.platforms.common.downloads import read_capped
 
         result = self._authed("/v1.0/robot/messageFiles/download",
                               {"downloadCode": download_code, "robotCode": self.robot_code})

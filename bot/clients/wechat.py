@@ -6,7 +6,7 @@ from typing import Any
 
 from wechatpy import WeChatClient
 
-from bot.clients.wechat_base import ConfigurableClientMixin
+from bot.platforms.common.wechatpy_client import ConfigurableClientMixin
 
 
 class OfficialAccountClient(ConfigurableClientMixin, WeChatClient):

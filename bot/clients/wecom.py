@@ -6,8 +6,8 @@ from typing import Any
 
 from wechatpy.enterprise import WeChatClient
 
-from bot.clients.errors import from_errcode, from_http, translate
-from bot.clients.wechat_base import ConfigurableClientMixin
+from bot.platforms.common.errors import from_errcode, from_http, translate
+from bot.platforms.common.wechatpy_client import ConfigurableClientMixin
 
 
 class WeComClient(ConfigurableClientMixin, WeChatClient):

@@ -31,7 +31,7 @@ class SendQueue:
     """Hand outbox ids to a daemon thread that calls ``send(ids)``.
 
     Args:
-        send: sends outbox rows by id in its own session (``bot.webhook.send_ids``).
+        send: sends outbox rows by id in its own session (``bot.platforms.common.webhook.send_ids``).
         maxsize: id lists that may wait; ``offer`` refuses more.
     """
 

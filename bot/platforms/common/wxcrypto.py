@@ -21,7 +21,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto as CorpCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
-from bot.webhook import WECHAT_MAX_SKEW, Reject, check_fresh, same
+from bot.platforms.common.webhook import WECHAT_MAX_SKEW, Reject, check_fresh, same
 
 _FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 from wechatpy.exceptions import WeChatClientException
 
-from bot.clients.errors import TOKEN_ERRORS, translate
+from bot.platforms.common.errors import TOKEN_ERRORS, translate
 
 
 class ConfigurableClientMixin:
@@ -68,7 +68,7 @@ class ConfigurableClientMixin:
             raise translate(exc) from exc
         media_id = str(result.get("media_id") or "")
         if not media_id:
-            from bot.clients.errors import from_errcode
+            from bot.platforms.common.errors import from_errcode
 
             raise from_errcode(-1, "media/upload gave no media_id")
         return media_id
@@ -93,8 +93,8 @@ def download_media(client: Any, media_id: str, max_bytes: int) -> tuple[bytes, s
         SendError: the platform's error, typed (``PermanentSendError`` 40007 for expired media).
         MediaRefused: ``too_big`` past ``max_bytes``.
     """
-    from bot.clients.downloads import file_name, is_json, read_capped
-    from bot.clients.errors import from_errcode
+    from bot.platforms.common.downloads import file_name, is_json, read_capped
+    from bot.platforms.common.errors import from_errcode
 
     for attempt in (0, 1):
         try:
@@ -103,7 +103,7 @@ def download_media(client: Any, media_id: str, max_bytes: int) -> tuple[bytes, s
         except Exception as exc:  # network, token fetch: typed
             raise translate(exc) from exc
         if res.status_code >= 400:
-            from bot.clients.errors import from_http
+            from bot.platforms.common.errors import from_http
 
             res.close()
             raise from_http(res.status_code, "media/get")
