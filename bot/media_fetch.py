@@ -109,7 +109,7 @@ def download(app_ext: Any, session: Any, record: inbound.InboundRecord, ref: Map
                                  timeout=api.timeout_seconds)
         return download_media(client, str(ref["media_id"]), cap)
     if platform == "dingtalk" and ref.get("download_code") and creds.dingtalk is not None:
-        from bot.clients.dingtalk import DingTalkClient
+        from bot.platforms.dingtalk.client import DingTalkClient
 
         d = creds.dingtalk
         robot = str(ref.get("robot_code") or d.robot_code or d.app_key)

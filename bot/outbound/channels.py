@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.channel_aibot import WeComAiBotChannel
-from bot.channel_dingtalk import DingTalkChannel
 from bot.channel_simulator import PLATFORM as SIMULATOR
 from bot.channel_simulator import SimulatorChannel
 from bot.channel_wechat import WeChatChannel
@@ -16,6 +15,7 @@ from bot.channel_wecom import (
     WeComWebhookChannel,
 )
 from bot.outbound.sender import Channel, Hold, Sender
+from bot.platforms.dingtalk.channel import DingTalkChannel
 from config.settings import Settings
 
 

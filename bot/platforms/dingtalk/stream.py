@@ -8,7 +8,7 @@ DingTalk API host, with a timeout) and reconnect with exponential backoff,
 which the SDK's own loop does not (it waits a fixed 3 or 10 s, forever).
 
 Each robot message is stored exactly like the HTTP callback's: the same
-``bot.dingtalk.to_message`` normalisation, the same deduplicating insert
+``bot.platforms.dingtalk.webhook.to_message`` normalisation, the same deduplicating insert
 into the inbox, committed **before** the SDK sends the ack (a crash before
 the commit means no ack, so DingTalk delivers again). Handling, replies
 included, happens after the ack, in the inbox thread (or the inbox-worker
@@ -193,8 +193,8 @@ def store_payload(app: Any, school_code: str, school_id: int, robot_code: str, d
     Returns:
         Whether the message was new (False: a redelivery, nothing stored).
     """
-    from bot.dingtalk import to_message
     from bot.platforms.common import webhook
+    from bot.platforms.dingtalk.webhook import to_message
     from handlers.pipeline import receive_id
 
     with app.app_context():

@@ -8,7 +8,7 @@ pair is remembered for its hour and accepted for one msgId only: DingTalk's
 redelivery of that message, never a captured sign with another body.
 
 A school with ``dingtalk.mode: stream`` receives its robot messages through
-the ``dingtalk-stream`` process (bot/dingtalk_stream.py), which normalises
+the ``dingtalk-stream`` process (bot/platforms/dingtalk/stream.py), which normalises
 them with ``to_message`` below; its callback URL answers 404.
 """
 
@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot.clients.dingtalk import is_session_webhook
 from bot.message import InboundMessage
 from bot.platforms.common import webhook
 from bot.platforms.common.webhook import DINGTALK_MAX_SKEW, Reject
+from bot.platforms.dingtalk.client import is_session_webhook
 
 PLATFORM = "dingtalk"
 log = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.clients.dingtalk import MAX_BATCH, is_session_webhook
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
 from bot.outbound import limits
 from bot.outbound.sender import Route
 from bot.platforms.common.channel import PlatformChannel
+from bot.platforms.dingtalk.client import MAX_BATCH, is_session_webhook
 from models.identity import Identity
 from models.outbox import OutboxMessage
 
@@ -138,7 +138,7 @@ class DingTalkChannel(PlatformChannel):
         return limits.DINGTALK_USER, {row.id: problems.get(row.address) for row in rows}
 
     def _webhook_client(self) -> Any:
-        from bot.clients.dingtalk import DingTalkClient
+        from bot.platforms.dingtalk.client import DingTalkClient
 
         return DingTalkClient("", "", "", storage=None, base_url=self.api.dingtalk_api,
                               timeout=self.api.timeout_seconds)
