@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channel_wecom import WeComBase, plain
 from bot.exceptions import AwaitContact, PermanentSendError, SendError, TransientSendError
 from bot.outbound import limits
 from bot.outbound.sender import Route
+from bot.platforms.wecom_app.channel import WeComBase, plain
 from models import groups, outbox
 from models.identity import Identity
 from models.outbox import OutboxMessage, OutboxStatus

@@ -100,7 +100,7 @@ def download(app_ext: Any, session: Any, record: inbound.InboundRecord, ref: Map
             client: Any = OfficialAccountClient(creds.wechat.app_id, creds.wechat.secret, base_url=api.wechat_api,
                                                 session=storage, timeout=api.timeout_seconds)
         else:
-            from bot.clients.wecom import WeComClient
+            from bot.platforms.wecom_app.client import WeComClient
 
             section = creds.wecom_kf if platform == "wecom_kf" else creds.wecom
             if section is None:

@@ -19,11 +19,11 @@ import requests
 from sqlalchemy import select
 
 from bot.clients.wechat import OfficialAccountClient
-from bot.clients.wecom import WeComClient
 from bot.exceptions import SendError
 from bot.platforms.common.error_texts import action, explain
 from bot.platforms.common.tokens import DBTokenStorage
 from bot.platforms.dingtalk.client import DingTalkClient
+from bot.platforms.wecom_app.client import WeComClient
 
 NAMES = {"app": "连心服务", "dingtalk": "钉钉", "wecom": "企业微信自建应用", "wecom_kf": "微信客服",
          "wecom_aibot": "企业微信智能机器人", "wechat": "公众号", "wecom_school": "学校通知/家校通讯录"}

@@ -98,7 +98,7 @@ def sync_kf(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     every school with kf configured, so a failed pull is retried; messages are
     deduplicated on their kf msgid, so pulling twice stores nothing twice.
     """
-    from bot.wecom_kf import sync_kf as pull
+    from bot.platforms.wecom_kf.webhook import sync_kf as pull
 
     ext, now = _ext_now(ext, now)
     codes = [code for code, creds in ext.settings.platforms.items() if creds.wecom_kf is not None]
@@ -112,7 +112,7 @@ def sync_school_contacts(ext: Any = None, now: dt.datetime | None = None) -> Run
     the directory after answering; this sweep repeats the read for every school
     whose request is still pending (the read is idempotent).
     """
-    from bot.school_contacts import pending_schools, sync_pending
+    from bot.platforms.wecom_app.contacts import pending_schools, sync_pending
 
     ext, now = _ext_now(ext, now)
     return run_sweep(ext, "sync_school_contacts",

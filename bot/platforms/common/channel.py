@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from bot.clients.wechat import OfficialAccountClient
-from bot.clients.wecom import WeComClient
 from bot.exceptions import PermanentSendError
 from bot.platforms.common.tokens import DBTokenStorage
 from bot.platforms.dingtalk.client import DingTalkClient
+from bot.platforms.wecom_app.client import WeComClient
 from config.platforms import PlatformCredentials
 from config.settings import PlatformApiSettings, Settings
 from models.outbox import OutboxMessage

@@ -111,8 +111,8 @@ def _student(item: Any, class_name: str, grade: str) -> DirectoryStudent | None:
 
 def app_client(app_ext: Any, school_code: str, session: Any) -> Any:
     """Return the WeCom client of the school's self-built app (token cached in the database)."""
-    from bot.clients.wecom import WeComClient
     from bot.platforms.common.tokens import DBTokenStorage
+    from bot.platforms.wecom_app.client import WeComClient
 
     creds = app_ext.settings.platforms[school_code].wecom
     api = app_ext.settings.platform_api

@@ -137,8 +137,8 @@ def sync_account(app_ext: Any, school_code: str, open_kfid: str) -> int:
 
 def _client(app_ext: Any, creds: Any, db: Any) -> Any:
     """Return the outbound WeCom client for the kf secret (tokens cached in the database)."""
-    from bot.clients.wecom import WeComClient
     from bot.platforms.common.tokens import DBTokenStorage
+    from bot.platforms.wecom_app.client import WeComClient
 
     api = app_ext.settings.platform_api
     return WeComClient(creds.corp_id, creds.secret, base_url=api.wecom_api,

@@ -5,7 +5,7 @@ GET is the URL check (echo the decrypted echostr exactly); POST carries
 message. WeCom retries when it gets no answer in 5 s (3 tries), so we store,
 commit and answer an empty 200 at once and send replies afterwards.
 A 微信客服 ``kf_msg_or_event`` may arrive here when the app manages kf, and
-a 家校通讯录 ``change_school_contact`` event (bot/school_contacts.py).
+a 家校通讯录 ``change_school_contact`` event (bot/platforms/wecom_app/contacts.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 from flask import Blueprint, request
 from wechatpy.enterprise import parse_message
 
-from bot import school_contacts, wecom_kf
 from bot.message import InboundMessage
 from bot.platforms.common import webhook, wxcrypto
+from bot.platforms.wecom_app import contacts as school_contacts
+from bot.platforms.wecom_kf import webhook as wecom_kf
 
 PLATFORM = "wecom_app"
 
