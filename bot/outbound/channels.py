@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.channel_aibot import WeComAiBotChannel
 from bot.channel_simulator import PLATFORM as SIMULATOR
 from bot.channel_simulator import SimulatorChannel
 from bot.channel_wechat import WeChatChannel
 from bot.outbound.sender import Channel, Hold, Sender
 from bot.platforms.dingtalk.channel import DingTalkChannel
+from bot.platforms.wecom_aibot.channel import WeComAiBotChannel
 from bot.platforms.wecom_app.channel import WeComAppChannel, WeComSchoolChannel, WeComWebhookChannel
 from bot.platforms.wecom_kf.channel import WeComKfChannel
 from config.settings import Settings

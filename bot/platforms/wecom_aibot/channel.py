@@ -10,7 +10,7 @@ sent (one call, about an hour). So:
 - a private row without a url (a private reply to someone who wrote in a group)
   goes through the self-built app when the person is staff (a corp member the
   app reaches); anyone else's row *waits* (``AwaitContact``) until they write
-  to the bot privately — ``bot/wecom_aibot.py`` then hands the new url to the
+  to the bot privately — ``bot/platforms/wecom_aibot/webhook.py`` then hands the new url to the
   waiting rows (``models.outbox.release_awaiting``) — and fails with a clear
   reason after ``AWAIT_PRIVATE``. Private details never go to the group; the
   group answer that @-mentions such a person gets ``HINT`` appended.

@@ -60,7 +60,7 @@ def callback(school_code: str):
         return webhook.deliver([msg], "")
 
     def release(db: Any, now: dt.datetime) -> list[int]:
-        # Private messages that waited for this person to write to us privately (bot/channel_aibot.py).
+        # Private messages that waited for this person to write to us privately (bot/platforms/wecom_aibot/channel.py).
         handle = {"response_url": url, "response_url_at": int(now.timestamp())}
         return outbox.release_awaiting(db, PLATFORM, school_id, msg.sender_id, handle, now)
 
