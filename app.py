@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask, jsonify
 from sqlalchemy import text
 
-from bot import console, console_school, wechat  # noqa: F401
+from bot import console, console_school  # noqa: F401
 from bot.cli import register as register_cli
 from bot.console_auth import bp as console_bp  # console and console_school add their routes to it
 from bot.extension import EXTENSION, Lianxin, close_session, get_session, lianxin
 from bot.platforms.dingtalk import webhook as dingtalk
+from bot.platforms.wechat import webhook as wechat
 from bot.platforms.wecom_aibot import webhook as wecom_aibot
 from bot.platforms.wecom_app import webhook as wecom_app
 from bot.platforms.wecom_kf import webhook as wecom_kf

@@ -95,7 +95,7 @@ def download(app_ext: Any, session: Any, record: inbound.InboundRecord, ref: Map
     platform = record.platform
     if platform in ("wecom_app", "wecom_kf", "wechat") and ref.get("media_id"):
         if platform == "wechat" and creds.wechat is not None:
-            from bot.clients.wechat import OfficialAccountClient
+            from bot.platforms.wechat.client import OfficialAccountClient
 
             client: Any = OfficialAccountClient(creds.wechat.app_id, creds.wechat.secret, base_url=api.wechat_api,
                                                 session=storage, timeout=api.timeout_seconds)

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import select
 
-from bot.clients.wechat import OfficialAccountClient
 from bot.exceptions import SendError
 from bot.platforms.common.error_texts import action, explain
 from bot.platforms.common.tokens import DBTokenStorage
 from bot.platforms.dingtalk.client import DingTalkClient
+from bot.platforms.wechat.client import OfficialAccountClient
 from bot.platforms.wecom_app.client import WeComClient
 
 NAMES = {"app": "连心服务", "dingtalk": "钉钉", "wecom": "企业微信自建应用", "wecom_kf": "微信客服",

@@ -6,9 +6,9 @@ import datetime as dt
 
 from bot.channel_simulator import PLATFORM as SIMULATOR
 from bot.channel_simulator import SimulatorChannel
-from bot.channel_wechat import WeChatChannel
 from bot.outbound.sender import Channel, Hold, Sender
 from bot.platforms.dingtalk.channel import DingTalkChannel
+from bot.platforms.wechat.channel import WeChatChannel
 from bot.platforms.wecom_aibot.channel import WeComAiBotChannel
 from bot.platforms.wecom_app.channel import WeComAppChannel, WeComSchoolChannel, WeComWebhookChannel
 from bot.platforms.wecom_kf.channel import WeComKfChannel

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from bot.clients.wechat import OfficialAccountClient
 from bot.exceptions import PermanentSendError
 from bot.platforms.common.tokens import DBTokenStorage
 from bot.platforms.dingtalk.client import DingTalkClient
+from bot.platforms.wechat.client import OfficialAccountClient
 from bot.platforms.wecom_app.client import WeComClient
 from config.platforms import PlatformCredentials
 from config.settings import PlatformApiSettings, Settings
