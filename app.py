@@ -13,11 +13,11 @@ from bot.cli import register as register_cli
 from bot.console_auth import bp as console_bp  # console and console_school add their routes to it
 from bot.extension import EXTENSION, Lianxin, close_session, get_session, lianxin
 from bot.platforms.dingtalk import webhook as dingtalk
+from bot.platforms.simulator.webhook import bp as simulator_bp
 from bot.platforms.wechat import webhook as wechat
 from bot.platforms.wecom_aibot import webhook as wecom_aibot
 from bot.platforms.wecom_app import webhook as wecom_app
 from bot.platforms.wecom_kf import webhook as wecom_kf
-from bot.simulator import bp as simulator_bp
 from bot.web_pages import bp as pages_bp
 from bot.web_security import install as install_security_headers
 from config.logs import setup_logging

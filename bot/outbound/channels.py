@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.channel_simulator import PLATFORM as SIMULATOR
-from bot.channel_simulator import SimulatorChannel
 from bot.outbound.sender import Channel, Hold, Sender
 from bot.platforms.dingtalk.channel import DingTalkChannel
+from bot.platforms.simulator.channel import PLATFORM as SIMULATOR
+from bot.platforms.simulator.channel import SimulatorChannel
 from bot.platforms.wechat.channel import WeChatChannel
 from bot.platforms.wecom_aibot.channel import WeComAiBotChannel
 from bot.platforms.wecom_app.channel import WeComAppChannel, WeComSchoolChannel, WeComWebhookChannel

@@ -16,9 +16,9 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from bot.channel_simulator import PLATFORM
 from bot.extension import get_session, lianxin
 from bot.message import InboundMessage, clean_text
+from bot.platforms.simulator.channel import PLATFORM
 from models import simulator as sim
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
