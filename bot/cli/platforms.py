@@ -38,7 +38,7 @@ def roster_sync_command(source: str, school: str) -> None:
 @with_appcontext
 def platforms_check_command(school: str | None) -> None:
     """Fetch a token on each configured platform and print what an administrator must set up (exit 1 if anything)."""
-    from bot.platform_doctor import check, render
+    from bot.platforms.doctor import check, render
     from models.directory import find_school
 
     ext = lianxin()
