@@ -11,7 +11,7 @@ from sqlalchemy import text
 from bot.cli import register as register_cli
 from bot.extension import EXTENSION, Lianxin, close_session, get_session, lianxin
 from bot.routes import register as register_routes
-from bot.web_security import install as install_security_headers
+from bot.web.security import install as install_security_headers
 from config.logs import setup_logging
 from config.settings import Settings, load_settings
 from handlers import build_registry

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot import console, console_school  # noqa: F401 - they add their routes to the console blueprint
-from bot.console_auth import bp as console_bp
 from bot.extension import lianxin
 from bot.platforms.dingtalk import webhook as dingtalk
 from bot.platforms.simulator.webhook import bp as simulator_bp
@@ -16,7 +14,9 @@ from bot.platforms.wechat import webhook as wechat
 from bot.platforms.wecom_aibot import webhook as wecom_aibot
 from bot.platforms.wecom_app import webhook as wecom_app
 from bot.platforms.wecom_kf import webhook as wecom_kf
-from bot.web_pages import bp as pages_bp
+from bot.web import console, console_school  # noqa: F401 - they add their routes to the console blueprint
+from bot.web.console_auth import bp as console_bp
+from bot.web.pages import bp as pages_bp
 
 WEBHOOKS = (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat)
 

@@ -3,7 +3,7 @@
 Routes read the request, call a service in ``models`` and render; the rules
 live in the services (scope: ``models.ticket_access``; actions:
 ``models.console_actions``; figures: ``models.figures``). The school pages
-(家访, 通知, 测评, 花名册) are in ``bot.console_school``.
+(家访, 通知, 测评, 花名册) are in ``bot.web.console_school``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from bot import console_charts as charts
-from bot.console_auth import (
+from bot.web import console_charts as charts
+from bot.web.console_auth import (
     bp,
     current_staff,
     db,
@@ -121,7 +121,7 @@ def overview() -> Any:
         data["survey"] = console_overview.latest_survey(s, staff.school_id,
                                                         console_school.min_breakdown(staff, ext().settings))
     if staff.is_leader or staff.role == "head_teacher":
-        from bot.console_school import coverage_for
+        from bot.web.console_school import coverage_for
 
         data["coverage"] = coverage_for(staff)
     return render_template("console/overview.html", **data, **frame())

@@ -10,7 +10,17 @@ from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, request, url_for
 
-from bot.console_auth import bp, current_staff, db, ext, frame, heads_only, leaders_only, need, page_message
+from bot.web.console_auth import (
+    bp,
+    current_staff,
+    db,
+    ext,
+    frame,
+    heads_only,
+    leaders_only,
+    need,
+    page_message,
+)
 from models import console_school, notices, scope, survey_results
 from models.console_ledger import local_midnight
 from models.roster import RosterError
