@@ -98,6 +98,13 @@ def test_outbound_reaches_platforms_only_through_their_channels(path: Path) -> N
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
+@pytest.mark.parametrize("path", _files("bot/platforms/common"), ids=lambda p: p.name)
+def test_shared_platform_code_knows_no_single_platform(path: Path) -> None:
+    """bot/platforms/common/ serves every platform package and imports none of them."""
+    bad = {n for n in _imports(path) if n.startswith("bot.platforms.") and not n.startswith("bot.platforms.common")}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
 def test_bot_is_grouped_by_platform() -> None:
     """At most 12 modules directly in bot/; each platform package has its webhook and its channel."""
     assert len(list((ROOT / "bot").glob("*.py"))) <= 12

@@ -1,4 +1,7 @@
-"""What every platform channel needs: the school's credentials, API settings, client factories."""
+"""What every platform channel needs: the school's credentials, API settings, native media uploads.
+
+Each platform's channel builds its own client (``client.py`` of its package).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,11 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.exceptions import PermanentSendError
-from bot.platforms.common.tokens import DBTokenStorage
-from bot.platforms.dingtalk.client import DingTalkClient
-from bot.platforms.wechat.client import OfficialAccountClient
-from bot.platforms.wecom_app.client import WeComClient
 from config.platforms import PlatformCredentials
 from config.settings import PlatformApiSettings, Settings
 from models.outbox import OutboxMessage
@@ -75,16 +75,11 @@ class PlatformChannel:
             raise PermanentSendError(f"学校 {code or row.school_id} 没有配置平台凭据", "no_credentials")
         return SchoolDelivery(creds)
 
-    def wecom(self, session: Session, corp_id: str, secret: str, now: dt.datetime) -> WeComClient:
-        """Return a WeCom client whose token lives in the database."""
-        storage = DBTokenStorage(session, lambda: now)
-        return WeComClient(corp_id, secret, base_url=self.api.wecom_api, session=storage,
-                           timeout=self.api.timeout_seconds)
-
-    def wecom_media(self, session: Session, client: WeComClient | OfficialAccountClient, row: OutboxMessage,
+    def wecom_media(self, session: Session, client: Any, row: OutboxMessage,
                     now: dt.datetime, files: bool = True) -> tuple[str, dict[str, str]] | None:
         """Return (msgtype, body) sending the row's attachment itself (image/file), or None when it has none.
 
+        ``client``: a WeCom or Official Account client (``upload_media``).
         ``files``: whether the platform has a file message (WeCom yes, the Official Account no).
 
         The upload's ``media_id`` is reused for 3 days minus a margin (one
@@ -111,19 +106,3 @@ class PlatformChannel:
             media_id = client.upload_media(kind, attachment.name, data, attachment.mime)
             store_token(session, key, media_id, now + dt.timedelta(days=3) - dt.timedelta(hours=1), now)
         return kind, {"media_id": media_id}
-
-    def wechat(self, session: Session, appid: str, secret: str, now: dt.datetime) -> OfficialAccountClient:
-        """Return an Official Account client whose token lives in the database."""
-        storage = DBTokenStorage(session, lambda: now)
-        return OfficialAccountClient(appid, secret, base_url=self.api.wechat_api, session=storage,
-                                     timeout=self.api.timeout_seconds)
-
-    def dingtalk(self, session: Session, delivery: SchoolDelivery, now: dt.datetime) -> DingTalkClient:
-        """Return the school's DingTalk client (token in the database)."""
-        creds = delivery.creds.dingtalk
-        if creds is None:
-            raise PermanentSendError("学校没有配置钉钉应用", "no_credentials")
-        return DingTalkClient(creds.app_key, creds.app_secret, creds.robot_code,
-                              storage=DBTokenStorage(session, lambda: now),
-                              base_url=self.api.dingtalk_api, timeout=self.api.timeout_seconds,
-                              oapi_url=self.api.dingtalk_oapi)

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from bot.exceptions import PermanentSendError, SendError, TransientSendError, WindowClosedError
 from bot.outbound import limits
 from bot.outbound.sender import Route
-from bot.platforms.common.channel import PlatformChannel
-from bot.platforms.dingtalk.client import MAX_BATCH, is_session_webhook
+from bot.platforms.common.channel import PlatformChannel, SchoolDelivery
+from bot.platforms.common.tokens import DBTokenStorage
+from bot.platforms.dingtalk.client import MAX_BATCH, DingTalkClient, is_session_webhook
 from models.identity import Identity
 from models.outbox import OutboxMessage
 
@@ -48,6 +49,16 @@ def attachment_markdown(row: OutboxMessage) -> str | None:
 
 class DingTalkChannel(PlatformChannel):
     """Deliver ``dingtalk`` rows (class groups and private chats)."""
+
+    def dingtalk(self, session: Session, delivery: SchoolDelivery, now: dt.datetime) -> DingTalkClient:
+        """Return the school's DingTalk client (token in the database)."""
+        creds = delivery.creds.dingtalk
+        if creds is None:
+            raise PermanentSendError("学校没有配置钉钉应用", "no_credentials")
+        return DingTalkClient(creds.app_key, creds.app_secret, creds.robot_code,
+                              storage=DBTokenStorage(session, lambda: now),
+                              base_url=self.api.dingtalk_api, timeout=self.api.timeout_seconds,
+                              oapi_url=self.api.dingtalk_oapi)
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
         """Prefer the live sessionWebhook; then groupMessages/send or oToMessages/batchSend."""
@@ -138,8 +149,6 @@ class DingTalkChannel(PlatformChannel):
         return limits.DINGTALK_USER, {row.id: problems.get(row.address) for row in rows}
 
     def _webhook_client(self) -> Any:
-        from bot.platforms.dingtalk.client import DingTalkClient
-
         return DingTalkClient("", "", "", storage=None, base_url=self.api.dingtalk_api,
                               timeout=self.api.timeout_seconds)
 

@@ -11,6 +11,8 @@ from bot.exceptions import PermanentSendError
 from bot.outbound import limits
 from bot.outbound.sender import Route
 from bot.platforms.common.channel import PlatformChannel
+from bot.platforms.common.tokens import DBTokenStorage
+from bot.platforms.wechat.client import OfficialAccountClient
 from models import ratelimit
 from models.directory import School
 from models.outbox import OutboxMessage, message_url
@@ -39,6 +41,12 @@ def template_data(fields: tuple[tuple[str, str], ...], *, title: str | None, tex
 
 class WeChatChannel(PlatformChannel):
     """``wechat``: customer service (5 within 48 h of the parent's message), then a template or subscribe message."""
+
+    def wechat(self, session: Session, appid: str, secret: str, now: dt.datetime) -> OfficialAccountClient:
+        """Return an Official Account client whose token lives in the database."""
+        storage = DBTokenStorage(session, lambda: now)
+        return OfficialAccountClient(appid, secret, base_url=self.api.wechat_api, session=storage,
+                                     timeout=self.api.timeout_seconds)
 
     def routes(self, session: Session, row: OutboxMessage, now: dt.datetime) -> list[Route]:
         """message/custom/send inside the window; a template or subscribe message with a link when it is closed."""

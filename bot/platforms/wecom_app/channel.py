@@ -11,6 +11,7 @@ from bot.exceptions import PermanentSendError
 from bot.outbound import limits
 from bot.outbound.sender import Route
 from bot.platforms.common.channel import PlatformChannel, SchoolDelivery
+from bot.platforms.common.tokens import DBTokenStorage
 from bot.platforms.wecom_app.client import WeComClient
 from models import groups
 from models.outbox import OutboxMessage
@@ -34,6 +35,12 @@ def plain(title: str | None, text: str) -> str:
 
 class WeComBase(PlatformChannel):
     """Clients and routes the WeCom channels share."""
+
+    def wecom(self, session: Session, corp_id: str, secret: str, now: dt.datetime) -> WeComClient:
+        """Return a WeCom client whose token lives in the database."""
+        storage = DBTokenStorage(session, lambda: now)
+        return WeComClient(corp_id, secret, base_url=self.api.wecom_api, session=storage,
+                           timeout=self.api.timeout_seconds)
 
     def app_client(self, session: Session, delivery: SchoolDelivery, now: dt.datetime) -> WeComClient:
         creds = delivery.creds.wecom
