@@ -19,7 +19,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot.message import InboundMessage
 from bot.platforms.common import webhook, wxcrypto
 from bot.platforms.common.webhook import Reject
-from bot.platforms.wecom_app.webhook import classify, media_refs, message_key
+from bot.platforms.common.wxmessage import classify, media_refs, message_key
 
 PLATFORM = "wechat"
 
