@@ -12,7 +12,8 @@ from handlers.commands import Command
 from handlers.context import EVERYONE, HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
-from handlers.ticket_commands import ledger, notice_replies, resolution_notices, staff_ticket
+from handlers.replies import notice_replies
+from handlers.ticket_commands import ledger, resolution_notices, staff_ticket
 from models import exports, grid, grid_notify, people, ticket_notify
 from models.tickets import Ticket
 

@@ -7,9 +7,9 @@ from handlers.commands import Command
 from handlers.context import LEADER, Context
 from handlers.exceptions import UsageError
 from handlers.registry import Registry
+from handlers.replies import notice_replies
 from handlers.ticket_commands import ledger, staff_ticket, tz
 from handlers.ticket_views import list_line
-from handlers.tickets import notice_replies
 from models import leader_actions, routing, ticket_access, ticket_notify
 
 LEADERS = frozenset({LEADER})

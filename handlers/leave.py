@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.message import InboundMessage, Reply
-from handlers import child_questions, classifier
+from handlers import classifier, which_child
 from handlers.children import named_child
 from handlers.context import PARENT, Context
 from handlers.registry import LEAVE, FuncHandler, Registry
@@ -49,7 +49,7 @@ def _child(msg: InboundMessage, ctx: Context) -> Guardianship | None:
 def _relay(msg: InboundMessage, ctx: Context) -> list[Reply]:
     gs = _child(msg, ctx)
     if gs is None:
-        return child_questions.ask(msg, ctx, msg.text.strip(), list(ctx.actor.guardianships), child_questions.LEAVE)
+        return which_child.ask(msg, ctx, msg.text.strip(), list(ctx.actor.guardianships), which_child.LEAVE)
     return relay(msg, ctx, gs, msg.text.strip())
 
 

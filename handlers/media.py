@@ -17,7 +17,7 @@ import re
 from bot.message import MEDIA_MSGTYPES, InboundMessage, Reply
 from config.texts import media_texts, refusal_text
 from handlers.context import PARENT, STRANGER, Context
-from handlers.registry import ANSWERS, MEDIA, FuncHandler, Registry
+from handlers.registry import MEDIA, FuncHandler, Registry
 from models import conversation, media, media_access, ticket_access
 from models.tickets import Ticket
 
@@ -137,4 +137,4 @@ def _which_answer(msg: InboundMessage, ctx: Context) -> list[Reply]:
 def register(registry: Registry) -> None:
     """Add the media handler (MEDIA) and the answer to 「这张图片是关于哪件事？」 (ANSWERS)."""
     registry.add(FuncHandler(_is_media, media_message, "media_message"), group=MEDIA)
-    registry.add(FuncHandler(_is_which_answer, _which_answer, "media_which"), group=ANSWERS)
+    registry.add_answer({MEDIA_WHICH}, _is_which_answer, _which_answer, "media_which")

@@ -14,7 +14,7 @@ import re
 
 from bot.message import InboundMessage, Reply
 from handlers.context import PARENT, Context
-from handlers.registry import ANSWERS, FuncHandler, Registry
+from handlers.registry import Registry
 from models import notice_acks
 
 log = logging.getLogger(__name__)
@@ -133,4 +133,5 @@ def _handle(msg: InboundMessage, ctx: Context) -> list[Reply]:
 
 def register(registry: Registry) -> None:
     """Add the acknowledgement handler (after the pending-question answers)."""
-    registry.add(FuncHandler(_check, _handle, "notice_ack"), group=ANSWERS)
+    # A standing answer: no question is pending, the open notice is what 收到 answers.
+    registry.add_answer((), _check, _handle, "notice_ack")

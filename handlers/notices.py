@@ -10,7 +10,7 @@ from bot.message import InboundMessage, Reply
 from handlers.commands import Command, normalize_command_text
 from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
-from handlers.registry import ANSWERS, FuncHandler, Registry
+from handlers.registry import Registry
 from handlers.time_expressions import describe, parse_time
 from models import conversation, media, notice_acks, notices, scope
 
@@ -214,4 +214,4 @@ def register(registry: Registry) -> None:
     """Add the notice commands and the preview answers."""
     for command in (_NOTICE, _IMPORTANT, _SCHEDULED, _STATS, _CANCEL):
         registry.add_command(command)
-    registry.add(FuncHandler(_is_preview_answer, _preview_answer, "notice_preview"), group=ANSWERS)
+    registry.add_answer({PREVIEW_KIND}, _is_preview_answer, _preview_answer, "notice_preview")

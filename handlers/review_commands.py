@@ -11,7 +11,7 @@ from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
-from handlers.tickets import notice_replies
+from handlers.replies import notice_replies
 from models import labels, review, ticket_access, ticket_service
 from models.tickets import Ticket, TicketError, find_ticket
 

@@ -11,7 +11,7 @@ from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.notices import _WHEN
-from handlers.registry import ANSWERS, FuncHandler, Registry
+from handlers.registry import Registry
 from models import conversation, scope, survey_results, surveys, ticket_service
 
 log = logging.getLogger(__name__)
@@ -216,4 +216,4 @@ def register(registry: Registry) -> None:
     """Add the survey commands and the in-chat answers."""
     for command in (_LAUNCH, _ANSWER, _RESULTS):
         registry.add_command(command)
-    registry.add(FuncHandler(_is_answer, _answer, "survey_answer"), group=ANSWERS)
+    registry.add_answer({KIND}, _is_answer, _answer, "survey_answer")

@@ -9,10 +9,13 @@ import re
 import unicodedata
 
 from bot.message import InboundMessage, Reply
-from handlers import classifier
+from handlers import classifier, which_child
+from handlers.children import named_child
 from handlers.context import Context
-from handlers.registry import ANSWERS, Registry
+from handlers.registry import Registry
+from handlers.replies import notice_replies
 from handlers.satisfaction import is_explicit, parse_satisfaction
+from handlers.ticket_intake import create_from_text
 from models import conversation, faq, routing, ticket_notify, ticket_service
 from models.labels import SATISFACTION_NAMES
 from models.ticket_notify import CALLBACK
@@ -76,17 +79,13 @@ class TicketAnswerHandler:
 
 
 def _answer_not_helped(msg: InboundMessage, ctx: Context, question) -> list[Reply]:
-    from handlers import child_questions
-    from handlers.children import named_child
-    from handlers.tickets import create_from_text
-
     payload = dict(question.payload)
     conversation.answered(ctx.session, ctx.actor.identity.id, FAQ_FOLLOWUP)
     pairs = list(ctx.actor.guardianships)
     gs = named_child(payload["text"], pairs)
     if gs is None and len(pairs) > 1:
         faq.mark_not_helped(ctx.session, payload["answer_id"], None)
-        return child_questions.ask(msg, ctx, payload["text"], pairs, child_questions.TICKET)
+        return which_child.ask(msg, ctx, payload["text"], pairs, which_child.TICKET)
     replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
     ticket = ctx.services.get("last_ticket")
     faq.mark_not_helped(ctx.session, payload["answer_id"], ticket.id if ticket is not None else None)
@@ -94,8 +93,6 @@ def _answer_not_helped(msg: InboundMessage, ctx: Context, question) -> list[Repl
 
 
 def _answer_callback(msg: InboundMessage, ctx: Context, question, answer: str) -> list[Reply]:
-    from handlers.tickets import notice_replies
-
     session = ctx.session
     conversation.answered(session, ctx.actor.identity.id, CALLBACK)
     ticket = session.get(Ticket, question.payload.get("ticket_id"))
@@ -132,5 +129,6 @@ def _reopen_notices(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
 
 
 def register(registry: Registry) -> None:
-    """Add the answer handler to the conversations group."""
-    registry.add(TicketAnswerHandler(), group=ANSWERS)
+    """Take the answers to 回访 and 没解决."""
+    answers = TicketAnswerHandler()
+    registry.add_answer({CALLBACK, FAQ_FOLLOWUP}, answers.check, answers.handle, "ticket_answer")

@@ -16,8 +16,8 @@ from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
+from handlers.replies import notice_replies
 from handlers.ticket_views import list_line, parent_progress, staff_detail
-from handlers.tickets import notice_replies
 from models import labels, routing, ticket_access, ticket_notify, ticket_service
 from models.tickets import Ticket, TicketError, find_ticket
 
