@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from bot.message import EVENT_ENTER, MEDIA_MSGTYPES, InboundMessage, Reply
 from config.texts import welcome_texts
+from handlers import filters
 from handlers.commands import Command, fold_width, normalize_command_text
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
+from handlers.filters import Filter
 from handlers.registry import EVENTS, STAFF_TEXT, STRANGERS, FuncHandler, Registry
 from models import binding_codes, people
 
@@ -163,13 +165,9 @@ def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
     return [Reply("已解除绑定。如需重新绑定，请发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
 
 
-def _is_not_text(msg: InboundMessage, ctx: Context) -> bool:
-    # Pictures, files and voice notes of bound people go to handlers.media; strangers get this answer.
-    return msg.msgtype != "text" and (msg.msgtype not in MEDIA_MSGTYPES or STRANGER in ctx.actor.roles)
-
-
-def _is_enter(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype == "event" and msg.text == EVENT_ENTER and not msg.is_group
+# Pictures, files and voice notes of bound people go to handlers.media; strangers get this answer.
+_is_not_text = ~filters.TEXT & (~filters.MEDIA | filters.STRANGER)
+_is_enter = filters.EVENT & filters.PRIVATE & Filter(lambda msg, ctx: msg.text == EVENT_ENTER, "enter_chat")
 
 
 def _welcome(msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -191,10 +189,6 @@ def _not_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply("抱歉，我暂时只能读懂文字和图片。请用文字描述您的问题，或直接联系班主任。", private=msg.is_group)]
 
 
-def _is_staff_text(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype == "text" and ctx.actor.is_staff and bool(msg.text.strip())
-
-
 def _staff_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Answer staff text that no command or open question took: what they may have meant, or 帮助."""
     from handlers.notices import CANCEL_WORDS, CONFIRM_WORDS
@@ -213,10 +207,6 @@ def _staff_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
         else:
             answer = "没有看懂这条消息。发送「帮助」查看您可以使用的命令。"
     return [Reply(answer, private=msg.is_group)]
-
-
-def _is_stranger(msg: InboundMessage, ctx: Context) -> bool:
-    return STRANGER in ctx.actor.roles
 
 
 def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -241,5 +231,6 @@ def register(registry: Registry) -> None:
                                  private_only=True))
     registry.add(FuncHandler(_is_enter, _welcome), group=EVENTS)
     registry.add(FuncHandler(_is_not_text, _not_text), group=EVENTS)
-    registry.add(FuncHandler(_is_staff_text, _staff_text, "staff_text"), group=STAFF_TEXT)
-    registry.add(FuncHandler(_is_stranger, _stranger), group=STRANGERS)
+    registry.add(FuncHandler(filters.TEXT & filters.STAFF & filters.NOT_EMPTY, _staff_text, "staff_text"),
+                 group=STAFF_TEXT)
+    registry.add(FuncHandler(filters.STRANGER, _stranger), group=STRANGERS)

@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from bot.message import InboundMessage, Reply
+from handlers import filters
 from handlers.context import PARENT, Actor, Context
 from handlers.leave import relay
 from handlers.pipeline import queue_replies
@@ -29,7 +30,7 @@ class ChildAnswerHandler:
     """Takes a parent's answer to the "which child?" question being asked."""
 
     def _match(self, msg: InboundMessage, ctx: Context) -> tuple[Any, int, bool] | None:
-        if msg.msgtype != "text" or PARENT not in ctx.actor.roles:
+        if not (filters.TEXT & filters.PARENT)(msg, ctx):
             return None
         text = clean(msg.text)
         if not text or len(text) > 12:

@@ -7,6 +7,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
+from handlers import filters
 from handlers.commands import Command, normalize_command_text
 from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
@@ -108,7 +109,7 @@ def parse_local_time(date: str, clock: str, timezone: str) -> dt.datetime | None
 
 
 def _is_preview_answer(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or not ctx.actor.is_staff:
+    if not (filters.TEXT & filters.STAFF)(msg, ctx):
         return False
     word = normalize_command_text(msg.text)
     if word not in CONFIRM_WORDS | CANCEL_WORDS:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.message import InboundMessage, Reply
+from handlers import filters
 from handlers.commands import Command, CommandTable, split_args
 from handlers.context import Context
 from handlers.exceptions import HandlerError
@@ -66,7 +67,7 @@ class CommandHandler:
 
     def check(self, msg: InboundMessage, ctx: Context) -> bool:
         """Take text messages that start with a known command word."""
-        return msg.msgtype == "text" and self.table.match(msg.text) is not None
+        return filters.TEXT(msg, ctx) and self.table.match(msg.text) is not None
 
     def handle(self, msg: InboundMessage, ctx: Context) -> list[Reply]:
         """Check access, parse arguments and run the command."""

@@ -7,6 +7,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
+from handlers import filters
 from handlers.commands import Command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
@@ -101,7 +102,7 @@ def _pending(ctx: Context) -> conversation.PendingQuestion | None:
 
 
 def _is_answer(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or msg.is_group:
+    if not (filters.TEXT & filters.PRIVATE)(msg, ctx):
         return False
     question = _pending(ctx)
     if question is None:

@@ -9,7 +9,7 @@ import re
 import unicodedata
 
 from bot.message import InboundMessage, Reply
-from handlers import classifier, which_child
+from handlers import classifier, filters, which_child
 from handlers.children import named_child
 from handlers.context import Context
 from handlers.registry import Registry
@@ -39,7 +39,7 @@ class TicketAnswerHandler:
     """Takes a parent's answer to the ticket question they were last asked (回访, 没解决)."""
 
     def _match(self, msg: InboundMessage, ctx: Context) -> tuple[str, object] | None:
-        if msg.msgtype != "text":
+        if not filters.TEXT(msg, ctx):
             return None
         text = _clean(msg.text)
         if not text or len(text) > CALLBACK_WORDS_MAX:

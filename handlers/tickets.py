@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.message import InboundMessage, Reply
-from handlers import child_questions, classifier, notice_acks, ticket_answers, which_child
+from handlers import child_questions, classifier, filters, notice_acks, ticket_answers, which_child
 from handlers.children import named_child
-from handlers.context import PARENT, Context
+from handlers.context import Context
 from handlers.registry import PARENT_MESSAGES, FuncHandler, Registry
 from handlers.ticket_answers import FAQ_FOLLOWUP
 from handlers.ticket_intake import create_from_text, school_of
@@ -20,10 +20,6 @@ from models import conversation, faq, praise, ticket_notify
 from models.directory import Guardianship
 
 PRIVATE_ACK = "好的，收到。有需要反映的问题、求助或咨询，直接留言就行，我会转给负责老师。"
-
-
-def _is_parent_text(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype == "text" and PARENT in ctx.actor.roles and bool(msg.text.strip())
 
 
 def _candidates(msg: InboundMessage, ctx: Context) -> list[Guardianship]:
@@ -108,6 +104,6 @@ def _faq_answer(msg: InboundMessage, ctx: Context, text: str, entry: faq.FaqEntr
 
 def register(registry: Registry) -> None:
     """Add the parent-message handler (group 50) and the answers to its questions (group 10)."""
-    registry.add(FuncHandler(_is_parent_text, parent_message, "parent_message"), group=PARENT_MESSAGES)
+    registry.add(FuncHandler(filters.TEXT & filters.PARENT & filters.NOT_EMPTY, parent_message, "parent_message"), group=PARENT_MESSAGES)
     child_questions.register(registry)
     ticket_answers.register(registry)
