@@ -85,9 +85,8 @@ def _file(msg: InboundMessage, ctx: Context, payload: dict[str, Any], gs: Guardi
     if payload.get("purpose") == LEAVE:
         replies = relay(msg, ctx, gs, text, note)
     else:
-        replies = create_from_text(msg, ctx, text, gs, payload.get("inbound_id"), in_group=False)
-        ticket = ctx.services.get("last_ticket")
-        if note and ticket is not None:
+        ticket, replies = create_from_text(msg, ctx, text, gs, payload.get("inbound_id"), in_group=False)
+        if note:
             ticket_service.note(ctx.session, ticket, "child_unconfirmed", note.strip("（）"), ctx.now)
     return [r if r.to is not None else Reply(r.text, private=True, urgent=r.urgent) for r in replies]
 

@@ -86,9 +86,8 @@ def _answer_not_helped(msg: InboundMessage, ctx: Context, question) -> list[Repl
     if gs is None and len(pairs) > 1:
         faq.mark_not_helped(ctx.session, payload["answer_id"], None)
         return which_child.ask(msg, ctx, payload["text"], pairs, which_child.TICKET)
-    replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
-    ticket = ctx.services.get("last_ticket")
-    faq.mark_not_helped(ctx.session, payload["answer_id"], ticket.id if ticket is not None else None)
+    ticket, replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
+    faq.mark_not_helped(ctx.session, payload["answer_id"], ticket.id)
     return [r if r.to is not None else Reply(r.text, private=True) for r in replies]
 
 

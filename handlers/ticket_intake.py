@@ -7,6 +7,8 @@ after an FAQ answer (``handlers.ticket_answers``); it imports none of them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bot.message import InboundMessage, Reply
 from handlers import classifier, media
 from handlers.context import Context
@@ -24,8 +26,15 @@ def school_of(ctx: Context) -> School:
     return ctx.actor.guardianships[0].student.school
 
 
+class Filed(NamedTuple):
+    """What filing a parent's message did: the ticket it opened or joined, and what to say."""
+
+    ticket: Ticket
+    replies: list[Reply]
+
+
 def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardianship | None,
-                     inbound_id: int | None, in_group: bool | None = None) -> list[Reply]:
+                     inbound_id: int | None, in_group: bool | None = None) -> Filed:
     """Open a ticket for a parent's message (or append it to the same open issue) and say so."""
     in_group = msg.is_group if in_group is None else in_group
     c = classifier.classify(text)
@@ -53,26 +62,24 @@ def create_from_text(msg: InboundMessage, ctx: Context, text: str, gs: Guardians
         duplicate = None  # a possible danger gets its own ticket and its own safety review
     tz = ctx.settings.app.timezone
     if duplicate is not None:
-        ctx.services["last_ticket"] = duplicate
         before = duplicate.kind
         ticket_service.append(session, duplicate, text, identity.id, ctx.now, kind=kind)
         raised = f"（已转为{labels.kind_name(duplicate.kind)}）" if duplicate.kind != before else ""
         notices = ticket_notify.to_staff(session, duplicate.assignee,
                                          f"【家长补充】{duplicate.number}{raised}：{text}", duplicate)
-        return (_acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
-                + media.join_waiting(msg, ctx, duplicate))
+        return Filed(duplicate, _acks(duplicate, in_group, tz, appended=True) + notice_replies(notices)
+                     + media.join_waiting(msg, ctx, duplicate))
     ticket = ticket_service.open_ticket(
         session, school=school, kind=kind, category=category, urgency=urgency, text=text,
         now=ctx.now, tz=tz, identity_id=identity.id, guardianship=gs, student=student, school_class=school_class,
         confidence=c.confidence, original_category=original, about_staff=about, source_inbound_id=inbound_id,
         needs_review=flagged,
     )
-    ctx.services["last_ticket"] = ticket
     notices = ticket_notify.opened_notices(session, ticket, tz)
     if ticket.needs_review:
         notices += review.flag_notices(session, ticket, tz, ctx.settings.tickets.review_minutes)
     notices += auto_refer(ctx, ticket)
-    return _acks(ticket, in_group, tz) + notice_replies(notices) + media.join_waiting(msg, ctx, ticket)
+    return Filed(ticket, _acks(ticket, in_group, tz) + notice_replies(notices) + media.join_waiting(msg, ctx, ticket))
 
 
 def _acks(ticket: Ticket, in_group: bool, tz: str, appended: bool = False) -> list[Reply]:

@@ -64,7 +64,7 @@ def _act(msg: InboundMessage, ctx: Context, text: str) -> list[Reply]:
         if named is None or named not in pairs:
             return which_child.ask(msg, ctx, text, pairs, which_child.TICKET)
         pairs = [named]
-    return create_from_text(msg, ctx, text, pairs[0] if pairs else None, ctx.inbound_id)
+    return create_from_text(msg, ctx, text, pairs[0] if pairs else None, ctx.inbound_id).replies
 
 
 def _praise(msg: InboundMessage, ctx: Context, text: str, category: str | None,
