@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.message import EVENT_ENTER, MEDIA_MSGTYPES, InboundMessage, Reply
 from config.texts import welcome_texts
 from handlers import filters
-from handlers.commands import Command, fold_width, normalize_command_text
+from handlers.commands import command, fold_width, normalize_command_text
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
 from handlers.filters import Filter
@@ -24,6 +24,7 @@ RELATIONS = ("妈妈", "爸爸", "爷爷", "奶奶", "外公", "外婆", "姥姥
 COMPACT_HELP_OVER = 10
 
 
+@command("帮助", roles=EVERYONE, args=(0, 1), aliases=("help", "菜单", "?"))
 def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List what this person may do."""
     registry: Registry = ctx.services["registry"]
@@ -46,6 +47,7 @@ def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply("\n".join(lines), private=msg.is_group, mention_sender=False)]
 
 
+@command("绑定", roles=EVERYONE, args=(1, 3))
 def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Bind this identity to a child's guardian or to a staff member."""
     if len(args) == 1:
@@ -53,9 +55,9 @@ def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     name, last4 = args[0], args[1]
     relation = args[2] if len(args) > 2 else None
     if not (last4.isdigit() and len(last4) == 4):
-        raise UsageError(_BIND, "手机号后四位应为 4 位数字。")
+        raise UsageError(bind_command, "手机号后四位应为 4 位数字。")
     if relation is not None and relation not in RELATIONS:
-        raise UsageError(_BIND, f"关系可填：{'、'.join(RELATIONS)}。")
+        raise UsageError(bind_command, f"关系可填：{'、'.join(RELATIONS)}。")
     cfg = ctx.settings.binding
     outcome = people.bind(
         ctx.session, ctx.actor.identity, name, last4, relation=relation, now=ctx.now,
@@ -109,7 +111,7 @@ def _lock_alerts(student: Student, ctx: Context) -> list[Reply]:
 def _bind_with_code(code: str, msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Bind with a one-time code from a teacher (绑定 123456)."""
     if not (code.isdigit() and len(code) == binding_codes.CODE_DIGITS):
-        raise UsageError(_BIND, "绑定码为老师发给您的 6 位数字；也可发送「绑定 学生姓名 手机号后四位」。")
+        raise UsageError(bind_command, "绑定码为老师发给您的 6 位数字；也可发送「绑定 学生姓名 手机号后四位」。")
     cfg = ctx.settings.binding
     outcome = binding_codes.redeem_code(
         ctx.session, ctx.actor.identity, code, now=ctx.now, max_failures=cfg.max_failures,
@@ -121,6 +123,16 @@ def _bind_with_code(code: str, msg: InboundMessage, ctx: Context) -> list[Reply]
     return bind_command_reply(outcome, msg, ctx)
 
 
+@command("解绑", roles=EVERYONE - {STRANGER}, private=True)
+def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Remove every binding of this identity."""
+    identity = ctx.actor.identity
+    identity.bindings.clear()
+    identity.staff_id = None
+    return [Reply("已解除绑定。如需重新绑定，请发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
+
+
+@command("生成绑定码", roles=STAFF_ROLES, args=(1, 3), private=True)
 def code_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Create a one-time binding code for one guardian of a student (staff, private chat)."""
     staff = ctx.actor.staff
@@ -155,14 +167,6 @@ def code_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
         f"有效期至 {until}，仅可使用一次。请家长私聊我发送「绑定 {result.code}」。"
     )
     return [Reply(text, private=True)]
-
-
-def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Remove every binding of this identity."""
-    identity = ctx.actor.identity
-    identity.bindings.clear()
-    identity.staff_id = None
-    return [Reply("已解除绑定。如需重新绑定，请发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
 
 
 # Pictures, files and voice notes of bound people go to handlers.media; strangers get this answer.
@@ -219,16 +223,8 @@ def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(text)]
 
 
-_BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=1, max_args=3)
-
-
 def register(registry: Registry) -> None:
     """Add help, binding and the fallbacks to the registry."""
-    registry.add_command(Command("帮助", help_command, roles=EVERYONE, max_args=1, aliases=("help", "菜单", "?")))
-    registry.add_command(_BIND)
-    registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
-    registry.add_command(Command("生成绑定码", code_command, roles=STAFF_ROLES, min_args=1, max_args=3,
-                                 private_only=True))
     registry.add(FuncHandler(_is_enter, _welcome), group=EVENTS)
     registry.add(FuncHandler(_is_not_text, _not_text), group=EVENTS)
     registry.add(FuncHandler(filters.TEXT & filters.STAFF & filters.NOT_EMPTY, _staff_text, "staff_text"),
