@@ -12,9 +12,10 @@ note, or a leave note relayed to every candidate child's head teacher.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.message import InboundMessage, Reply
+from config.settings import Settings
 from handlers import filters
 from handlers.context import PARENT, Actor, Context
 from handlers.leave import relay
@@ -25,11 +26,14 @@ from handlers.which_child import ALL_PREFIX, KIND, LEAVE, child_name, choice_of,
 from models import conversation, ticket_service
 from models.directory import Guardianship
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
+
 
 class ChildAnswerHandler:
     """Takes a parent's answer to the "which child?" question being asked."""
 
-    def _match(self, msg: InboundMessage, ctx: Context) -> tuple[Any, int, bool] | None:
+    def _match(self, msg: InboundMessage, ctx: Context) -> tuple[conversation.PendingQuestion, int, bool] | None:
         if not (filters.TEXT & filters.PARENT)(msg, ctx):
             return None
         text = clean(msg.text)
@@ -91,7 +95,7 @@ def _file(msg: InboundMessage, ctx: Context, payload: dict[str, Any], gs: Guardi
     return [r if r.to is not None else Reply(r.text, private=True, urgent=r.urgent) for r in replies]
 
 
-def expire_questions(session: Any, settings: Any, now: dt.datetime) -> int:
+def expire_questions(session: Session, settings: Settings, now: dt.datetime) -> int:
     """Settle "which child?" questions nobody answered in time; return how many.
 
     A ticket message is filed under the first child (an event notes that the
@@ -107,7 +111,7 @@ def expire_questions(session: Any, settings: Any, now: dt.datetime) -> int:
     return settled
 
 
-def _settle(session: Any, settings: Any, row: conversation.PendingQuestion, now: dt.datetime) -> None:
+def _settle(session: Session, settings: Settings, row: conversation.PendingQuestion, now: dt.datetime) -> None:
     actor = Actor.of(row.identity)
     payload = dict(row.payload)
     conversation.drop(session, row)

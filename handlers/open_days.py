@@ -8,9 +8,11 @@ Head teachers and leaders: ``开放日名单 [编号]``, ``开放日签到 编�
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
+from config.settings import Settings
 from handlers.commands import Command, command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
@@ -19,6 +21,10 @@ from handlers.surveys import comment_ticket
 from models import exports, open_day_notify, open_days, scope
 from models.open_days import CONFIRMED, COURSE, OPEN_DAY, RATING_NAMES, OpenDayError
 from models.reception import describe_slot
+from models.tickets import Ticket
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 LEADERS = frozenset({LEADER})
 PARENTS = frozenset({PARENT})
@@ -224,8 +230,8 @@ def cancel_event_command(args: list[str], msg: InboundMessage, ctx: Context) -> 
     return [Reply(f"已取消{event.kind_name} {event.id}，已通知 {told} 位报名或候补的家长。", private=True)]
 
 
-def file_feedback(session: object, settings: object, signup: open_days.OpenDaySignup, lesson: int, order: int,
-                  suggestion: str, now: dt.datetime, identity_id: int | None):  # -> Ticket | None
+def file_feedback(session: Session, settings: Settings, signup: open_days.OpenDaySignup, lesson: int, order: int,
+                  suggestion: str, now: dt.datetime, identity_id: int | None) -> Ticket | None:
     """Save the three answers (chat or form); an actionable suggestion becomes a ticket, once per family."""
     open_days.save_feedback(signup, lesson, order, suggestion, now)
     if not suggestion.strip() or signup.ticket_number is not None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
+from config.settings import Settings
 from handlers import filters
 from handlers.commands import command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
@@ -14,6 +16,11 @@ from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.notices import _WHEN
 from handlers.registry import Registry
 from models import conversation, scope, survey_results, surveys, ticket_service
+from models.directory import Student
+from models.tickets import Ticket
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 log = logging.getLogger(__name__)
 KIND = "survey"
@@ -156,7 +163,7 @@ def _summary(survey: surveys.Survey, student_name: str, response: surveys.Survey
     return "\n".join(lines)
 
 
-def file_comment(session: object, settings: object, response: surveys.SurveyResponse, student: object,
+def file_comment(session: Session, settings: Settings, response: surveys.SurveyResponse, student: Student,
                  now: dt.datetime, identity_id: int | None) -> None:
     """Turn an actionable comment into a ticket (anonymous when ``surveys.anonymous``), once per response."""
     if not response.comment or response.comment_ticket_id is not None:
@@ -167,8 +174,8 @@ def file_comment(session: object, settings: object, response: surveys.SurveyResp
         response.comment_ticket_id = ticket.id
 
 
-def comment_ticket(session: object, settings: object, comment: str, label: str, student: object, now: dt.datetime,
-                   identity_id: int | None, *, anonymous: bool):  # -> Ticket | None
+def comment_ticket(session: Session, settings: Settings, comment: str, label: str, student: Student,
+                   now: dt.datetime, identity_id: int | None, *, anonymous: bool) -> Ticket | None:
     """Open a ticket for an actionable feedback-form comment (测评, 开放日); None when it asks nothing."""
     try:
         from handlers.classifier import classify
