@@ -8,13 +8,10 @@ from typing import Any
 from flask import Flask, jsonify
 from sqlalchemy import text
 
-from bot import console, console_school, dingtalk, wechat, wecom_aibot, wecom_app, wecom_kf  # noqa: F401
 from bot.cli import register as register_cli
-from bot.console_auth import bp as console_bp  # console and console_school add their routes to it
 from bot.extension import EXTENSION, Lianxin, close_session, get_session, lianxin
-from bot.simulator import bp as simulator_bp
-from bot.web_pages import bp as pages_bp
-from bot.web_security import install as install_security_headers
+from bot.routes import register as register_routes
+from bot.web.security import install as install_security_headers
 from config.logs import setup_logging
 from config.settings import Settings, load_settings
 from handlers import build_registry
@@ -48,12 +45,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 def register_blueprints(app: Flask) -> None:
     """Mount the web routes."""
     app.add_url_rule("/healthz", "healthz", _healthz)
-    for platform in (dingtalk, wecom_app, wecom_aibot, wecom_kf, wechat):
-        app.register_blueprint(platform.bp)  # each platform's webhook
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(console_bp)
-    if lianxin(app).settings.simulator.enabled:
-        app.register_blueprint(simulator_bp)
+    register_routes(app)  # each platform's webhook, the pages, the console, the simulator (bot/routes.py)
 
 
 def _healthz():

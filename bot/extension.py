@@ -18,7 +18,7 @@ from config.settings import Settings
 from models.db import make_engine, make_sessionmaker
 
 if TYPE_CHECKING:
-    from bot.sender import Sender
+    from bot.outbound.sender import Sender
 
 EXTENSION = "lianxin"
 
@@ -33,7 +33,7 @@ class Lianxin:
     """
 
     def __init__(self, settings: Settings, registry: Any) -> None:
-        from bot.channels import build_sender
+        from bot.outbound.channels import build_sender
 
         self.settings = settings
         self.engine = make_engine(settings.database.url, settings.database.echo)

@@ -46,7 +46,7 @@ class InboxWorker:
 
     def run_once(self) -> int:
         """Handle every message waiting now; return how many were handled."""
-        from bot.media_fetch import fetch_pending
+        from bot.platforms.media_fetch import fetch_pending
         from handlers.pipeline import process_next
 
         ext = self.app_ext

@@ -70,12 +70,12 @@ def handle_inbox(session: Any, settings: Any, now: dt.datetime, ext: Any) -> int
     transaction (the claim makes a race with a late inbox thread harmless),
     and the replies are sent by the next ``drain_outbox``.
     """
-    from bot.media_fetch import fetch_pending
+    from bot.sweeps import fetch_media
     from handlers.pipeline import process_next
     from models.inbound import forget_signatures
 
     forget_signatures(session, now)
-    fetch_pending(ext, session, now)  # media the inbox worker never downloaded (its retries come due here too)
+    fetch_media(ext, session, now)  # media the inbox worker never downloaded (its retries come due here too)
     handled = 0
     while process_next(session=session, settings=settings, registry=ext.registry, now=now,
                        received_before=now - INBOX_GRACE) is not None:
@@ -98,7 +98,7 @@ def sync_kf(ext: Any = None, now: dt.datetime | None = None) -> RunReport:
     every school with kf configured, so a failed pull is retried; messages are
     deduplicated on their kf msgid, so pulling twice stores nothing twice.
     """
-    from bot.wecom_kf import sync_kf as pull
+    from bot.sweeps import pull_kf as pull
 
     ext, now = _ext_now(ext, now)
     codes = [code for code, creds in ext.settings.platforms.items() if creds.wecom_kf is not None]
@@ -112,11 +112,11 @@ def sync_school_contacts(ext: Any = None, now: dt.datetime | None = None) -> Run
     the directory after answering; this sweep repeats the read for every school
     whose request is still pending (the read is idempotent).
     """
-    from bot.school_contacts import pending_schools, sync_pending
+    from bot.sweeps import contact_syncs_due, sync_contacts
 
     ext, now = _ext_now(ext, now)
     return run_sweep(ext, "sync_school_contacts",
-                     lambda s, st, n: sum(sync_pending(ext, code) for code in pending_schools(ext, n)), now)
+                     lambda s, st, n: sum(sync_contacts(ext, code) for code in contact_syncs_due(ext, n)), now)
 
 
 def sweep_deadlines(ext: Any = None, now: dt.datetime | None = None) -> RunReport:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.simulator import chat_key, post
+from bot.platforms.simulator.webhook import chat_key, post
 from models import simulator as sim
 
 

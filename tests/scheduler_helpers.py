@@ -31,7 +31,7 @@ def bound_school(ext, session, now: dt.datetime) -> tuple[TestSchool, SimBot]:
 
 def identity_of(session, bot: SimBot, who: str) -> Identity:
     """Return the identity a simulated person chats with."""
-    from bot.simulator import external_id
+    from bot.platforms.simulator.webhook import external_id
 
     person = bot.person(who)
     return session.scalar(select(Identity).where(Identity.external_id == external_id(person.key)))

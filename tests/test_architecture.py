@@ -12,6 +12,8 @@ from config.logs import JsonFormatter, scrub
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_LIBS = ("wechatpy", "requests", "httpx", "urllib3", "dingtalk_stream")
+# What code outside bot/ may import from it (and bot.cli, the operator commands app.py registers).
+BOT_SEAMS = {"bot.message", "bot.extension", "bot.routes", "bot.sweeps", "bot.web.security"}
 
 
 def _imports(path: Path, *, typing_only: bool | None = None) -> set[str]:
@@ -51,6 +53,7 @@ def test_handlers_use_no_sql_and_no_platform(path: Path) -> None:
     bad |= {n for n in runtime if n.startswith("bot.") and n != "bot.message"}
     bad |= {n for n in _imports(path, typing_only=True)
             if n.split(".")[0] in ("sqlalchemy", "bot", *PLATFORM_LIBS) and n not in HANDLER_TYPING_ONLY | {"bot.message"}}
+    bad |= {n for n in _imports(path) if n.split(".")[0] == "app"}  # the app reaches handlers, never back
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
@@ -69,13 +72,74 @@ def test_models_know_no_platform(path: Path) -> None:
     bad |= {n for n in _imports(path) if n.startswith(("bot.", "handlers")) and n != "bot.message"}
     if path.name == "demo.py":
         bad = {n for n in bad if not n.startswith(("handlers", "bot."))}  # the demo school is built by chatting
+    bad |= {n for n in _imports(path) if n.split(".")[0] == "app"}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
 @pytest.mark.parametrize("path", _files("scheduler"), ids=lambda p: p.name)
 def test_scheduler_calls_no_platform_client(path: Path) -> None:
-    bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS or n.startswith("bot.clients")}
+    bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS or n.startswith("bot.platforms")}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def _outside_bot() -> list[Path]:
+    return [ROOT / "app.py", *[path for folder in ("handlers", "models", "scheduler", "config") for path in _files(folder)]]
+
+
+def test_nothing_outside_bot_imports_a_platform_package() -> None:
+    """app.py, handlers, models, scheduler and config reach bot/ only through its seams, never a platform package."""
+    offenders = {str(path.relative_to(ROOT)): sorted(bad) for path in _outside_bot()
+                 if (bad := {n for n in _imports(path)
+                             if (n == "bot" or n.startswith("bot.")) and not n.startswith("bot.cli")
+                             and n not in BOT_SEAMS})}
+    assert offenders == {}
+
+
+def _bot_module(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def _platform_talkers() -> set[str]:
+    """Every module that calls a platform API: the clients and the shared client code they use."""
+    platforms = ROOT / "bot" / "platforms"
+    return {_bot_module(path) for path in platforms.rglob("client.py")} | {
+        _bot_module(path) for path in (platforms / "common").glob("*.py")
+        if {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS}}
+
+
+@pytest.mark.parametrize("path", [p for p in _files("bot") if p.relative_to(ROOT / "bot").parts[0]
+                                  not in ("outbound", "platforms")], ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_outbound_and_platforms_talk_to_platforms(path: Path) -> None:
+    """The rest of bot/ (web pages, CLI, inbox worker, seams) imports no platform library and no client."""
+    talkers = _platform_talkers()
+    bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS or n in talkers}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _files("bot/outbound"), ids=lambda p: p.name)
+def test_outbound_reaches_platforms_only_through_their_channels(path: Path) -> None:
+    """The sender, batching and limits know no platform library or client; the channels do the talking."""
+    talkers = _platform_talkers()
+    bad = {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS or n in talkers}
+    bad |= {n for n in _imports(path) if n.startswith("bot.platforms") and not n.endswith(".channel")}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _files("bot/platforms/common"), ids=lambda p: p.name)
+def test_shared_platform_code_knows_no_single_platform(path: Path) -> None:
+    """bot/platforms/common/ serves every platform package and imports none of them."""
+    bad = {n for n in _imports(path) if n.startswith("bot.platforms.") and not n.startswith("bot.platforms.common")}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_bot_is_grouped_by_platform() -> None:
+    """At most 12 modules directly in bot/; each platform package has its webhook and its channel."""
+    assert len(list((ROOT / "bot").glob("*.py"))) <= 12
+    packages = [path for path in (ROOT / "bot" / "platforms").iterdir()
+                if path.is_dir() and (path / "__init__.py").exists() and path.name != "common"]
+    assert {p.name for p in packages} >= {"dingtalk", "wecom_app", "wecom_kf", "wecom_aibot", "wechat", "simulator"}
+    for package in packages:
+        assert (package / "webhook.py").exists() and (package / "channel.py").exists(), package.name
 
 
 def test_nothing_but_the_entry_points_imports_app() -> None:
@@ -95,10 +159,9 @@ def test_every_operator_command_lives_in_bot_cli() -> None:
 
 def test_only_bot_imports_platform_libraries() -> None:
     offenders = []
-    for folder in ("handlers", "models", "scheduler", "config"):
-        for path in _files(folder):
-            if {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS}:
-                offenders.append(str(path.relative_to(ROOT)))
+    for path in _outside_bot():
+        if {n for n in _imports(path) if n.split(".")[0] in PLATFORM_LIBS}:
+            offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
 

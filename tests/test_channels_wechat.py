@@ -88,7 +88,7 @@ def test_a_template_message_fits_the_templates_own_fields_and_links_to_the_whole
 @pytest.mark.parametrize("template_id", ["SUB1"])
 def test_a_subscribe_message_goes_to_subscribers_and_a_refusal_is_explained(
         ext, db_session, parent, fake_oa, now, settings_overrides):  # noqa: F811
-    from bot.channels import build_sender
+    from bot.outbound.channels import build_sender
     from config.settings import load_settings
 
     settings = {**settings_overrides}

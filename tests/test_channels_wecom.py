@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.channels import build_sender
+from bot.outbound.channels import build_sender
 from models.identity import Identity
 from models.outbox import OutboxMessage
 from models.tokens import AccessToken

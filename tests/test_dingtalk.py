@@ -173,8 +173,8 @@ def test_in_production_the_inbox_thread_handles_and_the_send_queue_sends(app, cl
     """With app.inbox: thread the request only stores and wakes the inbox thread; replies go to the send queue."""
     import dataclasses
 
-    from bot.send_queue import SendQueue
-    from bot.webhook import inbox_thread, send_ids
+    from bot.outbound.send_queue import SendQueue
+    from bot.platforms.common.webhook import inbox_thread, send_ids
 
     ext = app.extensions["lianxin"]
     offered: list[int] = []
@@ -192,7 +192,7 @@ def test_in_production_the_inbox_thread_handles_and_the_send_queue_sends(app, cl
 
 
 def test_a_full_send_queue_leaves_rows_to_the_scheduler():
-    from bot.send_queue import SendQueue
+    from bot.outbound.send_queue import SendQueue
 
     sent: list[list[int]] = []
     started, gate = threading.Event(), threading.Event()

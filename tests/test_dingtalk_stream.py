@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app, lianxin
-from bot.dingtalk_stream import Backoff, build_streams, inbox_waker, run_streams
+from bot.platforms.dingtalk.stream import Backoff, build_streams, inbox_waker, run_streams
 from config.exceptions import SettingsError
 from models.base import Base
 from models.db import make_engine
@@ -140,7 +140,7 @@ def test_a_redelivered_frame_stores_nothing_twice(stream_app, gateway, fake_ding
 
 
 def test_the_ack_is_sent_only_after_the_commit(stream_app, gateway, fake_dingtalk, monkeypatch):  # noqa: F811
-    import bot.dingtalk_stream as stream_module
+    import bot.platforms.dingtalk.stream as stream_module
 
     seen_at_ack: dict[str, int] = {}
     gateway.on_ack = lambda ack: seen_at_ack.setdefault(ack["headers"]["messageId"], records(stream_app, body["msgId"]))

@@ -165,7 +165,7 @@ def test_simulator_is_not_served_by_default(client, school):
 
 
 def _identity(session, bot, who):
-    from bot.simulator import external_id
+    from bot.platforms.simulator.webhook import external_id
     from models.identity import Identity
 
     return session.scalar(select(Identity).where(Identity.external_id == external_id(bot.person(who).key)))

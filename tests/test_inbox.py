@@ -99,7 +99,7 @@ class _Collect:
 def test_with_an_inbox_worker_the_web_process_only_stores_and_the_worker_handles(
         client, school, db_session, ext, now, monkeypatch, fake_dingtalk):  # noqa: F811
     from bot.inbox_worker import InboxWorker
-    from bot.webhook import send_ids
+    from bot.platforms.common.webhook import send_ids
 
     monkeypatch.setattr(ext, "settings", dataclasses.replace(
         ext.settings, app=dataclasses.replace(ext.settings.app, inbox="worker")))

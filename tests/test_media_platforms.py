@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.media_fetch import encrypt_aibot
+from bot.platforms.media_fetch import encrypt_aibot
 from models import media
 from models.inbound import InboundRecord
 from models.outbox import OutboxMessage

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.limits import split_utf8
 from bot.message import Recipient
-from bot.sender import Sender
+from bot.outbound.limits import split_utf8
+from bot.outbound.sender import Sender
 from models import outbox
 from models.directory import School
 from models.outbox import OutboxMessage

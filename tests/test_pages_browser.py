@@ -172,7 +172,7 @@ def test_simulator_shows_each_line_once_in_order_when_messages_are_sent_quickly(
     """Three messages sent back to back: one bubble per stored line, in the stored order (issue 16 item 14)."""
     from playwright.sync_api import expect
 
-    from bot.simulator import chat_key
+    from bot.platforms.simulator.webhook import chat_key
     from models import simulator as sim
 
     ext = live["ext"]

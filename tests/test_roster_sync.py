@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.school_contacts import read_wecom
+from bot.platforms.wecom_app.contacts import read_wecom
 from models.directory import Guardian, Student
 from models.identity import Identity
 from models.outbox import OutboxMessage, linked_address

@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from bot.web_security import RedactingAccessLogger, redact
+from bot.web.security import RedactingAccessLogger, redact
 from tests.kit import SimBot
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from wechatpy.enterprise.crypto import WeChatCrypto as CorpCrypto
 
-from bot.wecom_kf import sync_kf
+from bot.platforms.wecom_kf.webhook import sync_kf
 from models.inbound import InboundRecord
 from models.outbox import OutboxMessage
 from models.platform_state import KfCursor

@@ -21,7 +21,7 @@ def chat_command(who: str) -> None:
     @连心) to say it in the class group. ``/file PATH`` sends a picture or
     file (its type decides which; 「群 /file PATH」 in the group). Ctrl-D ends.
     """
-    from bot.simulator import chat_key, post, post_file
+    from bot.platforms.simulator.webhook import chat_key, post, post_file
 
     ext = lianxin()
     bot_name = ext.settings.simulator.bot_name

@@ -22,8 +22,8 @@ inbox_group = AppGroup("inbox", help="Inspect stored webhook messages.")
 def inbox_worker_command(poll: float, niceness: int) -> None:
     """Handle stored webhook messages (run one or more next to gunicorn with app.inbox=worker)."""
     from bot.inbox_worker import InboxWorker
-    from bot.send_queue import SendQueue
-    from bot.webhook import send_ids
+    from bot.outbound.send_queue import SendQueue
+    from bot.platforms.common.webhook import send_ids
 
     if niceness:
         os.nice(niceness)

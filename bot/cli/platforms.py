@@ -16,7 +16,7 @@ platforms_group = AppGroup("platforms", help="Check the platform set-up of each 
 @with_appcontext
 def roster_sync_command(source: str, school: str) -> None:
     """Read the school's 家校通讯录 and apply it like a roster import (never deletes)."""
-    from bot.school_contacts import DINGTALK_UNAVAILABLE, ContactsError, sync_wecom
+    from bot.platforms.wecom_app.contacts import DINGTALK_UNAVAILABLE, ContactsError, sync_wecom
     from models.directory import find_school
     from models.roster import RosterError
 
@@ -38,7 +38,7 @@ def roster_sync_command(source: str, school: str) -> None:
 @with_appcontext
 def platforms_check_command(school: str | None) -> None:
     """Fetch a token on each configured platform and print what an administrator must set up (exit 1 if anything)."""
-    from bot.platform_doctor import check, render
+    from bot.platforms.doctor import check, render
     from models.directory import find_school
 
     ext = lianxin()

@@ -18,7 +18,7 @@ def dingtalk_stream_command(school: str | None) -> None:
     """Run the DingTalk Stream connections (schools with dingtalk.mode: stream); Ctrl-C stops."""
     from flask import current_app
 
-    from bot.dingtalk_stream import build_streams, inbox_waker, stream_schools
+    from bot.platforms.dingtalk.stream import build_streams, inbox_waker, stream_schools
     ext = lianxin()
     code = _school_code(ext, school) if school else None
     codes = stream_schools(ext.settings, code)
@@ -37,7 +37,7 @@ def dingtalk_stream_command(school: str | None) -> None:
 
 
 async def _main(streams: list) -> None:
-    from bot.dingtalk_stream import run_streams
+    from bot.platforms.dingtalk.stream import run_streams
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,1 @@
+"""Outbound delivery: the sender, batching, the send queue, platform limits and the channel registry."""

@@ -1,0 +1,1 @@
+"""What several platforms share: the webhook frame, WeChat crypto, client errors, tokens, the channel base."""
