@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from config.settings import Settings
+from models import links
 from models.base import Base, utcnow
 from models.media_safety import Checked, Limits, MediaRefused
 
@@ -322,3 +323,13 @@ def claim(rows: Iterable[Attachment], *, identity_id: int | None = None, staff_i
             row.identity_id = identity_id
         if staff_id is not None and row.staff_id is None:
             row.staff_id = staff_id
+
+
+# Signed links to attachments (``/a/<token>``); who may open them is models.media_access.
+LINK_PURPOSE = "attachment"
+
+
+def notice_link(settings: Settings, attachment: Attachment, notice_id: int, expires: dt.datetime) -> str:
+    """Return a link that opens a notice's attachment (for the families the notice reached)."""
+    token = links.make_token(settings.app.secret_key, LINK_PURPOSE, {"a": attachment.id, "n": notice_id}, expires)
+    return links.absolute_url(settings.app.base_url, "a", token)

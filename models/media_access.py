@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from models import links, ticket_notify
 from models.directory import Staff
+from models.media import LINK_PURPOSE as PURPOSE
 from models.media import Attachment, summary
+from models.notices import Notice, NoticeStatus
 from models.ticket_access import can_view
 from models.tickets import Ticket
-
-PURPOSE = "attachment"
 
 
 def staff_link(settings: Settings, attachment: Attachment, staff: Staff, now: dt.datetime) -> str:
@@ -43,12 +43,6 @@ def ticket_links(session: Session, settings: Settings, ticket: Ticket, staff: St
             if row.purged_at is None]
 
 
-def notice_link(settings: Settings, attachment: Attachment, notice_id: int, expires: dt.datetime) -> str:
-    """Return a link that opens a notice's attachment (for the families the notice reached)."""
-    token = links.make_token(settings.app.secret_key, PURPOSE, {"a": attachment.id, "n": notice_id}, expires)
-    return links.absolute_url(settings.app.base_url, "a", token)
-
-
 def open_attachment(session: Session, payload: dict[str, Any]) -> Attachment | None:
     """Return the attachment a verified link payload grants, or None when its reader may not (any longer)."""
     row = session.get(Attachment, int(payload.get("a") or 0))
@@ -61,8 +55,6 @@ def open_attachment(session: Session, payload: dict[str, Any]) -> Attachment | N
             return None
         return row
     if "n" in payload:
-        from models.notices import Notice, NoticeStatus
-
         notice = session.get(Notice, int(payload["n"]))
         ok = notice is not None and row.notice_id == notice.id and notice.status == NoticeStatus.SENT
         return row if ok else None

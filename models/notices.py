@@ -190,11 +190,9 @@ def _queue_attachments(session: Session, settings: Settings, notice: Notice, rec
     can show that); ``context.attachment_id`` lets a channel that can send the
     picture or file itself (WeCom app, 微信客服) do so instead.
     """
-    from models.media_access import notice_link
-
     expires = now + dt.timedelta(days=settings.notices.link_ttl_days)
     for i, row in enumerate(files, 1):
-        link = notice_link(settings, row, notice.id, expires)
+        link = media.notice_link(settings, row, notice.id, expires)
         text = f"通知附件{i}：{row.label}「{row.name}」\n点击查看：{link}"
         context = {**recipient.context, "attachment_id": row.id, "attachment_url": link, "attachment_kind": row.kind}
         target = dataclasses.replace(recipient, context=context)
