@@ -13,10 +13,10 @@ from re import _constants as _sre_c
 from re import _parser as _sre_p
 from typing import Any
 
-import jieba
 import yaml
 
 from handlers._compose import compile_rules
+from handlers._jieba import jieba
 from handlers._normalize import prepare
 
 __all__ = ["CATEGORY_CODES", "DEFAULT_LEXICON_DIR", "Lexicon", "Slot", "build_tokenizer", "load_lexicon", "required_options"]

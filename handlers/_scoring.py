@@ -6,10 +6,9 @@ import re
 from bisect import bisect_right
 from itertools import accumulate
 
-import jieba
-
 from handlers._attribution import agent_regex, attribute_violence, find_agents
 from handlers._decide import Decider, Decision
+from handlers._jieba import jieba
 from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot, required_options
 from handlers._regex import guarded
 from handlers._safety_net import SafetyNet

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from math import log
 
-import jieba
+from handlers._jieba import jieba
 
 __all__ = ["Segmenter"]
 
