@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import redirect, render_template, request, url_for
 
 from bot.console_auth import bp, current_staff, db, ext, frame, heads_only, leaders_only, need, page_message
-from models import console_school, notices, scope, survey_results
+from models import console_school, media, notices, scope, survey_results
 from models.console_ledger import local_midnight
 from models.roster import RosterError
 from models.surveys import INDICATORS
@@ -73,6 +73,7 @@ def notices_page() -> Any:
 @heads_only
 def notice_preview() -> Any:
     """Draft the notice with the chat's scope parser and show who it reaches, with 确认发送."""
+    request.max_content_length = ext().settings.media.max_bytes + 65_536  # an attachment, not app.max_body_bytes
     form, when = request.form, None
     if form.get("when"):
         try:
@@ -80,14 +81,16 @@ def notice_preview() -> Any:
         except ValueError:
             return _compose_error("定时时间格式不正确。")
     try:
+        upload = request.files.get("attachment")
+        file = (upload.filename or "", upload.read()) if upload is not None and upload.filename else None
         notice, reach = console_school.draft(db(), current_staff(), form.get("scope", ""), form.get("text", "")[:2000],
-                                             bool(form.get("important")), when, ext().now())
+                                             bool(form.get("important")), when, ext().now(), file, ext().settings)
     except (scope.ScopeError, ValueError) as exc:
         db().rollback()
         return _compose_error(str(exc), 403 if isinstance(exc, scope.ScopeForbidden) else 400)
     db().commit()
     return render_template("console/notice_preview.html", notice=notice, reach=reach,
-                           private_copy=ext().settings.notices.private_copy, **frame())
+                           attachments=media.of_notice(db(), notice.id), private_copy=ext().settings.notices.private_copy, **frame())
 
 
 def _compose_error(message: str, status: int = 400) -> tuple[str, int]:

@@ -231,7 +231,7 @@ def api_chat():
     except LookupError:
         return jsonify([])
     after = request.args.get("after", "0")
-    rows = sim.lines(session, chat, after_id=int(after) if after.isdigit() else 0)
+    rows = sim.lines(session, chat, after_id=int(after) if after.isdecimal() else 0)
     return jsonify([_line(r) for r in rows])
 
 

@@ -18,7 +18,7 @@ from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.registry import Registry
 from handlers.ticket_views import list_line, parent_progress, staff_detail
 from handlers.tickets import notice_replies
-from models import labels, routing, ticket_access, ticket_notify, ticket_service
+from models import labels, media_access, routing, ticket_access, ticket_notify, ticket_service
 from models.tickets import Ticket, TicketError, find_ticket
 
 STAFF = frozenset({TEACHER, HEAD_TEACHER, LEADER})
@@ -95,8 +95,15 @@ def my_work(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
 
 
 def view(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Show a ticket's details and history."""
-    return [Reply(staff_detail(staff_ticket(ctx, args[0], act=False), ctx.now, tz(ctx)))]
+    """Show a ticket's details and history, with a link of the viewer's own to each picture or file."""
+    ticket = staff_ticket(ctx, args[0], act=False)
+    text = staff_detail(ticket, ctx.now, tz(ctx))
+    staff = ctx.actor.staff
+    attachments = media_access.ticket_links(ctx.session, ctx.settings, ticket, staff, ctx.now) if staff else []
+    if attachments:
+        text += f"\n附件（{len(attachments)}，链接仅限您本人、限时有效）："
+        text += "".join(f"\n  {i}. {row.label}：{url}" for i, (row, url) in enumerate(attachments, 1))
+    return [Reply(text)]
 
 
 @ledger

@@ -101,7 +101,7 @@ def act(session: Session, staff: Staff, ticket: Ticket, action: str, form: Mappi
 
 
 def _staff(session: Session, leader: Staff, staff_id: str | None) -> Staff:
-    target = session.get(Staff, int(staff_id)) if staff_id and staff_id.isdigit() else None
+    target = session.get(Staff, int(staff_id)) if staff_id and staff_id.isascii() and staff_id.isdigit() else None
     if target is None or target.school_id != leader.school_id:
         raise ActionRefused("请选择本校的老师。", 400)
     return target

@@ -129,7 +129,7 @@ def _known(value: str, codes: list[str]) -> str:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _date(value: str | None) -> dt.date | None:

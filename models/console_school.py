@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models import notices, scope, visits
+from config.texts import refusal_text
+from models import media, notices, scope, visits
 from models.directory import Staff, Student
+from models.media_safety import MediaRefused, check
 from models.notice_acks import ClassStat, notice_stats
 from models.roster import ImportReport, RosterLimits, import_roster
 from models.survey_results import SurveyResults, compute_results
@@ -128,22 +130,42 @@ def notice_stats_for(session: Session, staff: Staff, notice: notices.Notice) -> 
 
 
 def draft(session: Session, staff: Staff, scope_text: str, text: str, important: bool,
-          when: dt.datetime | None, now: dt.datetime) -> tuple[notices.Notice, notices.Reach]:
+          when: dt.datetime | None, now: dt.datetime, upload: tuple[str, bytes] | None = None,
+          settings: Settings | None = None) -> tuple[notices.Notice, notices.Reach]:
     """Draft a notice with the chat's scope parser and rule; return it and who it would reach.
+
+    ``upload`` (file name, bytes) is checked and stored like a picture sent in chat and goes out
+    with the notice (``settings`` is needed then).
 
     Raises:
         scope.ScopeError: the scope names no class of the school, or (``ScopeForbidden``) a class a head
             teacher does not head (message in Chinese).
-        ValueError: empty text or a time in the past (message in Chinese).
+        ValueError: empty text, a time in the past or a refused file (message in Chinese).
     """
     parsed = scope.sender_scope(session, staff, scope_text)
     if not text.strip():
         raise ValueError("请填写通知内容。")
     if when is not None and when <= now:
         raise ValueError("定时时间已过，请填写将来的时间。")
+    attachment = _stored_upload(session, staff, upload, settings, now) if upload and upload[1] else None
     notice = notices.draft_notice(session, school_id=staff.school_id, author=staff, scope=parsed, text=text.strip(),
                                   important=important, scheduled_for=when, now=now)
+    if attachment is not None:
+        media.attach_to_notice(session, [attachment], notice.id, now)
     return notice, notices.reach(session, notice.class_ids)
+
+
+def _stored_upload(session: Session, staff: Staff, upload: tuple[str, bytes], settings: Settings | None,
+                   now: dt.datetime) -> media.Attachment:
+    """Check and store a compose-page upload; a refusal is a ValueError with the chat's Chinese answer."""
+    assert settings is not None, "an upload needs the settings (limits, store)"
+    name, data = upload
+    try:
+        checked = check(data, media.limits(settings))
+        return media.save(session, settings, checked, school_id=staff.school_id, now=now, name=name,
+                          staff_id=staff.id)
+    except MediaRefused as exc:
+        raise ValueError(refusal_text(exc.reason, settings.media.max_bytes)) from exc
 
 
 def own_draft(session: Session, staff: Staff, notice_id: int) -> notices.Notice | None:

@@ -398,3 +398,25 @@ def test_the_ticket_page_lists_its_pictures_and_opens_them(principal, ext, db_se
     path = "/" + link.split("/", 3)[3]
     assert principal.get(path).status_code == 200
     assert principal.get(path + "/file").data == kept.data
+
+
+def test_a_notice_composed_on_the_page_carries_its_pdf_and_refuses_a_bad_file(principal, db_session, world, now):
+    from models import media
+    from tests import media_samples
+
+    token = csrf(principal)
+    bad = principal.post("/console/notices/preview", content_type="multipart/form-data", data={
+        "csrf": token, "scope": "一年级一班", "text": "请阅读安全告知书",
+        "attachment": (io.BytesIO(b"MZ\x90\x00 not a document"), "告知书.exe")})
+    assert bad.status_code == 400 and "暂不支持这种文件格式" in bad.text
+    assert db_session.scalar(select(func.count()).select_from(media.Attachment)) == 0
+    preview = principal.post("/console/notices/preview", content_type="multipart/form-data", data={
+        "csrf": token, "scope": "一年级一班", "text": "请阅读安全告知书",
+        "attachment": (io.BytesIO(media_samples.pdf()), "安全告知书.pdf")})
+    assert preview.status_code == 200 and "附件：" in preview.text and "安全告知书.pdf" in preview.text
+    notice_id = int(re.search(r"/console/notices/(\d+)/send", preview.text).group(1))
+    assert principal.post(f"/console/notices/{notice_id}/send", data={"csrf": token}).status_code == 302
+    [attached] = media.of_notice(db_session, notice_id)
+    assert attached.name == "安全告知书.pdf"
+    rows = db_session.scalars(select(OutboxMessage).where(OutboxMessage.ref == f"notice:{notice_id}")).all()
+    assert any("/a/" in (row.text or "") or (row.context or {}).get("attachment_id") == attached.id for row in rows)

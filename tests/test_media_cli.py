@@ -101,3 +101,20 @@ def test_a_principal_sends_a_notice_with_a_pdf_in_the_simulator_and_a_parent_ope
     opened = client.get(re.sub(r"^https?://[^/]+", "", link) + "/file")
     assert opened.status_code == 200 and opened.data == samples.pdf()
     assert opened.headers["Content-Disposition"].startswith("attachment;"), "a PDF is downloaded, not shown inline"
+
+
+def test_staff_who_bind_later_open_a_tickets_pictures_from_查看(client, school, db_session, ext):
+    """The picture reached the ticket before its assignee used the bot: 查看 gives them their own links."""
+    bot = SimBot(ext, db_session)
+    bot.bind("张小明妈妈")
+    bot.say("张小明妈妈", "老师布置的作业太多了，孩子每天写到晚上十一点")
+    keys = _people(client)
+    client.post("/simulator/api/send_file", data={"person": keys["张小明妈妈"], "where": "private",
+                                                  "file": (io.BytesIO(samples.photo()), "作业本.jpg")},
+                content_type="multipart/form-data")
+    bot.bind("王芳")
+    number = re.search(r"\d{4}-\d{4}", "\n".join(bot.say("张小明妈妈", "我的反馈"))).group(0)
+    [detail] = [r for r in bot.say("王芳", f"查看 {number}") if "附件（1" in r]
+    [link] = re.findall(r"https?://\S+/a/[^\s：]+", detail)
+    assert client.get(re.sub(r"^https?://[^/]+", "", link) + "/file").mimetype == "image/jpeg"
+    assert not any("/a/" in r for r in bot.say("张小明妈妈", f"进度 {number}")), "parents get no staff link"

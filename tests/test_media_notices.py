@@ -138,3 +138,29 @@ def test_on_the_official_account_a_notice_picture_is_a_customer_service_image(
     images = [c.json for c in fake_oa.sent("message/custom/send") if c.json.get("msgtype") == "image"]
     assert {c["touser"] for c in images} >= {"oMOM"} and all(c["image"]["media_id"] for c in images)
     assert [k for k, _ in fake_oa.uploads] == ["image"], "uploaded once, reused for every family"
+
+
+class TestOutsideTheWindow:
+    """An Official Account with a template configured (the fallback once the 48 hours are over)."""
+
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides):
+        creds = {**p.CREDENTIALS[p.SCHOOL], "wechat": {**p.CREDENTIALS[p.SCHOOL]["wechat"], "template_id": "TPL1",
+                                                       "template_fields": "thing1:title,thing2:summary,time3:time"}}
+        return {**settings_overrides, "platforms": {**p.CREDENTIALS, p.SCHOOL: creds}}
+
+    def test_an_oa_family_gets_the_template_with_a_page_showing_the_picture(
+            self, client, school, db_session, ext, now, fake_wecom, fake_oa):  # noqa: F811
+        client.post(f"/wechat/{p.SCHOOL}", **p.oa_safe_post(p.oa_message(now, "绑定 张小明 1234", user="oMOM"), now))
+        app_post(client, now, content="绑定 赵校长 0001", user="principal")
+        fake_wecom.add_media("MAP", samples.photo())
+        app_post(client, now, msgtype="image", user="principal", MediaId="MAP")
+        app_post(client, now, content="通知 一年级一班 明天运动会，请看场地图", user="principal")
+        app_post(client, now, content="确认发送", user="principal")
+        later = now + dt.timedelta(days=3)  # the family's last message is 72 hours old: no customer-service message
+        ext.sender.drain(db_session, later)
+        db_session.commit()
+        assert not [c for c in fake_oa.sent("message/custom/send") if c.json.get("msgtype") == "image"]
+        urls = [c.json.get("url", "") for c in fake_oa.sent("message/template/send") if c.json.get("touser") == "oMOM"]
+        pages = [client.get(path_of(u)) for u in urls if u]
+        assert any(page.status_code == 200 and "<img" in page.get_data(as_text=True) for page in pages), urls

@@ -195,7 +195,7 @@ def _http_error(res: requests.Response, result: dict[str, Any]) -> SendError:
     if res.status_code == 429 or res.status_code >= 500:
         retry_after = res.headers.get("Retry-After")
         return TransientSendError(f"HTTP {res.status_code}: {message}", code or f"http_{res.status_code}",
-                                  retry_after=float(retry_after) if retry_after and retry_after.isdigit() else 60)
+                                  retry_after=float(retry_after) if retry_after and retry_after.isdecimal() else 60)
     if code:
         return PermanentSendError(f"HTTP {res.status_code} {code}: {message}", code)
     return from_http(res.status_code, message)

@@ -17,7 +17,7 @@ _FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECAS
 def read_capped(res: requests.Response, max_bytes: int) -> bytes:
     """Return the body; refuse (``too_big``) as soon as it passes ``max_bytes``, before reading the rest."""
     declared = res.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    if declared and declared.isdecimal() and int(declared) > max_bytes:
         res.close()
         raise MediaRefused("too_big", f"Content-Length {declared}")
     chunks, total = [], 0
