@@ -50,11 +50,16 @@ def build_registry() -> Registry:
         visits,
     )
 
+    from handlers.commands import declared
     from handlers.registry import COMMANDS, CommandHandler, Registry
 
     registry = Registry()
     for module in (basic, groups, media, notices, notice_acks, surveys, exports, console, leave, tickets,
                    ticket_commands, leader_commands, visits, reception, grid, open_days, review_commands):
-        module.register(registry)
+        for command in declared(module.__name__):  # the @command functions, in the order they are defined
+            registry.add_command(command)
+        register = getattr(module, "register", None)  # handlers and answers beside the commands
+        if register is not None:
+            register(registry)
     registry.add(CommandHandler(registry.commands), group=COMMANDS)
     return registry

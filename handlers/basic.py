@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from bot.message import EVENT_ENTER, MEDIA_MSGTYPES, InboundMessage, Reply
 from config.texts import welcome_texts
-from handlers.commands import Command, fold_width, normalize_command_text
+from handlers import filters
+from handlers.commands import command, fold_width, normalize_command_text
 from handlers.context import EVERYONE, STAFF_ROLES, STRANGER, Context
 from handlers.exceptions import UsageError
+from handlers.filters import Filter
 from handlers.registry import EVENTS, STAFF_TEXT, STRANGERS, FuncHandler, Registry
 from models import binding_codes, people
 
@@ -22,6 +24,7 @@ RELATIONS = ("妈妈", "爸爸", "爷爷", "奶奶", "外公", "外婆", "姥姥
 COMPACT_HELP_OVER = 10
 
 
+@command("帮助", roles=EVERYONE, args=(0, 1), aliases=("help", "菜单", "?"))
 def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List what this person may do."""
     registry: Registry = ctx.services["registry"]
@@ -44,6 +47,7 @@ def help_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply("\n".join(lines), private=msg.is_group, mention_sender=False)]
 
 
+@command("绑定", roles=EVERYONE, args=(1, 3))
 def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Bind this identity to a child's guardian or to a staff member."""
     if len(args) == 1:
@@ -51,9 +55,9 @@ def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     name, last4 = args[0], args[1]
     relation = args[2] if len(args) > 2 else None
     if not (last4.isdigit() and len(last4) == 4):
-        raise UsageError(_BIND, "手机号后四位应为 4 位数字。")
+        raise UsageError(bind_command, "手机号后四位应为 4 位数字。")
     if relation is not None and relation not in RELATIONS:
-        raise UsageError(_BIND, f"关系可填：{'、'.join(RELATIONS)}。")
+        raise UsageError(bind_command, f"关系可填：{'、'.join(RELATIONS)}。")
     cfg = ctx.settings.binding
     outcome = people.bind(
         ctx.session, ctx.actor.identity, name, last4, relation=relation, now=ctx.now,
@@ -107,7 +111,7 @@ def _lock_alerts(student: Student, ctx: Context) -> list[Reply]:
 def _bind_with_code(code: str, msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Bind with a one-time code from a teacher (绑定 123456)."""
     if not (code.isdigit() and len(code) == binding_codes.CODE_DIGITS):
-        raise UsageError(_BIND, "绑定码为老师发给您的 6 位数字；也可发送「绑定 学生姓名 手机号后四位」。")
+        raise UsageError(bind_command, "绑定码为老师发给您的 6 位数字；也可发送「绑定 学生姓名 手机号后四位」。")
     cfg = ctx.settings.binding
     outcome = binding_codes.redeem_code(
         ctx.session, ctx.actor.identity, code, now=ctx.now, max_failures=cfg.max_failures,
@@ -119,6 +123,16 @@ def _bind_with_code(code: str, msg: InboundMessage, ctx: Context) -> list[Reply]
     return bind_command_reply(outcome, msg, ctx)
 
 
+@command("解绑", roles=EVERYONE - {STRANGER}, private=True)
+def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Remove every binding of this identity."""
+    identity = ctx.actor.identity
+    identity.bindings.clear()
+    identity.staff_id = None
+    return [Reply("已解除绑定。如需重新绑定，请发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
+
+
+@command("生成绑定码", roles=STAFF_ROLES, args=(1, 3), private=True)
 def code_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Create a one-time binding code for one guardian of a student (staff, private chat)."""
     staff = ctx.actor.staff
@@ -155,21 +169,9 @@ def code_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply(text, private=True)]
 
 
-def unbind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Remove every binding of this identity."""
-    identity = ctx.actor.identity
-    identity.bindings.clear()
-    identity.staff_id = None
-    return [Reply("已解除绑定。如需重新绑定，请发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
-
-
-def _is_not_text(msg: InboundMessage, ctx: Context) -> bool:
-    # Pictures, files and voice notes of bound people go to handlers.media; strangers get this answer.
-    return msg.msgtype != "text" and (msg.msgtype not in MEDIA_MSGTYPES or STRANGER in ctx.actor.roles)
-
-
-def _is_enter(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype == "event" and msg.text == EVENT_ENTER and not msg.is_group
+# Pictures, files and voice notes of bound people go to handlers.media; strangers get this answer.
+_is_not_text = ~filters.TEXT & (~filters.MEDIA | filters.STRANGER)
+_is_enter = filters.EVENT & filters.PRIVATE & Filter(lambda msg, ctx: msg.text == EVENT_ENTER, "enter_chat")
 
 
 def _welcome(msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -189,10 +191,6 @@ def _not_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     if msg.msgtype in MEDIA_MSGTYPES:
         return [Reply("请先绑定身份再发送图片或文件：发送「绑定 学生姓名 手机号后四位」。", private=msg.is_group)]
     return [Reply("抱歉，我暂时只能读懂文字和图片。请用文字描述您的问题，或直接联系班主任。", private=msg.is_group)]
-
-
-def _is_staff_text(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype == "text" and ctx.actor.is_staff and bool(msg.text.strip())
 
 
 def _staff_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -215,10 +213,6 @@ def _staff_text(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(answer, private=msg.is_group)]
 
 
-def _is_stranger(msg: InboundMessage, ctx: Context) -> bool:
-    return STRANGER in ctx.actor.roles
-
-
 def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
     text = (
         "您好！为保护学生信息，请先绑定身份：发送「绑定 学生姓名 家长手机号后四位」，"
@@ -229,17 +223,10 @@ def _stranger(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(text)]
 
 
-_BIND = Command("绑定", bind_command, roles=EVERYONE, min_args=1, max_args=3)
-
-
 def register(registry: Registry) -> None:
     """Add help, binding and the fallbacks to the registry."""
-    registry.add_command(Command("帮助", help_command, roles=EVERYONE, max_args=1, aliases=("help", "菜单", "?")))
-    registry.add_command(_BIND)
-    registry.add_command(Command("解绑", unbind_command, roles=EVERYONE - {STRANGER}, private_only=True))
-    registry.add_command(Command("生成绑定码", code_command, roles=STAFF_ROLES, min_args=1, max_args=3,
-                                 private_only=True))
     registry.add(FuncHandler(_is_enter, _welcome), group=EVENTS)
     registry.add(FuncHandler(_is_not_text, _not_text), group=EVENTS)
-    registry.add(FuncHandler(_is_staff_text, _staff_text, "staff_text"), group=STAFF_TEXT)
-    registry.add(FuncHandler(_is_stranger, _stranger), group=STRANGERS)
+    registry.add(FuncHandler(filters.TEXT & filters.STAFF & filters.NOT_EMPTY, _staff_text, "staff_text"),
+                 group=STAFF_TEXT)
+    registry.add(FuncHandler(filters.STRANGER, _stranger), group=STRANGERS)

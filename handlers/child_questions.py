@@ -1,4 +1,4 @@
-""""Which child?" for a parent of two: a queue of questions, one asked at a time, none lost.
+""""Which child?" answered: each answer files the message it was asked about; unanswered ones expire.
 
 Every message that needs the question (a ticket or a leave note that names
 no child) gets its own queued question; the parent answers them oldest first
@@ -12,93 +12,39 @@ note, or a leave note relayed to every candidate child's head teacher.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.message import InboundMessage, Reply
+from config.settings import Settings
+from handlers import filters
 from handlers.context import PARENT, Actor, Context
+from handlers.leave import relay
 from handlers.pipeline import queue_replies
-from handlers.registry import ANSWERS, Registry
+from handlers.registry import Registry
+from handlers.ticket_intake import create_from_text
+from handlers.which_child import ALL_PREFIX, KIND, LEAVE, child_name, choice_of, clean, excerpt, question_text
 from models import conversation, ticket_service
 from models.directory import Guardianship
 
-KIND = "ticket_child"  # the pending-question kind (the name predates leave notes)
-TICKET, LEAVE = "ticket", "leave"
-_ALL = re.compile(r"^(都是|都|全部是|全部|全是|全都是)")
-_STRIP = re.compile(r"[\s。.!！~～,，、的]+")
-EXCERPT = 20
-
-
-def ask(msg: InboundMessage, ctx: Context, text: str, pairs: list[Guardianship], purpose: str) -> list[Reply]:
-    """Queue the question "which child?" about ``text`` and say what to answer."""
-    session, ident = ctx.session, ctx.actor.identity.id
-    conversation.enqueue(session, ident, KIND, {
-        "text": text, "options": [gs.id for gs in pairs], "inbound_id": ctx.inbound_id, "group": msg.is_group,
-        "purpose": purpose},
-        now=ctx.now, ttl=dt.timedelta(hours=ctx.settings.tickets.question_ttl_hours))
-    head, _ = conversation.advance(session, ident, KIND, ctx.now)
-    rows = conversation.queue(session, ident, KIND, ctx.now)
-    assert head is not None  # the question just queued is open
-    # With an earlier question still open, that one is asked (again) first; this one waits its turn.
-    lead = "已收到，这条稍后也请您确认是哪个孩子的事。请先回复：\n" if len(rows) > 1 else "已收到您的留言。"
-    question = Reply(lead + question_text(head, ctx.actor, len(rows)), private=True)
-    if msg.is_group:
-        return [Reply("已收到，请在私信中确认是哪个孩子的事。", mention_sender=True), question]
-    return [question]
-
-
-def question_text(row: conversation.PendingQuestion, actor: Actor, waiting: int = 1) -> str:
-    """Return the question about one message, quoting it."""
-    names = [_name(actor, gid) for gid in row.payload.get("options", [])]
-    options = " / ".join(f"{i} {name}" for i, name in enumerate(names, 1))
-    what = "请假" if row.payload.get("purpose") == LEAVE else "事"
-    text = f"「{_excerpt(row.payload.get('text', ''))}」是哪个孩子的{what}？请回复 {options}"
-    if waiting > 1:
-        text += f"\n（共 {waiting} 条待确认；都是同一个孩子可回复「都是 1」）"
-    return text
-
-
-def _excerpt(text: str) -> str:
-    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
-
-
-def _name(actor: Actor, guardianship_id: int) -> str:
-    return next((gs.student.name for gs in actor.guardianships if gs.id == guardianship_id), "")
-
-
-def _clean(text: str) -> str:
-    return _STRIP.sub("", unicodedata.normalize("NFKC", text or "")).removeprefix("回复")
-
-
-def choice_of(text: str, names: list[str]) -> int | None:
-    """Return the option chosen by ``1``/``2``, a child's full or given name; None if unclear."""
-    if text.isdigit():
-        return int(text) - 1 if 1 <= int(text) <= len(names) else None
-    for matches in (lambda n: n in text, lambda n: len(n) > 2 and n[1:] in text):
-        hits = [i for i, name in enumerate(names) if name and matches(name)]
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            return None
-    return None
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 
 class ChildAnswerHandler:
     """Takes a parent's answer to the "which child?" question being asked."""
 
-    def _match(self, msg: InboundMessage, ctx: Context) -> tuple[Any, int, bool] | None:
-        if msg.msgtype != "text" or PARENT not in ctx.actor.roles:
+    def _match(self, msg: InboundMessage, ctx: Context) -> tuple[conversation.PendingQuestion, int, bool] | None:
+        if not (filters.TEXT & filters.PARENT)(msg, ctx):
             return None
-        text = _clean(msg.text)
+        text = clean(msg.text)
         if not text or len(text) > 12:
             return None
         head = conversation.pending(ctx.session, ctx.actor.identity.id, KIND, ctx.now)
         if head is None:
             return None
-        every = bool(_ALL.match(text))
-        text = _ALL.sub("", text)
-        choice = choice_of(text, [_name(ctx.actor, gid) for gid in head.payload.get("options", [])])
+        every = bool(ALL_PREFIX.match(text))
+        text = ALL_PREFIX.sub("", text)
+        choice = choice_of(text, [child_name(ctx.actor, gid) for gid in head.payload.get("options", [])])
         if choice is None:
             return None
         if text.isdigit():
@@ -139,21 +85,17 @@ def _guardianship(actor: Actor, gid: int | None) -> Guardianship | None:
 
 def _file(msg: InboundMessage, ctx: Context, payload: dict[str, Any], gs: Guardianship, note: str = "") -> list[Reply]:
     """Do with the message what its answer allows: relay the leave note, or open (append to) a ticket."""
-    from handlers.leave import relay
-    from handlers.tickets import create_from_text
-
     text = payload.get("text", "")
     if payload.get("purpose") == LEAVE:
         replies = relay(msg, ctx, gs, text, note)
     else:
-        replies = create_from_text(msg, ctx, text, gs, payload.get("inbound_id"), in_group=False)
-        ticket = ctx.services.get("last_ticket")
-        if note and ticket is not None:
+        ticket, replies = create_from_text(msg, ctx, text, gs, payload.get("inbound_id"), in_group=False)
+        if note:
             ticket_service.note(ctx.session, ticket, "child_unconfirmed", note.strip("（）"), ctx.now)
     return [r if r.to is not None else Reply(r.text, private=True, urgent=r.urgent) for r in replies]
 
 
-def expire_questions(session: Any, settings: Any, now: dt.datetime) -> int:
+def expire_questions(session: Session, settings: Settings, now: dt.datetime) -> int:
     """Settle "which child?" questions nobody answered in time; return how many.
 
     A ticket message is filed under the first child (an event notes that the
@@ -169,7 +111,7 @@ def expire_questions(session: Any, settings: Any, now: dt.datetime) -> int:
     return settled
 
 
-def _settle(session: Any, settings: Any, row: conversation.PendingQuestion, now: dt.datetime) -> None:
+def _settle(session: Session, settings: Settings, row: conversation.PendingQuestion, now: dt.datetime) -> None:
     actor = Actor.of(row.identity)
     payload = dict(row.payload)
     conversation.drop(session, row)
@@ -178,7 +120,7 @@ def _settle(session: Any, settings: Any, row: conversation.PendingQuestion, now:
         return  # unbound since: nobody left to file it for
     msg = _private_message(actor, payload.get("text", ""), now)
     ctx = Context(session, settings, now, actor, None, payload.get("inbound_id"))
-    quoted = _excerpt(payload.get("text", ""))
+    quoted = excerpt(payload.get("text", ""))
     if payload.get("purpose") == LEAVE:
         note = f"（家长未确认是哪个孩子：{'、'.join(gs.student.name for gs in pairs)}）"
         replies = [r for gs in _one_per_head_teacher(pairs) for r in _file(msg, ctx, payload, gs, note)]
@@ -212,5 +154,6 @@ def _private_message(actor: Actor, text: str, now: dt.datetime) -> InboundMessag
 
 
 def register(registry: Registry) -> None:
-    """Add the answer handler to the conversations group."""
-    registry.add(ChildAnswerHandler(), group=ANSWERS)
+    """Take the answers to "which child?"."""
+    answers = ChildAnswerHandler()
+    registry.add_answer({KIND}, answers.check, answers.handle, "child_answer")

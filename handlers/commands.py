@@ -49,6 +49,10 @@ class Command:
     private_only: bool = False
     aliases: tuple[str, ...] = ()
 
+    def __call__(self, args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+        """Run the command's function (a declared command stays callable like the function it wraps)."""
+        return self.func(args, msg, ctx)
+
     @property
     def usage(self) -> str:
         """Return the Chinese usage line from config."""
@@ -58,6 +62,40 @@ class Command:
     def description(self) -> str:
         """Return the Chinese one-line description from config."""
         return command_texts().get(self.name, {}).get("description", "")
+
+
+_DECLARED: dict[str, list[Command]] = {}
+
+
+def command(
+    name: str,
+    *,
+    roles: frozenset[str] = EVERYONE,
+    args: int | tuple[int, int] = 0,
+    rest: bool = False,
+    private: bool = False,
+    aliases: tuple[str, ...] = (),
+) -> Callable[[CommandFunc], Command]:
+    """Declare the function below as the chat command ``name``; its usage text is in ``config/commands.yaml``.
+
+    ``args`` is the exact argument count or ``(min, max)``; with ``rest`` the
+    last argument takes the remaining text. ``private`` refuses the command in
+    groups. The command joins its module's list (``declared``), in the order
+    of definition, which is the order 帮助 lists them in.
+    """
+    low, high = (args, args) if isinstance(args, int) else args
+
+    def declare(func: CommandFunc) -> Command:
+        declared_command = Command(name, func, frozenset(roles), low, high, rest, private, tuple(aliases))
+        _DECLARED.setdefault(func.__module__, []).append(declared_command)
+        return declared_command
+
+    return declare
+
+
+def declared(module: str) -> list[Command]:
+    """Return the commands declared in a module, in the order of definition."""
+    return list(_DECLARED.get(module, ()))
 
 
 @functools.cache

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from models.directory import Guardianship, Role, Staff
 from models.identity import ChatGroup, Identity
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 STRANGER = "stranger"
 PARENT = "parent"
@@ -75,7 +78,7 @@ class Context:
     services in ``models``; handlers never query it themselves.
     """
 
-    session: Any
+    session: Session
     settings: Settings
     now: dt.datetime
     actor: Actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from handlers.commands import Command, command
 from handlers.context import LEADER, Context
 from handlers.exceptions import HandlerError, UsageError
 from handlers.notices import parse_local_time
@@ -47,14 +47,9 @@ def _export(kind: str, command_name: str):
     return run
 
 
+# One command per export kind, declared here in the order 帮助 lists them.
 _COMMANDS = {
-    name: Command(name, _export(kind, name), roles=frozenset({LEADER}), max_args=max_args, private_only=True)
+    name: command(name, roles=frozenset({LEADER}), args=(0, max_args), private=True)(_export(kind, name))
     for name, kind, max_args in (("导出台账", "ledger", 2), ("导出家访", "visits", 2), ("导出关爱", "care", 0),
                                  ("导出测评", "survey", 1), ("导出接待", "reception", 2))
 }
-
-
-def register(registry) -> None:
-    """Add the export commands."""
-    for command in _COMMANDS.values():
-        registry.add_command(command)

@@ -8,11 +8,11 @@ on the platform, otherwise as a printable 属地转办单), the parent is told, 
 from __future__ import annotations
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import EVERYONE, HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
-from handlers.registry import Registry
-from handlers.ticket_commands import ledger, notice_replies, resolution_notices, staff_ticket
+from handlers.replies import notice_replies
+from handlers.ticket_commands import ledger, resolution_notices, staff_ticket
 from models import exports, grid, grid_notify, people, ticket_notify
 from models.tickets import Ticket
 
@@ -29,6 +29,7 @@ def _sheet_link(ctx: Context, ticket: Ticket) -> str:
     return url
 
 
+@command("转属地", roles=LEADERS, args=(2, 3), rest=True, private=True)
 @ledger
 def refer_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Hand a ticket to a grid contact."""
@@ -41,7 +42,7 @@ def refer_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
     contact = grid.find_contact(ctx.session, staff.school, args[1])
     if contact is None:
         names = "、".join(c.label for c in known)
-        raise UsageError(_REFER, f"没有找到网格「{args[1]}」。本校网格员：{names}。")
+        raise UsageError(refer_command, f"没有找到网格「{args[1]}」。本校网格员：{names}。")
     reason = args[2] if len(args) > 2 else ""
     referral = grid.refer(ctx.session, ticket, contact, reason, staff, ctx.now)
     tz = ctx.settings.app.timezone
@@ -59,6 +60,7 @@ def refer_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
         grid_notify.referral_notices(ctx.session, ticket, referral, staff, tz))
 
 
+@command("属地反馈", roles=STAFF, args=2, rest=True, private=True)
 @ledger
 def feedback_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Record what the grid reported; the ticket is resolved and the parent asked (回访)."""
@@ -75,6 +77,7 @@ def feedback_command(args: list[str], msg: InboundMessage, ctx: Context) -> list
                   private=True)] + notice_replies(notices)
 
 
+@command("转办单", roles=STAFF, args=1, private=True)
 @ledger
 def sheet_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Give a download link to the printable 属地转办单 of a referred ticket."""
@@ -85,6 +88,7 @@ def sheet_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
                   f"{_sheet_link(ctx, ticket)}", private=True)]
 
 
+@command("网格员", roles=LEADERS, private=True)
 def contacts_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the school's grid contacts."""
     staff = ctx.actor.staff
@@ -98,6 +102,7 @@ def contacts_command(args: list[str], msg: InboundMessage, ctx: Context) -> list
     return [Reply("\n".join(lines), private=True)]
 
 
+@command("绑定网格员", roles=EVERYONE, args=2, private=True)
 def bind_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """A grid contact on the platform registers their address, to receive referred cases privately."""
     identity, cfg = ctx.actor.identity, ctx.settings.binding
@@ -124,17 +129,3 @@ def auto_refer(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
     contact = next((c for c in known if c.area and c.area in ticket.text), known[0])
     referral = grid.refer(ctx.session, ticket, contact, "校外事项（按转属地规则自动转办）", None, ctx.now)
     return grid_notify.referral_notices(ctx.session, ticket, referral, None, ctx.settings.app.timezone)
-
-
-_BIND = Command("绑定网格员", bind_command, roles=EVERYONE, min_args=2, max_args=2, private_only=True)
-_REFER = Command("转属地", refer_command, roles=LEADERS, min_args=2, max_args=3, rest=True, private_only=True)
-
-
-def register(registry: Registry) -> None:
-    """Add the referral commands."""
-    registry.add_command(_REFER)
-    registry.add_command(Command("属地反馈", feedback_command, roles=STAFF, min_args=2, max_args=2, rest=True,
-                                 private_only=True))
-    registry.add_command(Command("转办单", sheet_command, roles=STAFF, min_args=1, max_args=1, private_only=True))
-    registry.add_command(Command("网格员", contacts_command, roles=LEADERS, private_only=True))
-    registry.add_command(_BIND)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, UsageError
-from handlers.registry import Registry
 from models import groups
 
 
+@command("绑定班级", roles=frozenset({HEAD_TEACHER, LEADER}), args=1, rest=True, aliases=("本群班级",))
 def link_class_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Map this group conversation to a class."""
     if not msg.is_group:
@@ -36,13 +36,14 @@ def link_class_command(args: list[str], msg: InboundMessage, ctx: Context) -> li
 REMOVE = ("删除", "取消", "清除")
 
 
+@command("设置群机器人", roles=frozenset({HEAD_TEACHER, LEADER}), args=1)
 def robot_key_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Register this class group's own group robot (群机器人) key, or remove it."""
     if not msg.is_group or ctx.group is None:
         raise Forbidden("请先在班级群里 @我 发送「绑定班级 班级名称」，再在同一个群里 @我 发送「设置群机器人 KEY」。")
     key = None if args[0] in REMOVE else groups.parse_robot_key(args[0])
     if key is None and args[0] not in REMOVE:
-        raise UsageError(ROBOT_USAGE, "请粘贴群机器人的 Webhook 地址或其中 key= 后面的部分。")
+        raise UsageError(robot_key_command, "请粘贴群机器人的 Webhook 地址或其中 key= 后面的部分。")
     outcome = groups.set_robot_key(ctx.session, ctx.group, key, ctx.actor.staff)
     name = ctx.group.school_class.name if ctx.group.school_class else "本班"
     texts = {
@@ -52,16 +53,3 @@ def robot_key_command(args: list[str], msg: InboundMessage, ctx: Context) -> lis
         "set": "已登记本群的群机器人（只用于本群）。机器人的回复地址过期后，通知和回复会由它发到本群。",
     }
     return [Reply(texts[outcome], mention_sender=True)]
-
-
-ROBOT_USAGE = Command("设置群机器人", robot_key_command, roles=frozenset({HEAD_TEACHER, LEADER}),
-                      min_args=1, max_args=1)
-
-
-def register(registry: Registry) -> None:
-    """Add the 绑定班级 and 设置群机器人 commands."""
-    registry.add_command(Command(
-        "绑定班级", link_class_command, roles=frozenset({HEAD_TEACHER, LEADER}),
-        min_args=1, max_args=1, rest=True, aliases=("本群班级",),
-    ))
-    registry.add_command(ROBOT_USAGE)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import LEADER, Context
 from handlers.exceptions import UsageError
-from handlers.registry import Registry
+from handlers.replies import notice_replies
 from handlers.ticket_commands import ledger, staff_ticket, tz
 from handlers.ticket_views import list_line
-from handlers.tickets import notice_replies
 from models import leader_actions, routing, ticket_access, ticket_notify
 
 LEADERS = frozenset({LEADER})
 
 
+@command("全部工单", roles=LEADERS, private=True)
 def all_tickets(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the school's tickets, open first."""
     tickets = ticket_access.tickets_for_school(ctx.session, ctx.actor.staff)
@@ -25,6 +25,7 @@ def all_tickets(args: list[str], msg: InboundMessage, ctx: Context) -> list[Repl
     return [Reply("\n".join(lines))]
 
 
+@command("超期", roles=LEADERS, private=True, aliases=("超期工单",))
 def overdue(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the open tickets past their deadline."""
     staff = ctx.actor.staff
@@ -37,6 +38,7 @@ def overdue(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
+@command("督办", roles=LEADERS, args=(1, 2), rest=True, private=True)
 @ledger
 def supervise(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """督办: remind the assignee, recorded in the history."""
@@ -46,13 +48,14 @@ def supervise(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]
         notice_replies(notices)
 
 
+@command("指派", roles=LEADERS, args=(2, 3), rest=True, private=True)
 @ledger
 def assign(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """指派: give a ticket to a named staff member."""
     ticket, leader = staff_ticket(ctx, args[0]), ctx.actor.staff
     target = routing.staff_by_name(ctx.session, leader.school_id, args[1])
     if target is None:
-        raise UsageError(_ASSIGN, f"本校没有「{args[1]}」这位老师。")
+        raise UsageError(assign, f"本校没有「{args[1]}」这位老师。")
     notices = leader_actions.assign(ctx.session, ticket, leader, target, ctx.now, tz(ctx),
                                     args[2] if len(args) > 2 else None)
     return [Reply(f"已将 {ticket.number} 指派给{target.name}。")] + notice_replies(notices)
@@ -67,18 +70,21 @@ def _decide(args: list[str], ctx: Context, approve: bool) -> list[Reply]:
     return [Reply(f"{ticket.number} {mine}")] + notice_replies(notices)
 
 
+@command("批准延期", roles=LEADERS, args=(1, 2), rest=True, private=True)
 @ledger
 def approve_extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """批准延期: move the deadline by the days asked."""
     return _decide(args, ctx, True)
 
 
+@command("驳回延期", roles=LEADERS, args=(1, 2), rest=True, private=True)
 @ledger
 def deny_extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """驳回延期: keep the deadline."""
     return _decide(args, ctx, False)
 
 
+@command("驳回", roles=LEADERS, args=2, rest=True, private=True)
 @ledger
 def reject(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """驳回: 整改不到位不予销号 — send a resolution back to the assignee."""
@@ -86,20 +92,3 @@ def reject(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     notices = leader_actions.reject(ctx.session, ticket, leader, args[1], ctx.now)
     return [Reply(f"已驳回 {ticket.number}，退回{ticket.assignee.name if ticket.assignee else ''}继续办理。")] + \
         notice_replies(notices)
-
-
-_ASSIGN = Command("指派", assign, roles=LEADERS, min_args=2, max_args=3, rest=True, private_only=True)
-
-
-def register(registry: Registry) -> None:
-    """Add the leaders' ticket commands."""
-    for command in (
-        Command("全部工单", all_tickets, roles=LEADERS, private_only=True),
-        Command("超期", overdue, roles=LEADERS, private_only=True, aliases=("超期工单",)),
-        Command("督办", supervise, roles=LEADERS, min_args=1, max_args=2, rest=True, private_only=True),
-        _ASSIGN,
-        Command("批准延期", approve_extension, roles=LEADERS, min_args=1, max_args=2, rest=True, private_only=True),
-        Command("驳回延期", deny_extension, roles=LEADERS, min_args=1, max_args=2, rest=True, private_only=True),
-        Command("驳回", reject, roles=LEADERS, min_args=2, max_args=2, rest=True, private_only=True),
-    ):
-        registry.add_command(command)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from bot.message import InboundMessage, Reply
-from handlers import child_questions, classifier
+from handlers import classifier, filters, which_child
 from handlers.children import named_child
-from handlers.context import PARENT, Context
+from handlers.context import Context
 from handlers.registry import LEAVE, FuncHandler, Registry
 from models import people
 from models.directory import Guardianship
@@ -28,13 +28,14 @@ def is_leave_note(text: str) -> bool:
     return bool(_LEAVE.search(text)) and not _ALREADY.search(text)
 
 
-def _check(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or PARENT not in ctx.actor.roles or not is_leave_note(msg.text):
-        return False
+def _only_leave(msg: InboundMessage, ctx: Context) -> bool:
     c = classifier.classify(msg.text)
     # A leave note is chatter to the ledger; when illness is its reason the classifier may
     # see a health matter, which is still just a leave note unless it is urgent.
     return c.kind == "none" or (c.category == "wellbeing" and c.urgency != "urgent" and c.kind in ("help", "complaint"))
+
+
+_check = filters.PARENT & filters.text(is_leave_note) & _only_leave
 
 
 def _child(msg: InboundMessage, ctx: Context) -> Guardianship | None:
@@ -49,7 +50,7 @@ def _child(msg: InboundMessage, ctx: Context) -> Guardianship | None:
 def _relay(msg: InboundMessage, ctx: Context) -> list[Reply]:
     gs = _child(msg, ctx)
     if gs is None:
-        return child_questions.ask(msg, ctx, msg.text.strip(), list(ctx.actor.guardianships), child_questions.LEAVE)
+        return which_child.ask(msg, ctx, msg.text.strip(), list(ctx.actor.guardianships), which_child.LEAVE)
     return relay(msg, ctx, gs, msg.text.strip())
 
 

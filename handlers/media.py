@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.message import MEDIA_MSGTYPES, InboundMessage, Reply
+from bot.message import InboundMessage, Reply
 from config.texts import media_texts, refusal_text
-from handlers.context import PARENT, STRANGER, Context
-from handlers.registry import ANSWERS, MEDIA, FuncHandler, Registry
+from handlers import filters
+from handlers.context import PARENT, Context
+from handlers.registry import MEDIA, FuncHandler, Registry
 from models import conversation, media, media_access, ticket_access
 from models.tickets import Ticket
 
@@ -25,8 +26,7 @@ MEDIA_WHICH = "media_which"
 _NUMBER = re.compile(r"\d{4}-\d{3,5}|\d{1,5}")
 
 
-def _is_media(msg: InboundMessage, ctx: Context) -> bool:
-    return msg.msgtype in MEDIA_MSGTYPES and STRANGER not in ctx.actor.roles
+_is_media = filters.MEDIA & ~filters.STRANGER
 
 
 def refusal_replies(msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -106,7 +106,7 @@ def _staff_media(msg: InboundMessage, ctx: Context, rows: list[media.Attachment]
 
 
 def _is_which_answer(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or PARENT not in ctx.actor.roles or len(msg.text.strip()) > 20:
+    if not (filters.TEXT & filters.PARENT)(msg, ctx) or len(msg.text.strip()) > 20:
         return False
     question = conversation.pending(ctx.session, ctx.actor.identity.id, MEDIA_WHICH, ctx.now)
     return question is not None and _chosen(msg.text, question.payload, ctx) is not None
@@ -137,4 +137,4 @@ def _which_answer(msg: InboundMessage, ctx: Context) -> list[Reply]:
 def register(registry: Registry) -> None:
     """Add the media handler (MEDIA) and the answer to 「这张图片是关于哪件事？」 (ANSWERS)."""
     registry.add(FuncHandler(_is_media, media_message, "media_message"), group=MEDIA)
-    registry.add(FuncHandler(_is_which_answer, _which_answer, "media_which"), group=ANSWERS)
+    registry.add_answer({MEDIA_WHICH}, _is_which_answer, _which_answer, "media_which")

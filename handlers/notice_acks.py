@@ -13,8 +13,9 @@ import logging
 import re
 
 from bot.message import InboundMessage, Reply
-from handlers.context import PARENT, Context
-from handlers.registry import ANSWERS, FuncHandler, Registry
+from handlers import filters
+from handlers.context import Context
+from handlers.registry import Registry
 from models import notice_acks
 
 log = logging.getLogger(__name__)
@@ -111,11 +112,12 @@ def _students(msg: InboundMessage, ctx: Context) -> list:
     return list({s.id: s for s in students}.values())
 
 
-def _check(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or PARENT not in ctx.actor.roles or not is_acknowledgement(msg.text):
-        return False
+def _has_open_notice(msg: InboundMessage, ctx: Context) -> bool:
     return any(notice_acks.open_notice_for(ctx.session, s, ctx.settings, ctx.now)[0] is not None
                for s in _students(msg, ctx))
+
+
+_check = filters.PARENT & filters.text(is_acknowledgement) & _has_open_notice
 
 
 def _handle(msg: InboundMessage, ctx: Context) -> list[Reply]:
@@ -133,4 +135,5 @@ def _handle(msg: InboundMessage, ctx: Context) -> list[Reply]:
 
 def register(registry: Registry) -> None:
     """Add the acknowledgement handler (after the pending-question answers)."""
-    registry.add(FuncHandler(_check, _handle, "notice_ack"), group=ANSWERS)
+    # A standing answer: no question is pending, the open notice is what 收到 answers.
+    registry.add_answer((), _check, _handle, "notice_ack")

@@ -7,10 +7,11 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command, normalize_command_text
+from handlers import filters
+from handlers.commands import command, normalize_command_text
 from handlers.context import HEAD_TEACHER, LEADER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
-from handlers.registry import ANSWERS, FuncHandler, Registry
+from handlers.registry import Registry
 from handlers.time_expressions import describe, parse_time
 from models import conversation, media, notice_acks, notices, scope
 
@@ -67,29 +68,32 @@ def _draft(ctx: Context, scope_text: str, text: str, important: bool,
     return _preview(ctx, notice)
 
 
+@command("通知", roles=SENDERS, args=2, rest=True, private=True)
 def notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Draft a notice and show its preview."""
     return _draft(ctx, args[0], args[1], important=False)
 
 
+@command("重要通知", roles=SENDERS, args=2, rest=True, private=True)
 def important_notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Draft an important notice (head teachers are reminded of families who have not acknowledged)."""
     return _draft(ctx, args[0], args[1], important=True)
 
 
+@command("定时通知", roles=SENDERS, args=(1, 2), rest=True, private=True)
 def scheduled_notice_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Draft a notice to be sent at a time given as 2026-12-01 08:00 or in words (明天早上8点, 下周一 7:30)."""
     tz = ctx.settings.app.timezone
     text = " ".join(args)  # the time may itself contain a space (下周一 7:30)
     found = parse_time(text, ctx.now, tz)
     if found is None:
-        raise UsageError(_SCHEDULED, "请写明发送时间，例如「明天早上8点」「下周一 7:30」「周五下午3点」"
+        raise UsageError(scheduled_notice_command, "请写明发送时间，例如「明天早上8点」「下周一 7:30」「周五下午3点」"
                                      "或「2026-12-01 08:00」。")
     rest = text[found.end:].split(maxsplit=1)
     if len(rest) < 2:
-        raise UsageError(_SCHEDULED, f"已识别时间 {describe(found.when, tz)}，还需要范围和内容。")
+        raise UsageError(scheduled_notice_command, f"已识别时间 {describe(found.when, tz)}，还需要范围和内容。")
     if found.when <= ctx.now:
-        raise UsageError(_SCHEDULED, f"定时时间 {describe(found.when, tz)} 已过，请填写将来的时间。")
+        raise UsageError(scheduled_notice_command, f"定时时间 {describe(found.when, tz)} 已过，请填写将来的时间。")
     return _draft(ctx, rest[0], rest[1], important=False, when=found.when)
 
 
@@ -108,7 +112,7 @@ def parse_local_time(date: str, clock: str, timezone: str) -> dt.datetime | None
 
 
 def _is_preview_answer(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or not ctx.actor.is_staff:
+    if not (filters.TEXT & filters.STAFF)(msg, ctx):
         return False
     word = normalize_command_text(msg.text)
     if word not in CONFIRM_WORDS | CANCEL_WORDS:
@@ -134,12 +138,13 @@ def _preview_answer(msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(f"已发送（编号 {notice.id}），共 {copies} 条。发送「通知统计 {notice.id}」查看送达与确认情况。")]
 
 
+@command("通知统计", roles=SENDERS, args=(1, 2))
 def stats_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Show delivered / acknowledged / not yet per class, and every family still to confirm, a page at a time."""
     staff = ctx.actor.staff
     assert staff is not None
     if not args[0].isdigit() or (len(args) > 1 and not args[1].isdigit()):
-        raise UsageError(_STATS, "请写通知编号，例如「通知统计 3」；看第 2 页写「通知统计 3 2」。")
+        raise UsageError(stats_command, "请写通知编号，例如「通知统计 3」；看第 2 页写「通知统计 3 2」。")
     page = int(args[1]) if len(args) > 1 else 1
     notice = notices.get_notice(ctx.session, int(args[0]), staff.school_id)
     if notice is None or notice.status in (notices.NoticeStatus.DRAFT, notices.NoticeStatus.CANCELLED):
@@ -180,12 +185,13 @@ def _pending_page(notice_id: int, stats: list, page: int) -> list[str]:
     return lines
 
 
+@command("取消通知", roles=SENDERS, args=1, private=True)
 def cancel_scheduled_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Cancel a scheduled notice before the scheduler sends it (author or leaders)."""
     staff = ctx.actor.staff
     assert staff is not None
     if not args[0].isdigit():
-        raise UsageError(_CANCEL, "请写通知编号，例如「取消通知 3」。")
+        raise UsageError(cancel_scheduled_command, "请写通知编号，例如「取消通知 3」。")
     notice = notices.get_notice(ctx.session, int(args[0]), staff.school_id)
     if notice is None or notice.status == notices.NoticeStatus.DRAFT:
         raise HandlerError(f"没有找到定时通知 {args[0]}。")
@@ -201,17 +207,6 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= 20 else text[:20] + "…"
 
 
-_NOTICE = Command("通知", notice_command, roles=SENDERS, min_args=2, max_args=2, rest=True, private_only=True)
-_IMPORTANT = Command("重要通知", important_notice_command, roles=SENDERS, min_args=2, max_args=2, rest=True,
-                     private_only=True)
-_SCHEDULED = Command("定时通知", scheduled_notice_command, roles=SENDERS, min_args=1, max_args=2, rest=True,
-                     private_only=True)
-_STATS = Command("通知统计", stats_command, roles=SENDERS, min_args=1, max_args=2)
-_CANCEL = Command("取消通知", cancel_scheduled_command, roles=SENDERS, min_args=1, max_args=1, private_only=True)
-
-
 def register(registry: Registry) -> None:
     """Add the notice commands and the preview answers."""
-    for command in (_NOTICE, _IMPORTANT, _SCHEDULED, _STATS, _CANCEL):
-        registry.add_command(command)
-    registry.add(FuncHandler(_is_preview_answer, _preview_answer, "notice_preview"), group=ANSWERS)
+    registry.add_answer({PREVIEW_KIND}, _is_preview_answer, _preview_answer, "notice_preview")

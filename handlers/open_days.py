@@ -8,18 +8,23 @@ Head teachers and leaders: ``开放日名单 [编号]``, ``开放日签到 编�
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from config.settings import Settings
+from handlers.commands import Command, command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.reception import parse_when
-from handlers.registry import Registry
 from handlers.surveys import comment_ticket
 from models import exports, open_day_notify, open_days, scope
 from models.open_days import CONFIRMED, COURSE, OPEN_DAY, RATING_NAMES, OpenDayError
 from models.reception import describe_slot
+from models.tickets import Ticket
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 LEADERS = frozenset({LEADER})
 PARENTS = frozenset({PARENT})
@@ -55,14 +60,16 @@ def _create(kind: str, command: Command, args: list[str], ctx: Context) -> list[
                   f"查看报名：开放日名单 {event.id}")]
 
 
+@command("设置开放日", roles=LEADERS, args=(3, 6), rest=True, private=True)
 def set_open_day(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Open an open day for some classes and announce it."""
-    return _create(OPEN_DAY, _SET, args, ctx)
+    return _create(OPEN_DAY, set_open_day, args, ctx)
 
 
+@command("设置家长课程", roles=LEADERS, args=(3, 6), rest=True, private=True)
 def set_course(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Open a parent-school session (家长课程) and announce it."""
-    return _create(COURSE, _COURSE, args, ctx)
+    return _create(COURSE, set_course, args, ctx)
 
 
 def _event_for_parent(ctx: Context, args: list[str], command: Command) -> tuple[open_days.OpenDay, object]:
@@ -82,9 +89,10 @@ def _event_for_parent(ctx: Context, args: list[str], command: Command) -> tuple[
     return event, child
 
 
+@command("报名开放日", roles=PARENTS, args=(0, 2), private=True, aliases=("报名家长课程",))
 def sign_up_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Sign the family up (or onto the waiting list)."""
-    event, child = _event_for_parent(ctx, args, _SIGNUP)
+    event, child = _event_for_parent(ctx, args, sign_up_command)
     try:
         signup = open_days.sign_up(ctx.session, event, child, ctx.actor.identity.id, "chat", ctx.now)
     except OpenDayError as exc:
@@ -98,9 +106,10 @@ def sign_up_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[
     return [Reply(text, private=True)]
 
 
+@command("取消报名", roles=PARENTS, args=(0, 2), private=True)
 def cancel_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Cancel the family's sign-up; the first waiting family moves up."""
-    event, child = _event_for_parent(ctx, args, _CANCEL)
+    event, child = _event_for_parent(ctx, args, cancel_command)
     signup = open_days.signup_of(ctx.session, event, child.id) if child is not None else None
     if signup is None or signup.state == open_days.CANCELLED:
         return [Reply(f"您没有报名这次{event.kind_name}。", private=True)]
@@ -132,9 +141,10 @@ def _own_classes(ctx: Context) -> set[int] | None:
     return None if LEADER in ctx.actor.roles else set(scope.headed_class_ids(ctx.session, staff.id))
 
 
+@command("开放日名单", roles=TEACHERS, args=(0, 1), private=True, aliases=("家长课程名单",))
 def list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the sign-ups (head teachers: their own classes), with attendance and feedback."""
-    event = _staff_event(ctx, args[0] if args else None, _LIST)
+    event = _staff_event(ctx, args[0] if args else None, list_command)
     own = _own_classes(ctx)
     if own is not None and not own & set(event.class_ids):
         raise Forbidden(f"这次{event.kind_name}不涉及您任班主任的班级。")
@@ -155,9 +165,10 @@ def list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply("\n".join(lines), private=True)]
 
 
+@command("开放日签到", roles=TEACHERS, args=2, rest=True, private=True, aliases=("家长课程签到",))
 def attend_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Record which families came (by student name)."""
-    event = _staff_event(ctx, args[0], _ATTEND)
+    event = _staff_event(ctx, args[0], attend_command)
     own = _own_classes(ctx)
     names = [n for n in args[1].replace("、", " ").replace("，", " ").split() if n]
     if own is not None:
@@ -171,38 +182,14 @@ def attend_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
     return [Reply(text, private=True)]
 
 
-def cancel_event_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Call an event off and tell the families signed up or waiting."""
-    event = _staff_event(ctx, args[0], _CANCEL_EVENT)
-    try:
-        open_days.cancel_event(event, ctx.now)
-    except OpenDayError as exc:
-        raise HandlerError(exc.message) from exc
-    told = open_day_notify.cancelled(ctx.session, event, args[1] if len(args) > 1 else "", _tz(ctx), ctx.now)
-    return [Reply(f"已取消{event.kind_name} {event.id}，已通知 {told} 位报名或候补的家长。", private=True)]
-
-
-def export_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
-    """Give a download link to the sign-up, attendance and feedback sheet of an event."""
-    staff = ctx.actor.staff
-    assert staff is not None
-    event = _staff_event(ctx, args[0] if args else None, _EXPORT)
-    try:
-        _, url = exports.create_download(ctx.session, staff, "open_day", ctx.settings, ctx.now, open_day_id=event.id)
-    except exports.ExportError as exc:
-        raise HandlerError(str(exc)) from exc
-    minutes = ctx.settings.exports.link_ttl_minutes
-    return [Reply(f"{event.kind_name}签到及反馈表已生成，请在 {minutes} 分钟内下载（仅限您本人使用，请勿转发）：\n{url}",
-                  private=True)]
-
-
+@command("开放日反馈", roles=PARENTS, args=(3, 4), rest=True, private=True, aliases=("家长课程反馈",))
 def feedback_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Store the three answers; an actionable suggestion becomes a ticket."""
     if not args[0].lstrip("#").isdigit():
-        raise UsageError(_FEEDBACK, "第一个参数是开放日编号。")
+        raise UsageError(feedback_command, "第一个参数是开放日编号。")
     lesson, order = open_days.parse_rating(args[1]), open_days.parse_rating(args[2])
     if lesson is None or order is None:
-        raise UsageError(_FEEDBACK, "前两题请回答「满意」「一般」或「不满意」。")
+        raise UsageError(feedback_command, "前两题请回答「满意」「一般」或「不满意」。")
     student_ids = [g.student_id for g in ctx.actor.guardianships]
     asked = [s for s in open_days.asked_feedback(ctx.session, student_ids) if s.open_day_id == int(args[0].lstrip("#"))]
     if not asked:
@@ -216,8 +203,35 @@ def feedback_command(args: list[str], msg: InboundMessage, ctx: Context) -> list
     return [Reply("\n".join(lines), private=True)]
 
 
-def file_feedback(session: object, settings: object, signup: open_days.OpenDaySignup, lesson: int, order: int,
-                  suggestion: str, now: dt.datetime, identity_id: int | None):  # -> Ticket | None
+@command("导出开放日", roles=LEADERS, args=(0, 1), private=True, aliases=("导出家长课程",))
+def export_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Give a download link to the sign-up, attendance and feedback sheet of an event."""
+    staff = ctx.actor.staff
+    assert staff is not None
+    event = _staff_event(ctx, args[0] if args else None, export_command)
+    try:
+        _, url = exports.create_download(ctx.session, staff, "open_day", ctx.settings, ctx.now, open_day_id=event.id)
+    except exports.ExportError as exc:
+        raise HandlerError(str(exc)) from exc
+    minutes = ctx.settings.exports.link_ttl_minutes
+    return [Reply(f"{event.kind_name}签到及反馈表已生成，请在 {minutes} 分钟内下载（仅限您本人使用，请勿转发）：\n{url}",
+                  private=True)]
+
+
+@command("取消开放日", roles=LEADERS, args=(1, 2), rest=True, private=True, aliases=("取消家长课程",))
+def cancel_event_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
+    """Call an event off and tell the families signed up or waiting."""
+    event = _staff_event(ctx, args[0], cancel_event_command)
+    try:
+        open_days.cancel_event(event, ctx.now)
+    except OpenDayError as exc:
+        raise HandlerError(exc.message) from exc
+    told = open_day_notify.cancelled(ctx.session, event, args[1] if len(args) > 1 else "", _tz(ctx), ctx.now)
+    return [Reply(f"已取消{event.kind_name} {event.id}，已通知 {told} 位报名或候补的家长。", private=True)]
+
+
+def file_feedback(session: Session, settings: Settings, signup: open_days.OpenDaySignup, lesson: int, order: int,
+                  suggestion: str, now: dt.datetime, identity_id: int | None) -> Ticket | None:
     """Save the three answers (chat or form); an actionable suggestion becomes a ticket, once per family."""
     open_days.save_feedback(signup, lesson, order, suggestion, now)
     if not suggestion.strip() or signup.ticket_number is not None:
@@ -227,25 +241,3 @@ def file_feedback(session: object, settings: object, signup: open_days.OpenDaySi
     if ticket is not None:
         signup.ticket_number = ticket.number
     return ticket
-
-
-_SET = Command("设置开放日", set_open_day, roles=LEADERS, min_args=3, max_args=6, rest=True, private_only=True)
-_COURSE = Command("设置家长课程", set_course, roles=LEADERS, min_args=3, max_args=6, rest=True, private_only=True)
-_SIGNUP = Command("报名开放日", sign_up_command, roles=PARENTS, max_args=2, private_only=True,
-                  aliases=("报名家长课程",))
-_CANCEL = Command("取消报名", cancel_command, roles=PARENTS, max_args=2, private_only=True)
-_LIST = Command("开放日名单", list_command, roles=TEACHERS, max_args=1, private_only=True, aliases=("家长课程名单",))
-_ATTEND = Command("开放日签到", attend_command, roles=TEACHERS, min_args=2, max_args=2, rest=True, private_only=True,
-                  aliases=("家长课程签到",))
-_CANCEL_EVENT = Command("取消开放日", cancel_event_command, roles=LEADERS, min_args=1, max_args=2, rest=True,
-                        private_only=True, aliases=("取消家长课程",))
-_EXPORT = Command("导出开放日", export_command, roles=LEADERS, max_args=1, private_only=True,
-                  aliases=("导出家长课程",))
-_FEEDBACK = Command("开放日反馈", feedback_command, roles=PARENTS, min_args=3, max_args=4, rest=True, private_only=True,
-                    aliases=("家长课程反馈",))
-
-
-def register(registry: Registry) -> None:
-    """Add the open-day commands."""
-    for command in (_SET, _COURSE, _SIGNUP, _CANCEL, _LIST, _ATTEND, _FEEDBACK, _EXPORT, _CANCEL_EVENT):
-        registry.add_command(command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.message import InboundMessage, Recipient, Reply
 from config.logs import scrub
@@ -13,6 +13,9 @@ from config.settings import Settings
 from handlers.context import Actor, Context
 from handlers.registry import Registry
 from models import inbound, outbox, people
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ class DispatchResult:
 
 
 def dispatch(
-    msg: InboundMessage, *, session: Any, settings: Settings, registry: Registry, now: dt.datetime
+    msg: InboundMessage, *, session: Session, settings: Settings, registry: Registry, now: dt.datetime
 ) -> DispatchResult:
     """Persist the message, run the handlers and queue the replies.
 
@@ -45,12 +48,12 @@ def dispatch(
     return handle(record, msg, session=session, settings=settings, registry=registry, now=now)
 
 
-def receive(msg: InboundMessage, *, session: Any, now: dt.datetime) -> inbound.InboundRecord | None:
+def receive(msg: InboundMessage, *, session: Session, now: dt.datetime) -> inbound.InboundRecord | None:
     """Store the message unhandled (status ``new``); return None for a redelivery."""
     return inbound.record_inbound(session, **_stored_fields(msg, now))
 
 
-def receive_id(msg: InboundMessage, *, session: Any, now: dt.datetime) -> int | None:
+def receive_id(msg: InboundMessage, *, session: Session, now: dt.datetime) -> int | None:
     """Store the message unhandled and return its id (None for a redelivery).
 
     This is all a webhook does before it answers: one deduplicating insert.
@@ -79,7 +82,7 @@ def _stored_fields(msg: InboundMessage, now: dt.datetime) -> dict[str, Any]:
 
 
 def process_next(
-    *, session: Any, settings: Settings, registry: Registry, now: dt.datetime, received_before: dt.datetime
+    *, session: Session, settings: Settings, registry: Registry, now: dt.datetime, received_before: dt.datetime
 ) -> DispatchResult | None:
     """Handle the oldest unhandled message stored before ``received_before``; None when there is none.
 
@@ -119,7 +122,7 @@ def message_of(record: inbound.InboundRecord) -> InboundMessage:
 
 
 def handle(
-    record: inbound.InboundRecord, msg: InboundMessage, *, session: Any, settings: Settings,
+    record: inbound.InboundRecord, msg: InboundMessage, *, session: Session, settings: Settings,
     registry: Registry, now: dt.datetime,
 ) -> DispatchResult:
     """Run the handlers on a stored message and queue its replies in the outbox."""
@@ -145,7 +148,7 @@ def handle(
     return DispatchResult(False, record.id, replies, ids)
 
 
-def queue_replies(replies: list[Reply], msg: InboundMessage, ctx: Context, *, session: Any,
+def queue_replies(replies: list[Reply], msg: InboundMessage, ctx: Context, *, session: Session,
                   now: dt.datetime) -> list[int]:
     """Put replies to ``msg`` (from ``ctx.actor``) in the outbox; return the new rows' ids.
 

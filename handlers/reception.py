@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
 from handlers._records import tickets_from_record
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import EVERYONE, LEADER, PARENT, STRANGER, Context
 from handlers.exceptions import HandlerError, UsageError
-from handlers.registry import Registry
 from handlers.time_expressions import parse_day
 from models import labels, reception, reception_rules, routing, ticket_notify
 from models.directory import Guardianship
@@ -44,6 +43,7 @@ def _schedule(ctx: Context) -> reception.ReceptionSchedule:
     return schedule
 
 
+@command("设置接待日", roles=LEADERS, args=(0, 12))
 def set_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Set (or show, or close) the school's reception day."""
     staff = ctx.actor.staff
@@ -51,29 +51,29 @@ def set_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Repl
     if not args:
         schedule = reception.active_schedule(ctx.session, staff.school_id)
         return [Reply(f"当前接待日：{schedule.label}" if schedule else "本校尚未设置接待日。\n用法："
-                      f"{_SET.usage}")]
+                      f"{set_command.usage}")]
     if args[0] in ("关闭", "取消", "停止"):
         closed = reception.close_schedule(ctx.session, staff.school_id)
         return [Reply("已停止接待日预约（已有的预约保留）。" if closed else "本校尚未设置接待日。")]
     if len(args) < 2:
-        raise UsageError(_SET)
+        raise UsageError(set_command)
     try:
         rule = reception_rules.parse_rule(args[0])
         starts, ends = reception_rules.parse_range(args[1])
     except reception_rules.RuleError as exc:
-        raise UsageError(_SET, str(exc)) from exc
+        raise UsageError(set_command, str(exc)) from exc
     rest = args[2:]
     slots = int(rest.pop(0)) if rest and rest[0].isdigit() else reception.DEFAULT_SLOTS
     rota = []
     for name in rest:
         found = routing.staff_by_name(ctx.session, staff.school_id, name)
         if found is None:
-            raise UsageError(_SET, f"本校没有名为「{name}」的教职工。")
+            raise UsageError(set_command, f"本校没有名为「{name}」的教职工。")
         rota.append(found)
     try:
         schedule = reception.set_schedule(ctx.session, staff.school_id, rule, starts, ends, slots, rota, staff, ctx.now)
     except ReceptionError as exc:
-        raise UsageError(_SET, exc.message) from exc
+        raise UsageError(set_command, exc.message) from exc
     tz = _tz(ctx)
     days = reception.session_dates(schedule, ctx.now, tz)
     lines = [f"已设置校长接待日：{schedule.label}。"]
@@ -84,6 +84,7 @@ def set_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Repl
     return [Reply("\n".join(lines))]
 
 
+@command("接待日", roles=EVERYONE - {STRANGER})
 def info_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Show the reception day and the free slots of the next sessions."""
     schedule, tz = _schedule(ctx), _tz(ctx)
@@ -126,6 +127,7 @@ def _child(ctx: Context, reason: str) -> Guardianship | None:
     return (named or kids or [None])[0]
 
 
+@command("预约接待", roles=PARENTS, args=(0, 2), rest=True, private=True, aliases=("预约校长接待",))
 def book_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Book the first free slot (of a date, or at a time, when given)."""
     schedule, tz = _schedule(ctx), _tz(ctx)
@@ -163,6 +165,7 @@ def book_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply("\n".join(lines), private=True)]
 
 
+@command("我的预约", roles=PARENTS, private=True)
 def mine_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the person's upcoming bookings."""
     tz = _tz(ctx)
@@ -175,17 +178,18 @@ def mine_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply("\n".join(lines), private=True)]
 
 
+@command("取消预约", roles=PARENTS, args=(0, 1), private=True)
 def cancel_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Cancel one of the person's bookings (the only one when no number is given)."""
     bookings = reception.upcoming_for(ctx.session, ctx.actor.identity.id, ctx.now)
     if args:
         if not args[0].lstrip("#").isdigit():
-            raise UsageError(_CANCEL, "预约编号应为数字。")
+            raise UsageError(cancel_command, "预约编号应为数字。")
         chosen = [b for b in bookings if b.id == int(args[0].lstrip("#"))]
         if not chosen:
             raise HandlerError(f"没有找到您的预约 {args[0]}。发送「我的预约」查看。")
     elif len(bookings) > 1:
-        raise UsageError(_CANCEL, "您有多个预约，请写明要取消的预约编号（发送「我的预约」查看）。")
+        raise UsageError(cancel_command, "您有多个预约，请写明要取消的预约编号（发送「我的预约」查看）。")
     else:
         chosen = bookings
     if not chosen:
@@ -195,6 +199,7 @@ def cancel_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
                   private=True)]
 
 
+@command("接待名单", roles=LEADERS, args=(0, 1), private=True)
 def list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Show a session's bookings (the next session by default)."""
     staff, tz = ctx.actor.staff, _tz(ctx)
@@ -202,7 +207,7 @@ def list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     if args:
         day, _, rest = parse_when(args[0], ctx)
         if day is None or rest:
-            raise UsageError(_LIST, "日期格式例如 12月7日、12-07 或 下周一。")
+            raise UsageError(list_command, "日期格式例如 12月7日、12-07 或 下周一。")
     else:
         schedule = _schedule(ctx)
         days = reception.session_dates(schedule, ctx.now, tz, count=1)
@@ -218,13 +223,14 @@ def list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     return [Reply(text.replace("今日校长接待日", "校长接待日", 1), private=True)]
 
 
+@command("接待记录", roles=LEADERS, args=2, rest=True, private=True, aliases=("接待登记",))
 def record_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Record a meeting; what the parent raised (家长反映…, 家长希望…) becomes tickets."""
     staff = ctx.actor.staff
     assert staff is not None
     booking = reception.school_booking(ctx.session, staff.school_id, args[0])
     if booking is None:
-        raise UsageError(_RECORD, f"没有找到预约「{args[0]}」。发送「接待名单」查看预约编号。")
+        raise UsageError(record_command, f"没有找到预约「{args[0]}」。发送「接待名单」查看预约编号。")
     try:
         reception.record(booking, staff, args[1], ctx.now)
     except ReceptionError as exc:
@@ -245,25 +251,3 @@ def record_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
     else:
         lines.append("记录中没有需要办理的家长诉求（写成「家长反映……」「家长希望……」即会转为工单）。")
     return [Reply("\n".join(lines), private=True)] + [Reply(n.text, to=n.to, ref=n.ref) for n in told]
-
-
-_SET = Command("设置接待日", set_command, roles=LEADERS, max_args=12)
-_CANCEL = Command("取消预约", cancel_command, roles=PARENTS, max_args=1, private_only=True)
-_LIST = Command("接待名单", list_command, roles=LEADERS, max_args=1, private_only=True)
-_RECORD = Command("接待记录", record_command, roles=LEADERS, min_args=2, max_args=2, rest=True, private_only=True,
-                  aliases=("接待登记",))
-
-
-def register(registry: Registry) -> None:
-    """Add the reception-day commands."""
-    for command in (
-        _SET,
-        Command("接待日", info_command, roles=EVERYONE - {STRANGER}),
-        Command("预约接待", book_command, roles=PARENTS, max_args=2, rest=True, private_only=True,
-                aliases=("预约校长接待",)),
-        Command("我的预约", mine_command, roles=PARENTS, private_only=True),
-        _CANCEL,
-        _LIST,
-        _RECORD,
-    ):
-        registry.add_command(command)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from bot.message import InboundMessage, Reply
+from handlers import filters
 from handlers.commands import Command, CommandTable, split_args
 from handlers.context import Context
 from handlers.exceptions import HandlerError
+from models import conversation
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ class CommandHandler:
 
     def check(self, msg: InboundMessage, ctx: Context) -> bool:
         """Take text messages that start with a known command word."""
-        return msg.msgtype == "text" and self.table.match(msg.text) is not None
+        return filters.TEXT(msg, ctx) and self.table.match(msg.text) is not None
 
     def handle(self, msg: InboundMessage, ctx: Context) -> list[Reply]:
         """Check access, parse arguments and run the command."""
@@ -91,16 +94,85 @@ class CommandHandler:
             raise Forbidden(f"「{command.name}」请私聊我使用，详情不会在群里显示。")
 
 
+Check = Callable[[InboundMessage, Context], bool]
+Handle = Callable[[InboundMessage, Context], list[Reply]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """How one feature takes answers to the questions it asks.
+
+    Attributes:
+        kinds: the pending-question kinds (``models.conversation``) the feature
+            asks; the answer is consulted only while one of them is open. Empty
+            for a standing answer that needs no question (收到 to an open notice).
+        check / handle: as for a handler; ``check`` still decides whether this
+            message is the answer (``1`` may belong to another, later question).
+    """
+
+    kinds: frozenset[str]
+    check: Check
+    handle: Handle
+    name: str = ""
+
+
+class AnswerRouter:
+    """The one handler of the ANSWERS group: gives a message to the feature whose question it answers.
+
+    Features are consulted in registration order, each only while a question
+    of one of its kinds is open for the sender.
+    """
+
+    name = "answers"
+
+    def __init__(self) -> None:
+        self.answers: list[Answer] = []
+
+    def add(self, answer: Answer) -> None:
+        """Register a feature's answer."""
+        self.answers.append(answer)
+
+    def route(self, msg: InboundMessage, ctx: Context) -> Answer | None:
+        """Return the answer that takes the message, if any."""
+        open_kinds: set[str] | None = None
+        for answer in self.answers:
+            if answer.kinds:
+                if open_kinds is None:
+                    open_kinds = conversation.open_kinds(ctx.session, ctx.actor.identity.id, ctx.now)
+                if not answer.kinds & open_kinds:
+                    continue
+            if answer.check(msg, ctx):
+                return answer
+        return None
+
+    def check(self, msg: InboundMessage, ctx: Context) -> bool:
+        """Take the message when it answers an open question."""
+        return self.route(msg, ctx) is not None
+
+    def handle(self, msg: InboundMessage, ctx: Context) -> list[Reply]:
+        """Let the feature that asked record the answer."""
+        answer = self.route(msg, ctx)
+        assert answer is not None
+        return answer.handle(msg, ctx)
+
+
 class Registry:
     """Handler groups run in ascending order; a group that matched ends dispatch."""
 
     def __init__(self) -> None:
         self._groups: dict[int, list[Handler]] = {}
         self.commands = CommandTable()
+        self.answers = AnswerRouter()
+        self.add(self.answers, group=ANSWERS)
 
     def add(self, handler: Handler, group: int = 0) -> None:
         """Append a handler to a group."""
         self._groups.setdefault(group, []).append(handler)
+
+    def add_answer(self, kinds: frozenset[str] | set[str] | tuple[str, ...], check: Check, handle: Handle,
+                   name: str = "") -> None:
+        """Register the answers to a feature's questions of these kinds (run by the router in ANSWERS)."""
+        self.answers.add(Answer(frozenset(kinds), check, handle, name or handle.__name__))
 
     def add_command(self, command: Command) -> None:
         """Register a chat command (run by the command handler in group 0)."""

@@ -7,11 +7,10 @@ Each answer is stored as a labelled correction (models/review.py, models/ticket_
 from __future__ import annotations
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
-from handlers.registry import Registry
-from handlers.tickets import notice_replies
+from handlers.replies import notice_replies
 from models import labels, review, ticket_access, ticket_service
 from models.tickets import Ticket, TicketError, find_ticket
 
@@ -34,6 +33,7 @@ def _reviewable(ctx: Context, number: str) -> Ticket:
     return ticket
 
 
+@command("确认紧急", roles=STAFF, args=1, private=True)
 def confirm(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """确认紧急: the flagged ticket is urgent."""
     ticket = _reviewable(ctx, args[0])
@@ -46,6 +46,7 @@ def confirm(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
                   urgent=True)] + notice_replies(notices)
 
 
+@command("非紧急", roles=STAFF, args=1, private=True, aliases=("不紧急",))
 def dismiss(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """非紧急: the flag was a false alarm."""
     ticket = _reviewable(ctx, args[0])
@@ -56,6 +57,7 @@ def dismiss(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(f"已记录 {ticket.number} 非紧急，按一般事项办理。谢谢您帮助系统学习。")]
 
 
+@command("改为", roles=STAFF, args=2, private=True)
 def change_kind(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """改为: correct the kind of a ticket (kept as a classifier correction)."""
     staff = ctx.actor.staff
@@ -65,22 +67,9 @@ def change_kind(args: list[str], msg: InboundMessage, ctx: Context) -> list[Repl
         raise Forbidden(NOT_FOUND.format(n=args[0]))
     kind = _KIND_WORDS.get(args[1].strip("。.!！ "))
     if kind is None:
-        raise UsageError(_CHANGE_KIND, f"没有「{args[1]}」这种诉求。可选：投诉、求助、建议、咨询、表扬、无需处理")
+        raise UsageError(change_kind, f"没有「{args[1]}」这种诉求。可选：投诉、求助、建议、咨询、表扬、无需处理")
     try:
         ticket_service.change_kind(ctx.session, ticket, staff, kind, ctx.now)
     except TicketError as exc:
         raise HandlerError(exc.message) from exc
     return [Reply(f"已将 {ticket.number} 改为「{labels.kind_name(kind)}」，谢谢您帮助系统学习。")]
-
-
-_CHANGE_KIND = Command("改为", change_kind, roles=STAFF, min_args=2, max_args=2, private_only=True)
-
-
-def register(registry: Registry) -> None:
-    """Add 确认紧急, 非紧急 and 改为."""
-    for command in (
-        Command("确认紧急", confirm, roles=STAFF, min_args=1, max_args=1, private_only=True),
-        Command("非紧急", dismiss, roles=STAFF, min_args=1, max_args=1, private_only=True, aliases=("不紧急",)),
-        _CHANGE_KIND,
-    ):
-        registry.add_command(command)

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
-from handlers.commands import Command
+from config.settings import Settings
+from handlers import filters
+from handlers.commands import command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.notices import _WHEN
-from handlers.registry import ANSWERS, FuncHandler, Registry
+from handlers.registry import Registry
 from models import conversation, scope, survey_results, surveys, ticket_service
+from models.directory import Student
+from models.tickets import Ticket
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # the type only: handlers run no SQL
 
 log = logging.getLogger(__name__)
 KIND = "survey"
@@ -20,6 +28,7 @@ COMMENT_STEP = len(surveys.INDICATORS)
 NO_COMMENT = frozenset({"无", "没有", "跳过", "不用了", "无意见", "没有意见"})
 
 
+@command("发起测评", roles=frozenset({LEADER}), args=2, private=True)
 def launch_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Start a survey for a scope with a deadline (end of that day, local time)."""
     staff = ctx.actor.staff
@@ -31,10 +40,10 @@ def launch_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[R
     except ValueError:
         day = None
     if day is None:
-        raise UsageError(_LAUNCH, "截止日期格式应为 2026-12-05。")
+        raise UsageError(launch_command, "截止日期格式应为 2026-12-05。")
     deadline = dt.datetime.combine(day, dt.time(23, 59, 59), tz).astimezone(dt.UTC)
     if deadline <= ctx.now:
-        raise UsageError(_LAUNCH, "截止日期已过。")
+        raise UsageError(launch_command, "截止日期已过。")
     try:
         parsed = scope.resolve_scope(ctx.session, staff.school_id, args[0])
     except scope.ScopeError as exc:
@@ -70,12 +79,13 @@ def _ask(ctx: Context, survey: surveys.Survey, student: object, step: int, singl
     return [Reply(_question(survey, student.name, step, response), private=True)]
 
 
+@command("测评", roles=frozenset({PARENT}), args=(0, 1), private=True)
 def answer_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Start, resume or change the family's answers in chat (``测评 3`` jumps to question 3)."""
     jump = None
     if args:
         if not args[0].isdigit() or not 1 <= int(args[0]) <= COMMENT_STEP + 1:
-            raise UsageError(_ANSWER, f"题号为 1–{COMMENT_STEP + 1}。")
+            raise UsageError(answer_command, f"题号为 1–{COMMENT_STEP + 1}。")
         jump = int(args[0]) - 1
     choices = [(s, gs.student) for gs in ctx.actor.guardianships
                for s in surveys.open_surveys_for(ctx.session, gs.student, ctx.now)]
@@ -101,7 +111,7 @@ def _pending(ctx: Context) -> conversation.PendingQuestion | None:
 
 
 def _is_answer(msg: InboundMessage, ctx: Context) -> bool:
-    if msg.msgtype != "text" or msg.is_group:
+    if not (filters.TEXT & filters.PRIVATE)(msg, ctx):
         return False
     question = _pending(ctx)
     if question is None:
@@ -153,7 +163,7 @@ def _summary(survey: surveys.Survey, student_name: str, response: surveys.Survey
     return "\n".join(lines)
 
 
-def file_comment(session: object, settings: object, response: surveys.SurveyResponse, student: object,
+def file_comment(session: Session, settings: Settings, response: surveys.SurveyResponse, student: Student,
                  now: dt.datetime, identity_id: int | None) -> None:
     """Turn an actionable comment into a ticket (anonymous when ``surveys.anonymous``), once per response."""
     if not response.comment or response.comment_ticket_id is not None:
@@ -164,8 +174,8 @@ def file_comment(session: object, settings: object, response: surveys.SurveyResp
         response.comment_ticket_id = ticket.id
 
 
-def comment_ticket(session: object, settings: object, comment: str, label: str, student: object, now: dt.datetime,
-                   identity_id: int | None, *, anonymous: bool):  # -> Ticket | None
+def comment_ticket(session: Session, settings: Settings, comment: str, label: str, student: Student,
+                   now: dt.datetime, identity_id: int | None, *, anonymous: bool) -> Ticket | None:
     """Open a ticket for an actionable feedback-form comment (测评, 开放日); None when it asks nothing."""
     try:
         from handlers.classifier import classify
@@ -184,6 +194,7 @@ def comment_ticket(session: object, settings: object, comment: str, label: str, 
         confidence=labels.confidence)
 
 
+@command("测评结果", roles=frozenset({TEACHER, HEAD_TEACHER, LEADER}), args=1)
 def results_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Show results: the whole school to leaders, only their classes' aggregates to teachers."""
     from handlers.survey_text import format_results
@@ -191,7 +202,7 @@ def results_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[
     staff = ctx.actor.staff
     assert staff is not None
     if not args[0].isdigit():
-        raise UsageError(_RESULTS, "请写测评编号，例如「测评结果 1」。")
+        raise UsageError(results_command, "请写测评编号，例如「测评结果 1」。")
     survey = surveys.get_survey(ctx.session, int(args[0]), staff.school_id)
     if survey is None:
         raise HandlerError(f"没有找到测评 {args[0]}。")
@@ -206,14 +217,6 @@ def results_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[
     return [Reply(format_results(results, own, ctx.settings.app.timezone, minimum), private=True)]
 
 
-_LAUNCH = Command("发起测评", launch_command, roles=frozenset({LEADER}), min_args=2, max_args=2, private_only=True)
-_ANSWER = Command("测评", answer_command, roles=frozenset({PARENT}), max_args=1, private_only=True)
-_RESULTS = Command("测评结果", results_command, roles=frozenset({TEACHER, HEAD_TEACHER, LEADER}), min_args=1,
-                   max_args=1)
-
-
 def register(registry: Registry) -> None:
     """Add the survey commands and the in-chat answers."""
-    for command in (_LAUNCH, _ANSWER, _RESULTS):
-        registry.add_command(command)
-    registry.add(FuncHandler(_is_answer, _answer, "survey_answer"), group=ANSWERS)
+    registry.add_answer({KIND}, _is_answer, _answer, "survey_answer")

@@ -9,10 +9,13 @@ import re
 import unicodedata
 
 from bot.message import InboundMessage, Reply
-from handlers import classifier
+from handlers import classifier, filters, which_child
+from handlers.children import named_child
 from handlers.context import Context
-from handlers.registry import ANSWERS, Registry
+from handlers.registry import Registry
+from handlers.replies import notice_replies
 from handlers.satisfaction import is_explicit, parse_satisfaction
+from handlers.ticket_intake import create_from_text
 from models import conversation, faq, routing, ticket_notify, ticket_service
 from models.labels import SATISFACTION_NAMES
 from models.ticket_notify import CALLBACK
@@ -36,7 +39,7 @@ class TicketAnswerHandler:
     """Takes a parent's answer to the ticket question they were last asked (回访, 没解决)."""
 
     def _match(self, msg: InboundMessage, ctx: Context) -> tuple[str, object] | None:
-        if msg.msgtype != "text":
+        if not filters.TEXT(msg, ctx):
             return None
         text = _clean(msg.text)
         if not text or len(text) > CALLBACK_WORDS_MAX:
@@ -76,26 +79,19 @@ class TicketAnswerHandler:
 
 
 def _answer_not_helped(msg: InboundMessage, ctx: Context, question) -> list[Reply]:
-    from handlers import child_questions
-    from handlers.children import named_child
-    from handlers.tickets import create_from_text
-
     payload = dict(question.payload)
     conversation.answered(ctx.session, ctx.actor.identity.id, FAQ_FOLLOWUP)
     pairs = list(ctx.actor.guardianships)
     gs = named_child(payload["text"], pairs)
     if gs is None and len(pairs) > 1:
         faq.mark_not_helped(ctx.session, payload["answer_id"], None)
-        return child_questions.ask(msg, ctx, payload["text"], pairs, child_questions.TICKET)
-    replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
-    ticket = ctx.services.get("last_ticket")
-    faq.mark_not_helped(ctx.session, payload["answer_id"], ticket.id if ticket is not None else None)
+        return which_child.ask(msg, ctx, payload["text"], pairs, which_child.TICKET)
+    ticket, replies = create_from_text(msg, ctx, payload["text"], gs, payload.get("inbound_id"), in_group=False)
+    faq.mark_not_helped(ctx.session, payload["answer_id"], ticket.id)
     return [r if r.to is not None else Reply(r.text, private=True) for r in replies]
 
 
 def _answer_callback(msg: InboundMessage, ctx: Context, question, answer: str) -> list[Reply]:
-    from handlers.tickets import notice_replies
-
     session = ctx.session
     conversation.answered(session, ctx.actor.identity.id, CALLBACK)
     ticket = session.get(Ticket, question.payload.get("ticket_id"))
@@ -132,5 +128,6 @@ def _reopen_notices(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notice]:
 
 
 def register(registry: Registry) -> None:
-    """Add the answer handler to the conversations group."""
-    registry.add(TicketAnswerHandler(), group=ANSWERS)
+    """Take the answers to 回访 and 没解决."""
+    answers = TicketAnswerHandler()
+    registry.add_answer({CALLBACK, FAQ_FOLLOWUP}, answers.check, answers.handle, "ticket_answer")

@@ -12,12 +12,11 @@ from collections.abc import Callable
 
 from bot.message import InboundMessage, Reply
 from handlers import classifier
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
-from handlers.registry import Registry
+from handlers.replies import notice_replies
 from handlers.ticket_views import list_line, parent_progress, staff_detail
-from handlers.tickets import notice_replies
 from models import labels, media_access, routing, ticket_access, ticket_notify, ticket_service
 from models.tickets import Ticket, TicketError, find_ticket
 
@@ -57,6 +56,11 @@ def tz(ctx: Context) -> str:
 
 # --- parents -----------------------------------------------------------------------------------
 
+
+# --- teachers ----------------------------------------------------------------------------------
+
+
+@command("我的反馈", roles=frozenset({PARENT}), private=True)
 def my_tickets(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the parent's own tickets and their states."""
     ids = [gs.id for gs in ctx.actor.guardianships]
@@ -70,6 +74,7 @@ def my_tickets(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply
     return [Reply("\n".join(lines))]
 
 
+@command("进度", roles=frozenset({PARENT}), args=1, private=True)
 def progress(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Show a parent the progress of one of their own tickets."""
     school_id = ctx.actor.identity.school_id
@@ -80,8 +85,7 @@ def progress(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(parent_progress(ticket, tz(ctx)))]
 
 
-# --- teachers ----------------------------------------------------------------------------------
-
+@command("工单", roles=STAFF, private=True, aliases=("我的工单", "待办", "我的待办"))
 def my_work(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the teacher's tickets: open first, overdue marked."""
     staff = ctx.actor.staff
@@ -94,6 +98,7 @@ def my_work(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
+@command("查看", roles=STAFF, args=1, private=True)
 def view(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Show a ticket's details and history, with a link of the viewer's own to each picture or file."""
     ticket = staff_ticket(ctx, args[0], act=False)
@@ -106,6 +111,7 @@ def view(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(text)]
 
 
+@command("接单", roles=STAFF, args=1, private=True)
 @ledger
 def accept(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """接单: start work; the parent hears who took it."""
@@ -117,6 +123,7 @@ def accept(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
                   f"处理后发送「办结 {ticket.number} 处理结果」。")] + notice_replies(told)
 
 
+@command("回复", roles=STAFF, args=2, rest=True, private=True)
 @ledger
 def reply(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """回复: relay a message to the parent privately, signed with the teacher's role."""
@@ -130,19 +137,21 @@ def reply(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     return [Reply(f"已转达给家长（{ticket.number}）。")] + notice_replies(told)
 
 
+@command("转办", roles=STAFF, args=3, rest=True, private=True)
 @ledger
 def transfer(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """转办: hand the ticket to a colleague with a reason."""
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
     target = routing.staff_by_name(ctx.session, staff.school_id, args[1])
     if target is None:
-        raise UsageError(_TRANSFER, f"本校没有「{args[1]}」这位老师。")
+        raise UsageError(transfer, f"本校没有「{args[1]}」这位老师。")
     ticket_service.transfer(ctx.session, ticket, staff, target, args[2], ctx.now)
     text = ticket_notify.assignee_text(ticket, tz(ctx), intro=f"转办工单·{staff.name}转来：{args[2]}")
     return [Reply(f"已将 {ticket.number} 转给{target.name}。")] + \
         notice_replies(ticket_notify.to_staff(ctx.session, target, text, ticket))
 
 
+@command("办结", roles=STAFF, args=2, rest=True, private=True)
 @ledger
 def resolve(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """办结: record the result; the parent is asked 满意/基本满意/不满意 (回访)."""
@@ -168,6 +177,7 @@ def resolution_notices(ctx: Context, ticket: Ticket) -> list[ticket_notify.Notic
     return []
 
 
+@command("改类", roles=STAFF, args=2, private=True)
 @ledger
 def recategorize(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """改类: correct the category (kept as a classifier correction)."""
@@ -175,11 +185,12 @@ def recategorize(args: list[str], msg: InboundMessage, ctx: Context) -> list[Rep
     code = classifier.parse_category(args[1])
     if code is None:
         names = "、".join(labels.category_name(c) for c in classifier.CATEGORIES)
-        raise UsageError(_RECATEGORIZE, f"没有「{args[1]}」这个类别。可选：{names}")
+        raise UsageError(recategorize, f"没有「{args[1]}」这个类别。可选：{names}")
     ticket_service.recategorize(ctx.session, ticket, ctx.actor.staff, code, ctx.now)
     return [Reply(f"已将 {ticket.number} 改为「{labels.category_name(code)}」，谢谢您帮助系统学习。")]
 
 
+@command("退回", roles=STAFF, args=2, rest=True, private=True)
 @ledger
 def give_back(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """退回: not mine — back to a leader for re-routing."""
@@ -191,12 +202,13 @@ def give_back(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]
         notice_replies(ticket_notify.to_staff(ctx.session, leader, text, ticket))
 
 
+@command("延期", roles=STAFF, args=3, rest=True, private=True)
 @ledger
 def extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """延期: ask the leaders for more working days (the deadline moves only when approved)."""
     ticket, staff = staff_ticket(ctx, args[0]), ctx.actor.staff
     if not args[1].isdigit():
-        raise UsageError(_EXTENSION, "天数应为数字（工作日）。")
+        raise UsageError(extension, "天数应为数字（工作日）。")
     ticket_service.request_extension(ctx.session, ticket, staff, int(args[1]), args[2], ctx.now)
     text = (f"【延期申请】{ticket_notify.headline(ticket)} {staff.name}申请延期 {args[1]} 个工作日：{args[2]}\n"
             f"当前时限 {ticket_notify.local(ticket.resolve_by, tz(ctx))}。"
@@ -207,26 +219,3 @@ def extension(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]
         if leader.id not in skip:
             notices += ticket_notify.to_staff(ctx.session, leader, text, ticket)
     return [Reply(f"已提交 {ticket.number} 的延期申请，批准前时限不变。")] + notice_replies(notices)
-
-
-_TRANSFER = Command("转办", transfer, roles=STAFF, min_args=3, max_args=3, rest=True, private_only=True)
-_RECATEGORIZE = Command("改类", recategorize, roles=STAFF, min_args=2, max_args=2, private_only=True)
-_EXTENSION = Command("延期", extension, roles=STAFF, min_args=3, max_args=3, rest=True, private_only=True)
-
-
-def register(registry: Registry) -> None:
-    """Add the parent and teacher ticket commands."""
-    for command in (
-        Command("我的反馈", my_tickets, roles=frozenset({PARENT}), private_only=True),
-        Command("进度", progress, roles=frozenset({PARENT}), min_args=1, max_args=1, private_only=True),
-        Command("工单", my_work, roles=STAFF, private_only=True, aliases=("我的工单", "待办", "我的待办")),
-        Command("查看", view, roles=STAFF, min_args=1, max_args=1, private_only=True),
-        Command("接单", accept, roles=STAFF, min_args=1, max_args=1, private_only=True),
-        Command("回复", reply, roles=STAFF, min_args=2, max_args=2, rest=True, private_only=True),
-        _TRANSFER,
-        Command("办结", resolve, roles=STAFF, min_args=2, max_args=2, rest=True, private_only=True),
-        _RECATEGORIZE,
-        Command("退回", give_back, roles=STAFF, min_args=2, max_args=2, rest=True, private_only=True),
-        _EXTENSION,
-    ):
-        registry.add_command(command)

@@ -6,16 +6,16 @@ from zoneinfo import ZoneInfo
 
 from bot.message import InboundMessage, Reply
 from handlers._records import tickets_from_record
-from handlers.commands import Command
+from handlers.commands import command
 from handlers.context import HEAD_TEACHER, LEADER, TEACHER, Context
 from handlers.exceptions import UsageError
-from handlers.registry import Registry
 from models import visits
 
 STAFF = frozenset({TEACHER, HEAD_TEACHER, LEADER})
 LIST_LIMIT = 30
 
 
+@command("家访", roles=STAFF, args=2, rest=True, private=True, aliases=("走访",))
 def visit_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """Record a contact with a family; a problem mentioned becomes a ticket."""
     staff = ctx.actor.staff
@@ -27,7 +27,7 @@ def visit_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
     kind = kind or "home"
     candidates = visits.find_students(ctx.session, staff, name)
     if not candidates:
-        raise UsageError(_VISIT, f"本校没有名为「{name}」的在校学生。")
+        raise UsageError(visit_command, f"本校没有名为「{name}」的在校学生。")
     allowed = [s for s in candidates if visits.may_record(ctx.session, staff, s)]
     if not allowed:
         return [Reply(f"「{name}」不是您包靠或任教班级的学生，无法登记。如需代登记，请联系班主任或主任。")]
@@ -46,6 +46,7 @@ def visit_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Re
     return [Reply("\n".join(lines), private=True)]
 
 
+@command("家访名单", roles=STAFF, private=True, aliases=("走访名单",))
 def visit_list_command(args: list[str], msg: InboundMessage, ctx: Context) -> list[Reply]:
     """List the 包靠 students still due a contact, special-care first (leaders: coverage by class)."""
     staff = ctx.actor.staff
@@ -83,14 +84,3 @@ def _ticket_from_visit(visit: visits.Visit, ctx: Context):  # -> Ticket | None
 
 def _tz(ctx: Context) -> ZoneInfo:
     return ZoneInfo(ctx.settings.scheduler.timezone)
-
-
-_VISIT = Command("家访", visit_command, roles=STAFF, min_args=2, max_args=2, rest=True, private_only=True,
-                 aliases=("走访",))
-
-
-def register(registry: Registry) -> None:
-    """Add the home-visit commands."""
-    registry.add_command(_VISIT)
-    registry.add_command(Command("家访名单", visit_list_command, roles=STAFF, private_only=True,
-                                 aliases=("走访名单",)))

@@ -126,3 +126,10 @@ def answered(session: Session, identity_id: int, kind: str) -> None:
     """Close every question of this kind."""
     session.execute(delete(PendingQuestion).where(
         PendingQuestion.identity_id == identity_id, PendingQuestion.kind == kind))
+
+
+def open_kinds(session: Session, identity_id: int, now: dt.datetime) -> set[str]:
+    """Return the kinds of the identity's open, unexpired questions (queued ones are not asked yet)."""
+    return set(session.scalars(select(PendingQuestion.kind).where(
+        PendingQuestion.identity_id == identity_id, PendingQuestion.expires_at > now,
+        PendingQuestion.waiting.is_(False)).distinct()))

@@ -14,10 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_LIBS = ("wechatpy", "requests", "httpx", "urllib3", "dingtalk_stream")
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, *, typing_only: bool | None = None) -> set[str]:
+    """Return the modules a file imports: all of them, or (``typing_only``) only those inside
+    ``if TYPE_CHECKING:`` blocks, or (``typing_only=False``) only those imported at run time."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_nodes = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and _is_type_checking(block.test)
+                    for stmt in block.body for n in ast.walk(stmt)}
     names: set[str] = set()
     for node in ast.walk(tree):
+        if typing_only is not None and (id(node) in typing_nodes) != typing_only:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -25,15 +31,36 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def _files(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
+# What handlers may name in type hints only (under ``if TYPE_CHECKING:``): the session type and the app extension.
+HANDLER_TYPING_ONLY = {"sqlalchemy.orm", "bot.extension"}
+
+
 @pytest.mark.parametrize("path", _files("handlers"), ids=lambda p: p.name)
 def test_handlers_use_no_sql_and_no_platform(path: Path) -> None:
-    bad = {n for n in _imports(path) if n.split(".")[0] in ("sqlalchemy", *PLATFORM_LIBS)}
-    bad |= {n for n in _imports(path) if n.startswith("bot.") and n != "bot.message"}
+    runtime = _imports(path, typing_only=False)
+    bad = {n for n in runtime if n.split(".")[0] in ("sqlalchemy", *PLATFORM_LIBS)}
+    bad |= {n for n in runtime if n.startswith("bot.") and n != "bot.message"}
+    bad |= {n for n in _imports(path, typing_only=True)
+            if n.split(".")[0] in ("sqlalchemy", "bot", *PLATFORM_LIBS) and n not in HANDLER_TYPING_ONLY | {"bot.message"}}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_the_import_rules_see_through_type_checking_blocks(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nimport json\nif TYPE_CHECKING:\n"
+                      "    from sqlalchemy.orm import Session\n", encoding="utf-8")
+    assert _imports(module, typing_only=False) == {"typing", "json"}
+    assert _imports(module, typing_only=True) == {"sqlalchemy.orm"}
+    assert _imports(module) == {"typing", "json", "sqlalchemy.orm"}
 
 
 @pytest.mark.parametrize("path", _files("models"), ids=lambda p: p.name)

@@ -68,3 +68,33 @@ def test_any_text_parses_or_is_not_a_command(text: str) -> None:
         return
     assert command.min_args <= len(args) <= command.max_args
     assert all(a and a == a.strip() for a in args)
+
+
+def test_every_command_has_its_usage_text_and_every_usage_text_its_command() -> None:
+    from handlers import build_registry
+    from handlers.commands import command_texts
+
+    names = [c.name for c in build_registry().commands]
+    assert len(names) == len(set(names))
+    assert set(names) == set(command_texts()), "config/commands.yaml and the @command functions disagree"
+    assert all(command_texts()[name].get("usage") for name in names)
+
+
+def test_command_decorator_declares_in_definition_order_and_stays_callable() -> None:
+    from handlers.commands import command, declared
+
+    @command("测试甲", roles=frozenset({"parent"}), args=(1, 2), rest=True, private=True, aliases=("甲",))
+    def first(args, msg, ctx):
+        return ["甲", *args]
+
+    @command("测试乙", args=1)
+    def second(args, msg, ctx):
+        return []
+
+    mine = [c for c in declared(__name__) if c.name in ("测试甲", "测试乙")]
+    assert [c.name for c in mine] == ["测试甲", "测试乙"]
+    assert (first.roles, first.min_args, first.max_args, first.rest, first.private_only, first.aliases) == (
+        frozenset({"parent"}), 1, 2, True, True, ("甲",))
+    assert (second.min_args, second.max_args, second.private_only) == (1, 1, False)
+    assert first(["x"], None, None) == ["甲", "x"]
+    assert split_args(first, "a  b c") == ["a", "b c"]
