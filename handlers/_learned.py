@@ -78,7 +78,7 @@ class LearnedModel:
         self.intercepts = intercepts
         self.weights = weights
         self.recipe = recipe
-        self._keys = weights.keys()
+        self._keys = frozenset(weights)  # set & frozenset is faster than set & dict_keys (same order)
         self.kinds = [lb.split(":", 1)[1] for lb in labels if lb.startswith("kind:")]
         self.categories = [lb.split(":", 1)[1] for lb in labels if lb.startswith("cat:")]
         self._n_kind = len(self.kinds)

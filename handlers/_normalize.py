@@ -86,14 +86,18 @@ def prepare(text: str, emoticons: dict[str, str] | None = None) -> tuple[str, fr
         text = _MENTION_TITLED.sub(" ", text)
         text = _MENTION_SPACED.sub(" ", text).replace("@", " ")
     if not text.isascii():
-        for ch in _EMOJI.findall(text):
-            for single in ch:
-                tag = EMOJI_SIGNALS.get(single)
-                if tag:
-                    signals.add(tag)
-        text = _EMOJI.sub(" ", text)
-    text = _REPEATED_PUNCT.sub(r"\1", text)
-    text = _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+        found = _EMOJI.findall(text)
+        if found:
+            for ch in found:
+                for single in ch:
+                    tag = EMOJI_SIGNALS.get(single)
+                    if tag:
+                        signals.add(tag)
+            text = _EMOJI.sub(" ", text)
+    text = _SPACES.sub(" ", _REPEATED_PUNCT.sub(r"\1", text))
+    if "\n" in text:
+        text = _BLANK_LINES.sub("\n", text)
+    text = text.strip()
     return text, frozenset(signals)
 
 

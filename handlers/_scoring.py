@@ -6,10 +6,9 @@ import re
 from bisect import bisect_right
 from itertools import accumulate
 
-import jieba
-
 from handlers._attribution import agent_regex, attribute_violence, find_agents
 from handlers._decide import Decider, Decision
+from handlers._jieba import jieba
 from handlers._lexicon import CATEGORY_CODES, Lexicon, Slot, required_options
 from handlers._regex import guarded
 from handlers._safety_net import SafetyNet
@@ -77,8 +76,14 @@ class Engine:
         # character → ((pattern, its other elements' bits) for every pattern keyed on it,
         # element bits it sets): a message's runnable patterns are those whose bits its
         # characters cover, found with one pass over its distinct characters.
+        # The patterns that need nothing more than their key character are kept apart (a set
+        # union in C); only the others are checked against the message's bits.
         self._by_char = {
-            ch: (tuple((k, checks[k]) for k in sorted(set(by_char.get(ch, ())))), char_bits.get(ch, 0))
+            ch: (
+                frozenset(k for k in by_char.get(ch, ()) if not checks[k]),
+                tuple((k, checks[k]) for k in sorted(set(by_char.get(ch, ()))) if checks[k]),
+                char_bits.get(ch, 0),
+            )
             for ch in {*by_char, *char_bits}
         }
         self._always_set = frozenset(self._always)
@@ -182,15 +187,16 @@ class Engine:
                     place[slot - Slot.CAT0] += weight
                 if slot == Slot.VIOLENCE:
                     violence_at.append((idx, weight))
-        by_char = self._by_char
-        entries = [by_char[ch] for ch in set(text) if ch in by_char]
+        entries = list(filter(None, map(self._by_char.get, set(text))))
         have = 0
-        for _keyed, bits in entries:
+        for _free, _keyed, bits in entries:
             have |= bits
-        runnable = {k for keyed, _bits in entries for k, need in keyed if not need & ~have}
+        runnable = set(self._always_set).union(*[entry[0] for entry in entries])
+        missing = ~have
+        runnable.update([k for entry in entries for k, need in entry[1] if not need & missing])
         patterns = self._patterns
         starts: list[int] | None = None
-        for k in sorted(runnable | self._always_set):
+        for k in sorted(runnable):
             pattern, effects, _needs, negatable_rule = patterns[k]
             m = pattern.search(text)
             if m is None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from math import log
 
-import jieba
+from handlers._jieba import jieba
 
 __all__ = ["Segmenter"]
 
@@ -31,6 +31,8 @@ __all__ = ["Segmenter"]
 _HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+)")
 _SKIP = re.compile("(\r\n|\\s)")
 # jieba merges consecutive one-character tokens matching [a-zA-Z0-9] (re_eng).
+# The log cache's mark for a key that is only a prefix of words (count 0): compared by identity.
+_PREFIX = float("inf")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
@@ -41,26 +43,31 @@ class Segmenter:
         tokenizer.check_initialized()
         self._freq: dict[str, int] = tokenizer.FREQ
         self._logtotal = log(tokenizer.total)
+        # log-probability of every key met so far (_PREFIX for a prefix only): one lookup per fragment
         self._logp: dict[str, float] = {}
 
     def lcut(self, text: str) -> list[str]:
         """Return the tokens of ``text``."""
         out: list[str] = []
-        for block in _HAN.split(text):
+        # re.split with one capturing group alternates: the text between two runs (even
+        # index; it never starts with a run's character) and a run (odd index). jieba tests
+        # each block with re.match instead; the parity gives the same answer without it.
+        for j, block in enumerate(_HAN.split(text)):
             if not block:
                 continue
-            if _HAN.match(block):
+            if j & 1:
                 self._cut_block(block, out)
             else:
-                for piece in _SKIP.split(block):
-                    if _SKIP.match(piece):
+                for k, piece in enumerate(_SKIP.split(block)):
+                    if k & 1:
                         out.append(piece)
                     else:
                         out.extend(piece)
         return out
 
     def _cut_block(self, s: str, out: list[str]) -> None:
-        freq, logp, logtotal = self._freq, self._logp, self._logtotal
+        freq_get, logp, logtotal = self._freq.get, self._logp, self._logtotal
+        logp_get = logp.get
         n = len(s)
         score = [0.0] * (n + 1)
         end = [0] * n
@@ -69,12 +76,14 @@ class Segmenter:
             best_end = k
             i = k
             frag = s[k]
-            while frag in freq:  # every prefix of a word is a key (with count 0 unless a word)
-                f = freq[frag]
-                if f:
-                    lp = logp.get(frag)
-                    if lp is None:
-                        lp = logp[frag] = log(f) - logtotal
+            while True:  # every prefix of a word is a key (with count 0 unless a word)
+                lp = logp_get(frag)  # a word's log-probability, or _PREFIX for a prefix only
+                if lp is None:
+                    f = freq_get(frag)
+                    if f is None:
+                        break
+                    lp = logp[frag] = log(f) - logtotal if f else _PREFIX
+                if lp is not _PREFIX:
                     v = lp + score[i + 1]
                     if best is None or v >= best:  # jieba's max((v, end)): later end wins ties
                         best, best_end = v, i

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,9 +21,10 @@ from models.directory import CARE_FLAGS, School, SchoolClass, Student, StudentCa
 from models.survey_results import compute_results, hidden_note, too_few
 from models.surveys import INDICATORS, Survey
 
+if TYPE_CHECKING:  # openpyxl is imported when a sheet is written: a web worker that never exports spares ~8 MB
+    from openpyxl.worksheet.worksheet import Worksheet
+
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def local(value: dt.datetime | None, tz: str) -> dt.datetime | None:
@@ -37,19 +35,24 @@ def local(value: dt.datetime | None, tz: str) -> dt.datetime | None:
 def write_table(ws: Worksheet, title: str, headers: Sequence[str], widths: Sequence[int],
                 rows: Sequence[Sequence[Any]]) -> None:
     """Write a titled, bordered table set up for printing: A4 landscape, fit to width, header repeated."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws.cell(1, 1, title).font = Font(bold=True, size=14)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     for col, (header, width) in enumerate(zip(headers, widths, strict=True), 1):
         cell = ws.cell(2, col, header)
-        cell.font, cell.border = Font(bold=True), _BORDER
+        cell.font, cell.border = Font(bold=True), border
         cell.fill = PatternFill("solid", fgColor="D9E1F2")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = width
     for r, row in enumerate(rows, 3):
         for col, value in enumerate(row, 1):
             cell = ws.cell(r, col, value)
-            cell.border = _BORDER
+            cell.border = border
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             if isinstance(value, dt.datetime):
                 cell.number_format = DATE_FORMAT

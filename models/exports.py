@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -84,6 +83,7 @@ def write_export(session: Session, kind: str, school: School, path: Path, *, tz:
     """
     if kind not in KINDS:
         raise ExportError(f"未知的导出类型：{kind}（可选：{'、'.join(KINDS)}）")
+    from openpyxl import Workbook  # here: a web worker that never exports spares ~8 MB (numpy too if present)
     workbook = Workbook()
     ws = workbook.active
     ws.title = KINDS[kind]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from models import labels
@@ -13,6 +13,9 @@ from models.export_sheets import local, write_table
 from models.grid import GridContact, TicketReferral
 from models.ticket_notify import Notice, to_parent, to_staff, who
 from models.tickets import Ticket
+
+if TYPE_CHECKING:  # openpyxl only when a sheet is written
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 def contact_text(ticket: Ticket, referral: TicketReferral, school: School, by: Staff | None, tz: str) -> str:

@@ -15,19 +15,29 @@ macros; PDFs with JavaScript or launch actions are refused.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import io
 import struct
+import threading
 import zipfile
 
 from PIL import Image, ImageOps
 
-try:  # HEIC (iPhone photos) is read when the libheif wheel is there
-    import pillow_heif
+# HEIC (iPhone photos) is read when the libheif wheel is there; it is imported at the first HEIC
+# picture (~4 MB a web worker spares until then)
+HEIC = importlib.util.find_spec("pillow_heif") is not None
+_heif_lock = threading.Lock()
+_heif_registered: list[bool] = []
 
-    pillow_heif.register_heif_opener()
-    HEIC = True
-except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
-    HEIC = False
+
+def _register_heif() -> None:
+    with _heif_lock:
+        if not _heif_registered:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _heif_registered.append(True)
+
 
 IMAGE, FILE, AUDIO, VIDEO = "image", "file", "audio", "video"
 _ORIENTATION = 0x0112
@@ -117,6 +127,7 @@ def check(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Checked:
     if mime == "image/heic":
         if not HEIC:
             raise MediaRefused("bad_type", "heic without pillow-heif")
+        _register_heif()
         return Checked(_reencode(data, limits, "JPEG"), kind, "image/jpeg", "jpg")
     if mime == "application/pdf":
         _check_pdf(data)

@@ -9,9 +9,10 @@ passed through :func:`save_workbook` and every CSV value through
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 # What spreadsheet programs read as the start of a formula (or a DDE payload).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
