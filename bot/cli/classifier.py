@@ -70,4 +70,4 @@ def compare_command(candidate: Path, install: bool) -> None:
         raise click.ClickException("候选权重降低了紧急召回率或安全召回率，拒绝安装。")
     if install:
         shutil.copyfile(candidate, LEARNED)
-        click.echo(f"已安装到 {LEARNED}（重启 web 进程后生效）。")
+        click.echo(f"已安装到 {LEARNED}（重启 gunicorn 主进程或向它发送 USR2 后生效；HUP 不会重新加载预载的分类器）。")
