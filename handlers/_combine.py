@@ -22,10 +22,10 @@ from math import exp
 from typing import TYPE_CHECKING
 
 from handlers._decide import Decision
+from handlers._result import Classification
 
 if TYPE_CHECKING:
     from handlers._learned import LearnedScores
-    from handlers.classifier import Classification
 
 __all__ = ["DEFAULTS", "Combiner"]
 
@@ -64,7 +64,6 @@ class Combiner:
 
     def combine(self, d: Decision, learned: LearnedScores | None) -> Classification:
         """Return the final labels of one message."""
-        Classification = _classification()  # the class, imported once
         if learned is None:
             review = d.kind != "none" and not d.urgent and d.danger >= self.review_danger
             if d.kind == "none":
@@ -93,18 +92,6 @@ class Combiner:
         urgency = "low" if kind in ("suggestion", "praise") else ("urgent" if urgent else "normal")
         return Classification(kind, category, urgency, round(kind_conf * cat_conf, 3), kind_conf, cat_conf,
                               d.signals, review and not urgent, p_urgent)
-
-
-def _classification() -> type[Classification]:
-    global _CLASSIFICATION
-    if _CLASSIFICATION is None:
-        from handlers.classifier import Classification
-
-        _CLASSIFICATION = Classification
-    return _CLASSIFICATION
-
-
-_CLASSIFICATION: type[Classification] | None = None
 
 
 def _vote(exps: list[float], labels: list[str], rule: str | None, factor: float) -> tuple[str, float]:

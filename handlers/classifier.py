@@ -8,7 +8,6 @@ Pure and thread-safe: no database, no network. The lexicons in
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from handlers._combine import Combiner
 from handlers._learned import features, load_learned
 from handlers._lexicon import CATEGORY_CODES, DEFAULT_LEXICON_DIR, build_tokenizer, load_lexicon
 from handlers._normalize import normalize, prepare
+from handlers._result import ACTIONABLE_KINDS, KINDS, Classification
 from handlers._scoring import Engine
 
 __all__ = [
@@ -25,8 +25,6 @@ __all__ = [
     "Classification", "Classifier", "classify", "get_classifier", "normalize", "parse_category",
 ]
 
-KINDS = ("complaint", "help", "suggestion", "inquiry", "praise", "none")
-ACTIONABLE_KINDS = frozenset({"complaint", "help", "suggestion", "inquiry"})
 CATEGORIES = CATEGORY_CODES
 URGENCIES = ("urgent", "normal", "low")
 
@@ -51,33 +49,6 @@ def parse_category(text: str) -> str | None:
     """Map a category code, display name or alias ("食堂餐饮", "食堂", "food") to its code."""
     key = normalize(text or "").lower().replace(" ", "").strip("。.!?")
     return _CATEGORY_LOOKUP.get(key)
-
-
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """The labels of one message, with confidences and the cues that produced them."""
-
-    kind: str
-    category: str | None
-    urgency: str | None
-    confidence: float
-    kind_confidence: float
-    category_confidence: float
-    signals: tuple[str, ...] = ()
-    # flagged for the safety review (疑似紧急) without being rated urgent
-    review: bool = False
-    # the learned layer's probability that the message is urgent (0.0 without a learned layer)
-    p_urgent: float = 0.0
-
-    @property
-    def actionable(self) -> bool:
-        """Return whether the message should become a ticket."""
-        return self.kind in ACTIONABLE_KINDS
-
-    def as_contract(self, id: Any) -> dict[str, Any]:
-        """Return the classify-contract record ``{"id", "kind", "category", "urgency", "review", "p_urgent"}``."""
-        return {"id": id, "kind": self.kind, "category": self.category, "urgency": self.urgency,
-                "review": self.review, "p_urgent": round(self.p_urgent, 3)}
 
 
 class Classifier:
