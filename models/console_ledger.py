@@ -139,16 +139,9 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-def review_available() -> bool:
-    """Return whether the classifier's 疑似紧急 review tier exists (``Ticket.needs_review``)."""
-    return hasattr(Ticket, "needs_review")
-
-
 def review_queue(session: Session, staff: Staff, limit: int = 100) -> list[Ticket]:
-    """Return the 疑似紧急 tickets ``staff`` may see, oldest first (empty without the review tier)."""
-    if not review_available():
-        return []
-    flag = Ticket.needs_review  # type: ignore[attr-defined]
+    """Return the 疑似紧急 tickets ``staff`` may see, oldest first."""
+    flag = Ticket.needs_review
     return list(session.scalars(select(Ticket).where(ticket_access.visible_clause(staff), flag.is_(True))
                                 .order_by(Ticket.created_at, Ticket.id).limit(limit)))
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import figures, ticket_access
-from models.console_ledger import local_midnight, review_available
+from models.console_ledger import local_midnight
 from models.directory import Staff
 from models.figures import Figures, Period, school_figures
 from models.notice_acks import notice_stats
@@ -30,12 +30,12 @@ WEEKS = 8
 
 @dataclasses.dataclass(frozen=True)
 class Counts:
-    """今日新增, 未办结, 超期 and 疑似紧急 (None without the review tier)."""
+    """今日新增, 未办结, 超期 and 疑似紧急."""
 
     new_today: int
     open: int
     overdue: int
-    review: int | None
+    review: int
 
 
 def counts(session: Session, staff: Staff, now: dt.datetime, tz: str) -> Counts:
@@ -46,10 +46,9 @@ def counts(session: Session, staff: Staff, now: dt.datetime, tz: str) -> Counts:
     is_open = Ticket.state.in_(list(OPEN_STATES))
     columns = [count_if(Ticket.created_at >= today), count_if(is_open),
                count_if(is_open & (Ticket.resolve_by < now))]
-    if review_available():
-        columns.append(count_if(Ticket.needs_review.is_(True)))  # type: ignore[attr-defined]
+    columns.append(count_if(Ticket.needs_review.is_(True)))
     row = session.execute(select(*columns).where(ticket_access.visible_clause(staff))).one()
-    return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]) if len(row) > 3 else None)
+    return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 def last_30_days(session: Session, school_id: int, now: dt.datetime) -> Figures:

@@ -272,8 +272,6 @@ def test_roster_upload_lists_every_bad_row_and_imports_nothing(principal, db_ses
 
 # --- 疑似紧急 (the classifier issue adds Ticket.needs_review and models/review.py) -----------------
 
-@pytest.mark.skipif(not hasattr(Ticket, "needs_review"), reason="the classifier's review tier (Ticket.needs_review) "
-                                                                "is not merged on this branch")
 def test_review_queue_oldest_first_with_one_click_decisions(principal, db_session, world):
     a, b = world.tickets["class1"], world.tickets["class2"]
     a.needs_review = b.needs_review = True
@@ -287,15 +285,6 @@ def test_review_queue_oldest_first_with_one_click_decisions(principal, db_sessio
     assert "已确认" in principal.get("/console/review").text  # the decisions' flash, shown once, names the tickets
     assert a.number not in principal.get("/console/review").text
 
-
-def test_review_parts_are_hidden_without_the_review_tier(principal, world):
-    if hasattr(Ticket, "needs_review"):
-        pytest.skip("the review tier is present")
-    assert "疑似紧急" not in principal.get("/console/").text
-    assert principal.get("/console/review").status_code == 404
-    response = principal.post(f"/console/tickets/{world.tickets['food'].id}/act",
-                              data={"action": "confirm_urgent", "csrf": csrf(principal)})
-    assert response.status_code == 400
 
 
 def test_parent_identity_helper_is_used(db_session, world):

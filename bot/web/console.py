@@ -188,7 +188,5 @@ def export() -> Any:
 @leaders_only
 def review() -> Any:
     """疑似紧急: tickets the classifier was unsure about, oldest first, each with a one-click decision."""
-    if not console_ledger.review_available():
-        return page_message("疑似紧急", "疑似紧急复核功能尚未启用。", 404)
     return render_template("console/review.html", tickets=console_ledger.review_queue(db(), current_staff()),
                            now=ext().now(), **frame())

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from sqlalchemy.orm import Session
 
 from bot.extension import Lianxin, get_session, lianxin
-from models import console_ledger, console_login
+from models import console_login
 from models.directory import Staff
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -89,8 +89,7 @@ def frame() -> dict[str, Any]:
     """Return what every console page's frame shows (who is logged in, which tabs)."""
     staff = current_staff()
     return {"bot_name": ext().settings.app.name, "me": staff, "is_leader": bool(staff and staff.is_leader),
-            "is_head": bool(staff and (staff.is_leader or staff.role == "head_teacher")),
-            "review_on": console_ledger.review_available()}
+            "is_head": bool(staff and (staff.is_leader or staff.role == "head_teacher"))}
 
 
 def leaders_only(view: Callable[..., Any]) -> Callable[..., Any]:
