@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,7 +79,8 @@ def pg_schema_engine(prefix: str = "lx_test") -> Iterator[Engine]:
 
 def _drop_schema(admin: Engine, schema: str, attempts: int = 5) -> None:
     """Drop a test schema; PostgreSQL may pick the DROP as a deadlock victim while a worker thread of the
-    test (an inbox thread finishing its last message) still holds row locks in it: try again then."""
+    test (an inbox thread finishing its last message) still holds row locks in it: try again then (the
+    new DROP waits on those locks until the thread's transaction ends)."""
     for attempt in range(attempts):
         try:
             with admin.connect() as conn:
@@ -89,7 +89,6 @@ def _drop_schema(admin: Engine, schema: str, attempts: int = 5) -> None:
         except OperationalError:
             if attempt == attempts - 1:
                 raise
-            time.sleep(0.2 * (attempt + 1))
 
 
 def _make_db(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
