@@ -13,7 +13,7 @@ from typing import Any
 
 from handlers.classifier import classify
 from handlers.context import Context
-from models import ticket_notify, ticket_service
+from models import review, ticket_notify, ticket_service
 from models.directory import Guardianship, Staff, Student
 from models.tickets import Ticket, add_event
 
@@ -52,12 +52,17 @@ def tickets_from_record(ctx: Context, *, staff: Staff, student: Student | None, 
         result = classify(said)
         if not result.actionable or result.category is None:
             continue
+        urgency = result.urgency or "normal"
         ticket = ticket_service.open_ticket(
             ctx.session, school=staff.school, kind=result.kind, category=result.category,
-            urgency=result.urgency or "normal", text=notes if len(matters) == 1 and identity_id is None else said, now=ctx.now, tz=tz,
+            urgency=urgency, text=notes if len(matters) == 1 and identity_id is None else said, now=ctx.now, tz=tz,
             student=student, confidence=result.confidence, identity_id=identity_id, guardianship=guardianship,
+            needs_review=result.review and urgency != "urgent",  # a possible danger a family told in person
         )
         add_event(ctx.session, ticket, action, ctx.now, staff=staff, data=data)
-        ticket_notify.send(ctx.session, ticket_notify.opened_notices(ctx.session, ticket, tz), ctx.now)
+        notices = ticket_notify.opened_notices(ctx.session, ticket, tz)
+        if ticket.needs_review:
+            notices += review.flag_notices(ctx.session, ticket, tz, ctx.settings.tickets.review_minutes)
+        ticket_notify.send(ctx.session, notices, ctx.now)
         opened.append(ticket)
     return opened

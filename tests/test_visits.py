@@ -107,3 +107,20 @@ def test_problem_in_a_visit_record_becomes_a_ticket(db_session, world):
     assert "from_visit" in [e.action for e in ticket.events]
     quiet = bot.say("王芳", "家访 王小虎 电话 孩子作息规律，学习认真")
     assert not any("工单" in x for x in quiet)
+
+
+def test_a_possible_danger_told_at_a_home_visit_goes_to_the_safety_review(db_session, world):
+    """What a family tells in person gets the same 疑似紧急 review as what they write (issue 11)."""
+    from sqlalchemy import select
+
+    from models.outbox import OutboxMessage
+    from models.tickets import Ticket
+
+    ts, bot = world
+    lines = bot.say("王芳", "家访 张小明 入户 家长反映孩子最近说不想活了这种话，家长很担心")
+    assert any("已转为工单" in x for x in lines)
+    ticket = db_session.scalar(select(Ticket).order_by(Ticket.id.desc()))
+    assert ticket.needs_review and ticket.urgency != "urgent", (ticket.urgency, ticket.needs_review)
+    asked = db_session.scalars(select(OutboxMessage.address).where(
+        OutboxMessage.text.contains(f"确认紧急 {ticket.number}"))).all()
+    assert asked, "a reviewer is asked 确认紧急 / 非紧急"
