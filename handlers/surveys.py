@@ -15,7 +15,7 @@ from handlers.context import HEAD_TEACHER, LEADER, PARENT, TEACHER, Context
 from handlers.exceptions import Forbidden, HandlerError, UsageError
 from handlers.notices import _WHEN
 from handlers.registry import Registry
-from models import conversation, scope, survey_results, surveys, ticket_service
+from models import conversation, review, scope, survey_results, surveys, ticket_notify, ticket_service
 from models.directory import Student
 from models.tickets import Ticket
 
@@ -186,12 +186,17 @@ def comment_ticket(session: Session, settings: Settings, comment: str, label: st
         return None
     if not labels.actionable:
         return None
-    return ticket_service.open_ticket(
+    urgency = labels.urgency or "normal"
+    ticket = ticket_service.open_ticket(
         session, school=student.school, kind=labels.kind, category=labels.category or "other",
-        urgency=labels.urgency or "normal", text=f"【{label}】{comment}", now=now,
+        urgency=urgency, text=f"【{label}】{comment}", now=now,
         tz=settings.app.timezone, identity_id=None if anonymous else identity_id,
         student=None if anonymous else student, school_class=student.school_class,
-        confidence=labels.confidence)
+        confidence=labels.confidence, needs_review=labels.review and urgency != "urgent")
+    if ticket.needs_review:  # a possible danger in a form's comment: reviewed at once, like a message
+        ticket_notify.send(session, review.flag_notices(session, ticket, settings.app.timezone,
+                                                        settings.tickets.review_minutes), now)
+    return ticket
 
 
 @command("测评结果", roles=frozenset({TEACHER, HEAD_TEACHER, LEADER}), args=1)

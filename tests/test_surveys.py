@@ -167,3 +167,18 @@ def test_web_form_prefills_validates_and_changes(bot, client, db_session, ext, n
     closed = client.get(path).get_data(as_text=True)
     assert "已截止" in closed and "<form" not in closed
     assert client.get(path.replace("/s/", "/n/")).status_code == 403, "a survey token is not a notice token"
+
+
+def test_a_possible_danger_in_a_comment_goes_to_the_safety_review(bot, db_session):
+    """An anonymous comment hinting at danger is reviewed at once (疑似紧急), like a message (issue 11)."""
+    from models.outbox import OutboxMessage
+
+    _launch(bot)
+    bot.say("陈大宝妈妈", "测评")
+    for _ in CODES:
+        bot.say("陈大宝妈妈", "2")
+    bot.say("陈大宝妈妈", "校车最近刹车有异响")
+    ticket = db_session.scalar(select(Ticket).where(Ticket.text.like("【满意度测评意见】%")))
+    assert ticket is not None and ticket.needs_review and ticket.urgency != "urgent", ticket
+    assert db_session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.text.contains(f"确认紧急 {ticket.number}"))).all(), "a reviewer is asked"
