@@ -150,17 +150,7 @@ class DingTalkClient:
 
     def http_post(self, url: str, body: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
         """POST JSON to an oapi URL with query parameters; map network and HTTP errors."""
-        try:
-            res = self.http.post(url, json=body, params=params, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise TransientSendError(f"{type(exc).__name__}: {exc}"[:500], "network") from exc
-        try:
-            result = res.json()
-        except ValueError:
-            result = {}
-        if res.status_code >= 400:
-            raise _http_error(res, result)
-        return result if isinstance(result, dict) else {}
+        return self._send("POST", url, body, None, params)
 
     def _authed(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -173,10 +163,11 @@ class DingTalkClient:
     def _request(self, method: str, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         return self._send(method, self.base_url + path, body, token)
 
-    def _send(self, method: str, url: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+    def _send(self, method: str, url: str, body: dict[str, Any], token: str | None,
+              params: dict[str, str] | None = None) -> dict[str, Any]:
         headers = {"x-acs-dingtalk-access-token": token} if token else {}
         try:
-            res = self.http.request(method, url, json=body, headers=headers, timeout=self.timeout)
+            res = self.http.request(method, url, json=body, params=params, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             raise TransientSendError(f"{type(exc).__name__}: {exc}"[:500], "network") from exc
         try:
